@@ -1,0 +1,157 @@
+//! Client authentication: trust, SCRAM-SHA-256 and cleartext-over-TLS against the users file.
+//! Every session ends up with a [`Principal`].
+
+pub mod scram;
+pub mod users;
+
+use crate::config::AuthMode;
+use crate::error::{sqlstate, PgError};
+use crate::protocol::backend;
+use crate::protocol::frame::{read_message, take_cstr, take_i32};
+use bytes::BytesMut;
+use scram::{ScramError, ScramServer, Verifier};
+use std::collections::BTreeMap;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use users::UsersFile;
+
+/// Who a session acts for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Principal {
+    /// Login name.
+    pub user: String,
+    /// Roles from the users file (or, later, a JWT).
+    pub roles: Vec<String>,
+    /// Attributes usable by row filters.
+    pub attributes: BTreeMap<String, String>,
+}
+
+const MAX_AUTH_MESSAGE: usize = 8192;
+
+fn unknown_user(user: &str) -> PgError {
+    PgError::fatal(sqlstate::INVALID_AUTHORIZATION, format!("role \"{user}\" does not exist"))
+        .with_hint("ask an administrator to add it with `querent user add`")
+}
+
+fn wrong_password(user: &str) -> PgError {
+    PgError::fatal(
+        sqlstate::INVALID_PASSWORD,
+        format!("password authentication failed for user \"{user}\""),
+    )
+    .with_hint("check the password; an administrator can reset it with `querent user add NAME --password ...`")
+}
+
+fn protocol(msg: impl Into<String>) -> PgError {
+    PgError::fatal(sqlstate::PROTOCOL_VIOLATION, msg)
+}
+
+/// Runs the authentication exchange for `user`. On success nothing is written yet: the caller
+/// sends AuthenticationOk together with the rest of the startup reply.
+pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    mode: AuthMode,
+    users: &UsersFile,
+    user: &str,
+    is_tls: bool,
+) -> Result<Principal, PgError> {
+    let entry = users.users.get(user);
+    let principal = |e: Option<&users::UserEntry>| Principal {
+        user: user.to_string(),
+        roles: e.map(|e| e.roles.clone()).unwrap_or_default(),
+        attributes: e.map(|e| e.attributes.clone()).unwrap_or_default(),
+    };
+    if mode == AuthMode::Trust {
+        return Ok(principal(entry));
+    }
+    let entry = entry.ok_or_else(|| unknown_user(user))?;
+    let verifier = entry
+        .scram
+        .as_deref()
+        .and_then(|v| Verifier::parse(v).ok())
+        .ok_or_else(|| {
+            wrong_password(user).with_detail("the user has no password set in the users file")
+        })?;
+    let mut buf = BytesMut::new();
+    match mode {
+        AuthMode::Trust => unreachable!("handled above"),
+        AuthMode::Password => {
+            if !is_tls {
+                return Err(PgError::fatal(
+                    sqlstate::INVALID_AUTHORIZATION,
+                    "password authentication requires an encrypted connection",
+                )
+                .with_hint("connect with sslmode=require"));
+            }
+            let mut out = BytesMut::new();
+            backend::auth_cleartext(&mut out);
+            write(stream, &out).await?;
+            let body = expect_password(stream, &mut buf).await?;
+            let mut b = &body[..];
+            let pw = take_cstr(&mut b).map_err(|e| protocol(e.to_string()))?;
+            if !verifier.check_password(&pw) {
+                return Err(wrong_password(user));
+            }
+        }
+        AuthMode::Scram => scram_exchange(stream, &mut buf, verifier, user).await?,
+    }
+    Ok(principal(Some(entry)))
+}
+
+async fn scram_exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    buf: &mut BytesMut,
+    verifier: Verifier,
+    user: &str,
+) -> Result<(), PgError> {
+    let mut out = BytesMut::new();
+    backend::auth_sasl(&mut out, &["SCRAM-SHA-256"]);
+    write(stream, &out).await?;
+    let body = expect_password(stream, buf).await?;
+    let mut b = &body[..];
+    let mech = take_cstr(&mut b).map_err(|e| protocol(e.to_string()))?;
+    if mech != "SCRAM-SHA-256" {
+        return Err(protocol(format!(
+            "client selected an invalid SASL authentication mechanism \"{mech}\""
+        )));
+    }
+    let len = take_i32(&mut b).map_err(|e| protocol(e.to_string()))?;
+    if len < 0 || len as usize != b.len() {
+        return Err(protocol("malformed SASLInitialResponse"));
+    }
+    let mut server = ScramServer::new(verifier);
+    let scram_err = |e: ScramError| match e {
+        ScramError::WrongPassword => wrong_password(user),
+        ScramError::Malformed(m) => protocol(format!("malformed SCRAM message: {m}")),
+    };
+    let first = server.client_first(b).map_err(scram_err)?;
+    out.clear();
+    backend::auth_sasl_continue(&mut out, first.as_bytes());
+    write(stream, &out).await?;
+    let body = expect_password(stream, buf).await?;
+    let fin = server.client_final(&body).map_err(scram_err)?;
+    out.clear();
+    backend::auth_sasl_final(&mut out, fin.as_bytes());
+    write(stream, &out).await
+}
+
+async fn expect_password<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut BytesMut,
+) -> Result<BytesMut, PgError> {
+    let (tag, body) = read_message(stream, buf, MAX_AUTH_MESSAGE)
+        .await
+        .map_err(|e| protocol(format!("during authentication: {e}")))?;
+    if tag != b'p' {
+        return Err(protocol(format!(
+            "expected password response, got message type '{}'",
+            crate::protocol::frame::printable(tag)
+        )));
+    }
+    Ok(body)
+}
+
+async fn write<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> Result<(), PgError> {
+    stream
+        .write_all(bytes)
+        .await
+        .map_err(|e| PgError::fatal(sqlstate::CONNECTION_FAILURE, format!("client write failed: {e}")))
+}

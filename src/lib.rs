@@ -1,0 +1,17 @@
+//! Querent: a PostgreSQL-wire proxy. See README.md and docs/ for the user's view and
+//! docs/ARCHITECTURE.md for the design.
+
+#![warn(missing_docs)]
+
+pub mod admin;
+pub mod auth;
+pub mod cancel;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod net;
+pub mod protocol;
+pub mod server;
+pub mod session;
+pub mod telemetry;
+pub mod upstream;

@@ -1,0 +1,155 @@
+//! `querent serve`: the listener, shared state, graceful shutdown.
+
+use crate::auth::users::UsersFile;
+use crate::cancel::CancelRegistry;
+use crate::config::Config;
+use crate::error::{sqlstate, PgError};
+use crate::upstream::{Pool, UpstreamTarget};
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio_rustls::TlsAcceptor;
+
+/// State every session shares.
+pub struct Shared {
+    /// The configuration in force.
+    pub config: Config,
+    /// TLS acceptor when TLS is configured.
+    pub tls: Option<TlsAcceptor>,
+    users: RwLock<Arc<UsersFile>>,
+    /// Upstream connections.
+    pub pool: Pool,
+    /// Cancel keys of live sessions.
+    pub cancels: Arc<CancelRegistry>,
+    /// Becomes true when the server begins to shut down.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// The users file as loaded.
+    pub fn users(&self) -> Arc<UsersFile> {
+        self.users.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// A running server.
+pub struct Server {
+    /// Where clients connect.
+    pub addr: SocketAddr,
+    /// Where the admin HTTP port listens, if enabled.
+    pub admin_addr: Option<SocketAddr>,
+    shutdown_tx: watch::Sender<bool>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartError(pub String);
+
+/// Binds the listeners and starts serving in the background.
+pub async fn start(config: Config) -> Result<Server, StartError> {
+    let tls = match (&config.tls.cert, &config.tls.key) {
+        (Some(c), Some(k)) => Some(crate::net::tls_acceptor(c, k).map_err(StartError)?),
+        _ => None,
+    };
+    let users = match &config.users {
+        Some(p) => UsersFile::load(p, false).map_err(StartError)?,
+        None => UsersFile::default(),
+    };
+    if config.auth == crate::config::AuthMode::Trust {
+        tracing::warn!("auth = trust: any client may connect as any user; use scram outside local development");
+    }
+    let target = UpstreamTarget::parse(&config.upstream).map_err(StartError)?;
+    let listen = config.listen_addr().map_err(|e| StartError(e.0))?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| StartError(format!("cannot listen on {listen}: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| StartError(e.to_string()))?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let admin_addr = match config.admin_addr().map_err(|e| StartError(e.0))? {
+        Some(a) => Some(crate::admin::start(a, shutdown_rx.clone()).await.map_err(StartError)?),
+        None => None,
+    };
+    let shared = Arc::new(Shared {
+        pool: Pool::new(target, config.timeouts.connect.0, config.pool.max_idle),
+        config,
+        tls,
+        users: RwLock::new(Arc::new(users)),
+        cancels: Arc::new(CancelRegistry::default()),
+        shutdown: shutdown_rx,
+    });
+    tracing::info!(%addr, tls = shared.tls.is_some(), auth = ?shared.config.auth, "querent listening");
+    let done = tokio::spawn(accept_loop(listener, shared));
+    Ok(Server { addr, admin_addr, shutdown_tx, done })
+}
+
+impl Server {
+    /// Stops accepting, lets running statements finish up to `timeouts.shutdown`, then returns.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown_tx.send(true);
+        let _ = self.done.await;
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
+    let mut shutdown = shared.shutdown.clone();
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.changed() => break,
+        };
+        let (tcp, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let m = &crate::metrics::METRICS;
+        m.connections_total.inc();
+        if m.connections_active.get() >= shared.config.limits.max_clients as i64 {
+            m.connections_rejected.inc();
+            tokio::spawn(refuse(tcp, shared.config.limits.max_clients));
+            continue;
+        }
+        m.connections_active.inc();
+        let shared = shared.clone();
+        let alive = alive_tx.clone();
+        tokio::spawn(async move {
+            crate::session::serve(tcp, peer, shared).await;
+            crate::metrics::METRICS.connections_active.dec();
+            drop(alive);
+        });
+    }
+    drop(listener);
+    drop(alive_tx);
+    let grace = shared.config.timeouts.shutdown.0;
+    tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: no new connections; waiting for running statements");
+    if tokio::time::timeout(grace, alive_rx.recv()).await.is_err() {
+        tracing::warn!("shutdown grace period over; closing remaining sessions");
+    }
+}
+
+async fn refuse(mut tcp: tokio::net::TcpStream, max: usize) {
+    use tokio::io::AsyncWriteExt;
+    // Read the startup packet first so the client is ready for a reply; SSLRequest gets 'N'.
+    let e = PgError::fatal(sqlstate::TOO_MANY_CONNECTIONS, "sorry, too many clients already")
+        .with_hint(format!("Querent allows {max} clients (limits.max_clients)"));
+    let mut out = bytes::BytesMut::new();
+    crate::protocol::backend::error_response(&mut out, &e);
+    let fut = async {
+        if let Ok(crate::protocol::startup::StartupPacket::SslRequest) =
+            crate::protocol::startup::read_startup(&mut tcp).await
+        {
+            tcp.write_all(b"N").await?;
+            let _ = crate::protocol::startup::read_startup(&mut tcp).await;
+        }
+        tcp.write_all(&out).await
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), fut).await;
+}

@@ -1,0 +1,179 @@
+//! One client connection, from its first byte to its last: TLS negotiation, startup,
+//! authentication, the startup reply, then the relay.
+//!
+//! Lifecycle: accept → (SSLRequest → TLS) → StartupMessage → authenticate → AuthenticationOk,
+//! ParameterStatus*, BackendKeyData, ReadyForQuery → idle (no upstream held) → first message:
+//! bind a pooled upstream connection and apply startup settings → relay until Terminate or
+//! EOF → reset and pool the upstream connection, or cancel and drop it if a statement was
+//! running.
+
+mod params;
+mod relay;
+mod scan;
+
+use crate::auth::{self, Principal};
+use crate::error::{sqlstate, PgError};
+use crate::net::ClientStream;
+use crate::protocol::startup::{read_startup, StartupPacket};
+use crate::protocol::{backend, ProtocolError};
+use crate::server::Shared;
+use bytes::BytesMut;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tracing::Instrument;
+
+pub use params::literal;
+
+/// A logged-in client, ready for the relay.
+pub(crate) struct Client {
+    pub stream: ClientStream,
+    pub principal: Principal,
+    pub database: String,
+    /// Settings to apply upstream when the session binds.
+    pub settings: Vec<(String, String)>,
+    /// What the client was told, by lower-cased parameter name.
+    pub reported: Vec<(String, String)>,
+    pub cancel: crate::cancel::Registration,
+}
+
+/// Serves one accepted TCP connection to the end. Never panics on client input; errors go to
+/// the client as ErrorResponse and to the log.
+pub async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+    let span = tracing::info_span!("conn", %peer, user = tracing::field::Empty, db = tracing::field::Empty);
+    async move {
+        let _ = tcp.set_nodelay(true);
+        let limit = shared.config.timeouts.auth.0;
+        let client = match tokio::time::timeout(limit, startup(tcp, &shared)).await {
+            Ok(Some(c)) => c,
+            Ok(None) => return,
+            Err(_) => {
+                tracing::info!("client did not finish startup within timeouts.auth; closed");
+                return;
+            }
+        };
+        tracing::Span::current().record("user", client.principal.user.as_str());
+        tracing::Span::current().record("db", client.database.as_str());
+        tracing::debug!(roles = ?client.principal.roles, "session started");
+        relay::run(client, shared).await;
+    }
+    .instrument(span)
+    .await
+}
+
+async fn send_fatal(stream: &mut ClientStream, e: &PgError) {
+    let mut out = BytesMut::new();
+    backend::error_response(&mut out, e);
+    let _ = stream.write_all(&out).await;
+    let _ = stream.flush().await;
+    let _ = stream.shutdown().await;
+}
+
+/// Negotiation and login. `None` when the connection is finished (cancel request, error sent,
+/// client gone).
+async fn startup(tcp: TcpStream, shared: &Shared) -> Option<Client> {
+    let mut stream = ClientStream::Plain(tcp);
+    let (version, params) = loop {
+        let packet = match read_startup(&mut stream).await {
+            Ok(p) => p,
+            Err(ProtocolError::Closed) => return None,
+            Err(e) => {
+                crate::metrics::METRICS.protocol_errors.inc();
+                send_fatal(&mut stream, &PgError::fatal(sqlstate::PROTOCOL_VIOLATION, e.to_string())).await;
+                return None;
+            }
+        };
+        match packet {
+            StartupPacket::SslRequest => match (&shared.tls, stream) {
+                (Some(acceptor), ClientStream::Plain(mut tcp)) => {
+                    tcp.write_all(b"S").await.ok()?;
+                    match acceptor.accept(tcp).await {
+                        Ok(tls) => stream = ClientStream::Tls(Box::new(tls)),
+                        Err(e) => {
+                            tracing::info!(error = %e, "TLS handshake failed");
+                            return None;
+                        }
+                    }
+                }
+                (None, ClientStream::Plain(mut tcp)) => {
+                    tcp.write_all(b"N").await.ok()?;
+                    stream = ClientStream::Plain(tcp);
+                }
+                (_, mut s @ ClientStream::Tls(_)) => {
+                    let e = PgError::fatal(sqlstate::PROTOCOL_VIOLATION, "SSLRequest received on an encrypted connection");
+                    send_fatal(&mut s, &e).await;
+                    return None;
+                }
+            },
+            StartupPacket::GssEncRequest => stream.write_all(b"N").await.ok()?,
+            StartupPacket::Cancel { pid, secret } => {
+                // Nothing is ever written back on a cancel connection.
+                match shared.cancels.lookup(pid, secret) {
+                    Some(key) => crate::upstream::send_cancel(key).await,
+                    None => tracing::debug!(pid, "cancel request matched no running session; ignored"),
+                }
+                return None;
+            }
+            StartupPacket::Startup { version, params } => break (version, params),
+        }
+    };
+    match login(&mut stream, shared, version, params).await {
+        Ok((client_parts, reply)) => {
+            if stream.write_all(&reply).await.is_err() || stream.flush().await.is_err() {
+                return None;
+            }
+            let (principal, database, settings, reported, cancel) = client_parts;
+            Some(Client { stream, principal, database, settings, reported, cancel })
+        }
+        Err(e) => {
+            send_fatal(&mut stream, &e).await;
+            None
+        }
+    }
+}
+
+type LoginParts = (Principal, String, Vec<(String, String)>, Vec<(String, String)>, crate::cancel::Registration);
+
+async fn login(
+    stream: &mut ClientStream,
+    shared: &Shared,
+    version: i32,
+    params: Vec<(String, String)>,
+) -> Result<(LoginParts, BytesMut), PgError> {
+    let mut reply = BytesMut::with_capacity(512);
+    let unknown_pq: Vec<String> = params.iter().filter(|(k, _)| k.starts_with("_pq_.")).map(|(k, _)| k.clone()).collect();
+    if version & 0xffff != 0 || !unknown_pq.is_empty() {
+        let mut neg = BytesMut::new();
+        backend::negotiate_protocol_version(&mut neg, 0, &unknown_pq);
+        stream.write_all(&neg).await.map_err(|e| PgError::fatal(sqlstate::CONNECTION_FAILURE, e.to_string()))?;
+    }
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let user = get("user").filter(|u| !u.is_empty()).ok_or_else(|| {
+        PgError::fatal(sqlstate::INVALID_AUTHORIZATION, "no PostgreSQL user name specified in startup packet")
+            .with_hint("pass a user name, e.g. psql -U alice")
+    })?;
+    let database = get("database").filter(|d| !d.is_empty()).unwrap_or_else(|| shared.pool.target().dbname.clone());
+    let settings = params::requested_settings(&params)?;
+    let users = shared.users();
+    let principal = auth::authenticate(stream, shared.config.auth, &users, &user, stream.is_tls())
+        .await
+        .inspect_err(|e| {
+            crate::metrics::METRICS.auth_failures.inc();
+            tracing::info!(user = %user, code = %e.code, "authentication failed: {}", e.message);
+        })?;
+    let baseline = shared.pool.baseline(&database).await.map_err(|e| {
+        crate::metrics::METRICS.upstream_errors.inc();
+        tracing::warn!(error = %e, db = %database, "upstream unavailable at login");
+        e.to_client()
+    })?;
+    let reported = params::reported(&baseline, &settings);
+    let cancel = shared.cancels.register();
+    backend::auth_ok(&mut reply);
+    for (k, v) in &reported {
+        backend::parameter_status(&mut reply, k, v);
+    }
+    backend::backend_key_data(&mut reply, cancel.pid, cancel.secret);
+    backend::ready_for_query(&mut reply, b'I');
+    Ok(((principal, database, settings, reported, cancel), reply))
+}

@@ -1,0 +1,144 @@
+//! Startup parameters: which ones a client asked for, what the client is told at startup, and
+//! the one statement that applies them to a pooled upstream connection when the session binds.
+
+use crate::error::{sqlstate, PgError};
+use crate::protocol::startup::parse_options;
+
+/// Parameters that describe the connection, not settings to apply.
+const NOT_SETTINGS: [&str; 3] = ["user", "database", "options"];
+
+/// Settings a client asked for at startup, in order, from its parameters and `options`.
+pub fn requested_settings(params: &[(String, String)]) -> Result<Vec<(String, String)>, PgError> {
+    let mut out = Vec::new();
+    for (k, v) in params {
+        if k == "replication" {
+            return Err(PgError::fatal(
+                sqlstate::FEATURE_NOT_SUPPORTED,
+                "replication connections are not supported by Querent",
+            )
+            .with_hint("connect replication clients to PostgreSQL directly"));
+        }
+        if k == "options" {
+            let opts = parse_options(v).map_err(|e| {
+                PgError::fatal("22023", e).with_hint("write options as -c name=value, e.g. options='-c search_path=app'")
+            })?;
+            out.extend(opts);
+        } else if !NOT_SETTINGS.contains(&k.as_str()) && !k.starts_with("_pq_.") {
+            out.push((k.clone(), v.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// What the client is told at startup: the upstream's own report at login, with the client's
+/// requested values in place of the defaults (normalized as Postgres reports them). The real
+/// values arrive from the upstream when the session binds; any that differ are passed on then.
+pub fn reported(baseline: &[(String, String)], settings: &[(String, String)]) -> Vec<(String, String)> {
+    let mut out = baseline.to_vec();
+    for (k, v) in settings {
+        if let Some(slot) = out.iter_mut().find(|(name, _)| name.eq_ignore_ascii_case(k)) {
+            slot.1 = normalize(&slot.0, &slot.1, v);
+        }
+    }
+    out
+}
+
+fn normalize(name: &str, current: &str, requested: &str) -> String {
+    match name.to_ascii_lowercase().as_str() {
+        "client_encoding" => {
+            let up = requested.to_ascii_uppercase().replace(['-', '_'], "");
+            match up.as_str() {
+                "UTF8" | "UNICODE" => "UTF8".into(),
+                "LATIN1" => "LATIN1".into(),
+                _ => requested.to_ascii_uppercase(),
+            }
+        }
+        "datestyle" => {
+            // Postgres reports "<output style>, <field order>" and keeps what was not given.
+            let (mut style, mut order) = match current.split_once(", ") {
+                Some((s, o)) => (s.to_string(), o.to_string()),
+                None => (current.to_string(), "MDY".to_string()),
+            };
+            for part in requested.split(',').map(|p| p.trim().to_ascii_uppercase()) {
+                match part.as_str() {
+                    "ISO" => style = "ISO".into(),
+                    "SQL" => style = "SQL".into(),
+                    "POSTGRES" => style = "Postgres".into(),
+                    "GERMAN" => style = "German".into(),
+                    "MDY" | "US" | "NONEURO" | "NONEUROPEAN" => order = "MDY".into(),
+                    "DMY" | "EURO" | "EUROPEAN" => order = "DMY".into(),
+                    "YMD" => order = "YMD".into(),
+                    _ => {}
+                }
+            }
+            format!("{style}, {order}")
+        }
+        _ => requested.to_string(),
+    }
+}
+
+/// An escaped string literal, `E'...'`, correct whatever standard_conforming_strings is.
+pub fn literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 3);
+    out.push_str("E'");
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            '\0' => {}
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// One statement applying all settings as Postgres applies startup values (so list-valued
+/// settings like `search_path=a,b` mean two schemas, as they do at startup).
+pub fn apply_statement(settings: &[(String, String)]) -> Option<String> {
+    if settings.is_empty() {
+        return None;
+    }
+    let calls: Vec<String> = settings
+        .iter()
+        .map(|(k, v)| format!("pg_catalog.set_config({}, {}, false)", literal(k), literal(v)))
+        .collect();
+    Some(format!("SELECT {}", calls.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(k: &str, v: &str) -> (String, String) {
+        (k.into(), v.into())
+    }
+
+    #[test]
+    fn settings_from_params_and_options() {
+        let s = requested_settings(&[
+            p("user", "u"),
+            p("database", "d"),
+            p("application_name", "psql"),
+            p("options", "-c search_path=a,b"),
+            p("_pq_.x", "1"),
+        ])
+        .unwrap();
+        assert_eq!(s, vec![p("application_name", "psql"), p("search_path", "a,b")]);
+        assert!(requested_settings(&[p("replication", "true")]).is_err());
+    }
+
+    #[test]
+    fn reported_values_are_normalized() {
+        let base = vec![p("DateStyle", "ISO, MDY"), p("client_encoding", "SQL_ASCII"), p("application_name", "")];
+        let r = reported(&base, &[p("datestyle", "German"), p("client_encoding", "utf-8"), p("application_name", "x")]);
+        assert_eq!(r, vec![p("DateStyle", "German, MDY"), p("client_encoding", "UTF8"), p("application_name", "x")]);
+    }
+
+    #[test]
+    fn literals_cannot_escape() {
+        assert_eq!(literal("a'b\\c"), "E'a''b\\\\c'");
+        let stmt = apply_statement(&[p("application_name", "x'); DROP TABLE t; --")]).unwrap();
+        assert_eq!(stmt, "SELECT pg_catalog.set_config(E'application_name', E'x''); DROP TABLE t; --', false)");
+    }
+}

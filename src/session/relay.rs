@@ -1,0 +1,367 @@
+//! The relay: client messages go upstream and upstream bytes go to the client, unchanged.
+//!
+//! Client bytes are split into whole messages (to check them and, later, to classify Query and
+//! Parse); upstream bytes are forwarded as they are read, with a [`Scanner`] watching for
+//! ReadyForQuery so the relay knows when a statement is running. Each direction holds at most
+//! one read buffer, so results stream with the client's own backpressure.
+
+use super::scan::{Scanner, Seen};
+use super::Client;
+use crate::error::{sqlstate, PgError};
+use crate::metrics::{StatementPath, METRICS};
+use crate::protocol::backend;
+use crate::protocol::frame::{peek_header, printable};
+use crate::server::Shared;
+use crate::upstream::{send_cancel, UpstreamConn};
+use bytes::{Buf, BytesMut};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::sleep_until;
+
+const CLIENT_BUF: usize = 2048;
+const UPSTREAM_BUF: usize = 32 * 1024;
+
+/// How the relay ended.
+enum End {
+    /// Terminate or EOF from the client.
+    ClientGone,
+    /// The proxy closed the session (error already sent to the client).
+    Closed,
+    /// The upstream connection broke.
+    UpstreamLost,
+}
+
+struct Relay {
+    client: Client,
+    shared: Arc<Shared>,
+    up: Option<UpstreamConn>,
+    cbuf: BytesMut,
+    sbuf: BytesMut,
+    scan: Scanner,
+    /// Query, Sync and FunctionCall messages sent and not yet answered by ReadyForQuery.
+    in_flight: u32,
+    /// Extended-protocol messages sent since the last Sync.
+    unsynced: bool,
+    stmt_started: Instant,
+    last_activity: Instant,
+    cancel_sent: bool,
+    pending_notice: Option<BytesMut>,
+    draining: bool,
+    saw_fatal: bool,
+}
+
+/// Runs the relay for a logged-in client until the session ends.
+pub(crate) async fn run(client: Client, shared: Arc<Shared>) {
+    let now = Instant::now();
+    let mut r = Relay {
+        client,
+        shared,
+        up: None,
+        cbuf: BytesMut::with_capacity(CLIENT_BUF),
+        sbuf: BytesMut::new(),
+        scan: Scanner::default(),
+        in_flight: 0,
+        unsynced: false,
+        stmt_started: now,
+        last_activity: now,
+        cancel_sent: false,
+        pending_notice: None,
+        draining: false,
+        saw_fatal: false,
+    };
+    let end = r.run_loop().await;
+    r.finish(end).await;
+}
+
+async fn read_up(up: &mut Option<UpstreamConn>, buf: &mut BytesMut) -> std::io::Result<usize> {
+    match up {
+        Some(c) => c.stream.read_buf(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Relay {
+    async fn run_loop(&mut self) -> End {
+        let mut shutdown = self.shared.shutdown.clone();
+        let timeouts = self.shared.config.timeouts.clone();
+        let far = Instant::now() + std::time::Duration::from_secs(86400 * 365);
+        loop {
+            if *shutdown.borrow() && !self.draining {
+                self.draining = true;
+            }
+            if self.draining && self.in_flight == 0 {
+                let e = PgError::fatal(sqlstate::ADMIN_SHUTDOWN, "terminating connection due to administrator command")
+                    .with_hint("Querent is shutting down; reconnect to another instance or retry shortly");
+                self.send_error(&e).await;
+                return End::Closed;
+            }
+            let idle_at = match timeouts.idle.enabled() {
+                Some(d) if self.in_flight == 0 => (self.last_activity + d).into(),
+                _ => far.into(),
+            };
+            let query_at = match timeouts.query.enabled() {
+                Some(d) if self.in_flight > 0 && !self.cancel_sent => (self.stmt_started + d).into(),
+                _ => far.into(),
+            };
+            if self.cbuf.capacity() - self.cbuf.len() < 512 {
+                self.cbuf.reserve(CLIENT_BUF);
+            }
+            tokio::select! {
+                r = self.client.stream.read_buf(&mut self.cbuf) => match r {
+                    Ok(0) | Err(_) => return End::ClientGone,
+                    Ok(_) => {
+                        self.last_activity = Instant::now();
+                        if let Some(end) = self.on_client_data().await {
+                            return end;
+                        }
+                    }
+                },
+                r = read_up(&mut self.up, &mut self.sbuf) => match r {
+                    Ok(0) | Err(_) => return End::UpstreamLost,
+                    Ok(_) => {
+                        if let Some(end) = self.on_upstream_data().await {
+                            return end;
+                        }
+                    }
+                },
+                _ = sleep_until(idle_at) => {
+                    let e = PgError::fatal(sqlstate::IDLE_SESSION_TIMEOUT, "terminating connection due to idle-session timeout")
+                        .with_hint(format!("the session was idle longer than timeouts.idle ({} s); reconnect", timeouts.idle.0.as_secs_f64()));
+                    self.send_error(&e).await;
+                    return End::Closed;
+                },
+                _ = sleep_until(query_at) => self.cancel_for_timeout(timeouts.query.0),
+                r = shutdown.changed(), if !self.draining => {
+                    if r.is_err() || *shutdown.borrow() {
+                        self.draining = true;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Splits the client buffer into whole messages, checks them and forwards them upstream.
+    async fn on_client_data(&mut self) -> Option<End> {
+        let max = self.shared.config.limits.max_message_size;
+        let mut end = 0;
+        let mut terminate = false;
+        loop {
+            let header = match peek_header(&self.cbuf[end..], max) {
+                Ok(Some(h)) => h,
+                Ok(None) => break,
+                Err(e) => return Some(self.protocol_violation(e.to_string()).await),
+            };
+            if self.cbuf.len() - end < header.total {
+                self.cbuf.reserve(header.total - (self.cbuf.len() - end));
+                break;
+            }
+            match header.tag {
+                b'X' => {
+                    terminate = true;
+                    break;
+                }
+                b'Q' | b'F' => self.statement_sent(),
+                b'S' => {
+                    self.unsynced = false;
+                    self.statement_sent();
+                }
+                b'P' | b'B' | b'E' | b'D' | b'C' => self.unsynced = true,
+                b'H' | b'd' | b'c' | b'f' => {}
+                other => {
+                    return Some(self.protocol_violation(format!("invalid frontend message type {}", printable(other) as u32)).await)
+                }
+            }
+            end += header.total;
+        }
+        if end > 0 {
+            if self.up.is_none() {
+                if let Err(e) = self.bind().await {
+                    self.send_error(&e).await;
+                    return Some(End::Closed);
+                }
+            }
+            let Some(up) = self.up.as_mut() else { return Some(End::Closed) };
+            if up.stream.write_all(&self.cbuf[..end]).await.is_err() {
+                return Some(End::UpstreamLost);
+            }
+            self.cbuf.advance(end);
+        }
+        terminate.then_some(End::ClientGone)
+    }
+
+    fn statement_sent(&mut self) {
+        if self.in_flight == 0 {
+            self.stmt_started = Instant::now();
+        }
+        self.in_flight += 1;
+    }
+
+    /// Forwards what the upstream sent and tracks ReadyForQuery.
+    async fn on_upstream_data(&mut self) -> Option<End> {
+        let mut finished = Vec::new();
+        let at_boundary = self.scan.at_boundary();
+        let mut fatal = false;
+        self.scan.feed(&self.sbuf, |m: Seen| {
+            if m.tag == b'Z' {
+                finished.push(m.status());
+            } else if m.is_fatal_error() {
+                fatal = true;
+            }
+        });
+        self.saw_fatal |= fatal;
+        if at_boundary {
+            if let Some(notice) = self.pending_notice.take() {
+                if self.client.stream.write_all(&notice).await.is_err() {
+                    return Some(End::ClientGone);
+                }
+            }
+        }
+        if self.client.stream.write_all(&self.sbuf).await.is_err() || self.client.stream.flush().await.is_err() {
+            return Some(End::ClientGone);
+        }
+        self.sbuf.clear();
+        if self.sbuf.capacity() < UPSTREAM_BUF {
+            self.sbuf.reserve(UPSTREAM_BUF);
+        }
+        for status in finished {
+            self.in_flight = self.in_flight.saturating_sub(1);
+            let now = Instant::now();
+            METRICS.statement(StatementPath::Passthrough, now - self.stmt_started);
+            tracing::debug!(took_us = (now - self.stmt_started).as_micros() as u64, "statement done");
+            self.stmt_started = now;
+            self.cancel_sent = false;
+            if let Some(up) = self.up.as_mut() {
+                up.tx_status = status;
+            }
+        }
+        None
+    }
+
+    /// Takes a pooled upstream connection and applies the client's startup settings.
+    async fn bind(&mut self) -> Result<(), PgError> {
+        let mut up = self.shared.pool.acquire(&self.client.database).await.map_err(|e| {
+            METRICS.upstream_errors.inc();
+            tracing::warn!(error = %e, "cannot bind an upstream connection");
+            e.to_client()
+        })?;
+        if let Some(sql) = super::params::apply_statement(&self.client.settings) {
+            let changed = apply_settings(&mut up, &sql, &self.client.reported).await;
+            match changed {
+                Ok(bytes) => {
+                    if !bytes.is_empty() {
+                        self.pending_notice = Some(bytes); // ParameterStatus updates, sent at a boundary
+                    }
+                }
+                Err(e) => {
+                    self.shared.pool.release(up).await;
+                    return Err(e);
+                }
+            }
+        }
+        self.client.cancel.set_upstream(Some(up.key));
+        self.sbuf.reserve(UPSTREAM_BUF);
+        self.up = Some(up);
+        Ok(())
+    }
+
+    fn cancel_for_timeout(&mut self, limit: std::time::Duration) {
+        self.cancel_sent = true;
+        if let Some(up) = &self.up {
+            tracing::warn!(limit_ms = limit.as_millis() as u64, "statement exceeded timeouts.query; cancelling upstream");
+            let mut n = BytesMut::new();
+            backend::notice(
+                &mut n,
+                "57014",
+                &format!("Querent cancelled the statement: it ran longer than timeouts.query ({} ms)", limit.as_millis()),
+                Some("make the query cheaper, or ask the operator to raise timeouts.query"),
+            );
+            self.pending_notice = Some(n);
+            tokio::spawn(send_cancel(up.key));
+        }
+    }
+
+    async fn protocol_violation(&mut self, msg: String) -> End {
+        METRICS.protocol_errors.inc();
+        tracing::info!("protocol violation: {msg}");
+        let e = PgError::fatal(sqlstate::PROTOCOL_VIOLATION, msg)
+            .with_hint("the client sent bytes that are not a valid PostgreSQL v3 message; the connection was closed");
+        self.send_error(&e).await;
+        End::Closed
+    }
+
+    async fn send_error(&mut self, e: &PgError) {
+        let mut out = BytesMut::new();
+        backend::error_response(&mut out, e);
+        let _ = self.client.stream.write_all(&out).await;
+        let _ = self.client.stream.flush().await;
+    }
+
+    /// Puts the upstream connection back (reset) when it is clean, otherwise cancels what runs
+    /// there and drops it.
+    async fn finish(mut self, end: End) {
+        self.client.cancel.set_upstream(None);
+        if let End::UpstreamLost = end {
+            METRICS.upstream_errors.inc();
+            if !self.saw_fatal {
+                let e = PgError::fatal(sqlstate::CONNECTION_FAILURE, "the upstream PostgreSQL connection was lost")
+                    .with_hint("the upstream server closed the connection (restart, crash or pg_terminate_backend); reconnect");
+                self.send_error(&e).await;
+            }
+            tracing::warn!(in_flight = self.in_flight, "upstream connection lost");
+            self.up = None;
+        }
+        let _ = self.client.stream.shutdown().await;
+        let Some(up) = self.up.take() else { return };
+        if self.in_flight > 0 || self.unsynced {
+            if self.in_flight > 0 {
+                tracing::info!("client left during a statement; cancelling it upstream");
+                send_cancel(up.key).await;
+            }
+            drop(up); // never pooled dirty
+        } else {
+            self.shared.pool.release(up).await;
+        }
+    }
+}
+
+/// Applies startup settings on a fresh binding; returns the ParameterStatus messages whose
+/// value differs from what the client was told, ready to forward.
+async fn apply_settings(up: &mut UpstreamConn, sql: &str, reported: &[(String, String)]) -> Result<BytesMut, PgError> {
+    let mut out = BytesMut::new();
+    postgres_protocol::message::frontend::query(sql, &mut out)
+        .map_err(|e| PgError::fatal(sqlstate::PROTOCOL_VIOLATION, e.to_string()))?;
+    let lost = |e: String| PgError::fatal(sqlstate::CONNECTION_FAILURE, format!("upstream failed while applying startup parameters: {e}"));
+    up.stream.write_all(&out).await.map_err(|e| lost(e.to_string()))?;
+    let mut buf = BytesMut::with_capacity(1024);
+    let mut forward = BytesMut::new();
+    let mut error = None;
+    loop {
+        let (tag, body) = crate::protocol::frame::read_message(&mut up.stream, &mut buf, 1 << 20)
+            .await
+            .map_err(|e| lost(e.to_string()))?;
+        match tag {
+            b'S' => {
+                let mut b = &body[..];
+                let k = crate::protocol::frame::take_cstr(&mut b).unwrap_or_default();
+                let v = crate::protocol::frame::take_cstr(&mut b).unwrap_or_default();
+                if !reported.iter().any(|(n, rv)| *n == k && *rv == v) {
+                    backend::parameter_status(&mut forward, &k, &v);
+                }
+            }
+            b'E' => {
+                let mut e = backend::parse_error_fields(&body);
+                e.severity = crate::error::Severity::Fatal;
+                error = Some(e.with_hint("a startup parameter (or -c option) was rejected by the upstream; fix it and reconnect"));
+            }
+            b'Z' => {
+                up.tx_status = body.first().copied().unwrap_or(b'I');
+                return match error {
+                    Some(e) => Err(e),
+                    None => Ok(forward),
+                };
+            }
+            _ => {}
+        }
+    }
+}
