@@ -92,8 +92,14 @@ fn main() -> ExitCode {
             user_add(&name, &users, password, &roles, &attrs)
         }
         Command::Settings => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
             for s in config::SETTINGS {
-                println!("{:<28} {:<34} default {:<38} {}", s.key, s.env_var(), format!("\"{}\"", s.default), s.doc);
+                let default = format!("\"{}\"", s.default);
+                // A closed pipe (`| head`) just ends the listing.
+                if writeln!(out, "{:<28} {:<34} default {default:<38} {}", s.key, s.env_var(), s.doc).is_err() {
+                    break;
+                }
             }
             Ok(())
         }

@@ -1,0 +1,166 @@
+//! Authentication and the command line: SCRAM, cleartext over TLS only, users file, config
+//! errors that name the key.
+
+mod common;
+
+use common::{connect, Proxy};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_querent"))
+}
+
+fn users_file(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("querent-auth-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("users.toml");
+    let _ = std::fs::remove_file(&path);
+    let st = bin()
+        .args(["user", "add", "alice", "--users"])
+        .arg(&path)
+        .args(["--password", "wonderland", "--role", "analyst_west", "--attr", "region_id=3"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    path
+}
+
+#[tokio::test]
+async fn scram_right_wrong_and_unknown() {
+    let users = users_file("scram");
+    let text = std::fs::read_to_string(&users).unwrap();
+    assert!(text.contains("SCRAM-SHA-256$4096:") && !text.contains("wonderland"));
+    let p = Proxy::start(&["--auth", "scram", "--users", users.to_str().unwrap()]);
+    let ok = connect(&format!("{} password=wonderland", p.dsn("alice"))).await.unwrap();
+    assert_eq!(ok.query_one("SELECT 1", &[]).await.unwrap().get::<_, i32>(0), 1);
+
+    let err = connect(&format!("{} password=nope", p.dsn("alice"))).await.err().unwrap();
+    let db = err.as_db_error().unwrap();
+    assert_eq!(db.code().code(), "28P01");
+    assert_eq!(db.message(), "password authentication failed for user \"alice\"");
+
+    let err = connect(&format!("{} password=x", p.dsn("mallory"))).await.err().unwrap();
+    let db = err.as_db_error().unwrap();
+    assert_eq!(db.code().code(), "28000");
+    assert!(db.message().contains("\"mallory\" does not exist"));
+    assert!(p.metric("querent_auth_failures_total") >= 2.0);
+}
+
+#[test]
+fn user_add_updates_in_place() {
+    let users = users_file("update");
+    let before = std::fs::read_to_string(&users).unwrap();
+    let st = bin()
+        .args(["user", "add", "alice", "--users"])
+        .arg(&users)
+        .args(["--attr", "tier=gold"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let after = std::fs::read_to_string(&users).unwrap();
+    let verifier = |t: &str| t.lines().find(|l| l.starts_with("scram")).map(str::to_string);
+    assert_eq!(verifier(&before), verifier(&after), "no new password: verifier kept");
+    assert!(after.contains("tier = \"gold\"") && after.contains("region_id = \"3\""));
+    let out = bin().args(["user", "add", "bob", "--users"]).arg(&users).args(["--attr", "oops"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("key=value"));
+}
+
+#[test]
+fn cleartext_password_only_over_tls() {
+    let users = users_file("cleartext");
+    let u = users.to_str().unwrap();
+    let out = bin().args(["serve", "--auth", "password", "--users", u, "--admin-listen", ""]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs TLS"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let p = Proxy::start(&[
+        "--auth", "password", "--users", u,
+        "--tls-cert", "fixtures/tls/server.pem", "--tls-key", "fixtures/tls/server.key",
+    ]);
+    let psql = |mode: &str, pw: &str| {
+        Command::new("psql")
+            .arg(format!(
+                "host=localhost port={} user=alice dbname=test sslmode={mode} sslrootcert=fixtures/tls/ca.pem",
+                p.port
+            ))
+            .args(["-XAtc", "SELECT 40 + 2"])
+            .env("PGPASSWORD", pw)
+            .current_dir(common::repo())
+            .output()
+            .expect("psql is installed (scripts/install-test-deps.sh)")
+    };
+    let ok = psql("verify-full", "wonderland");
+    assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "42", "{}", String::from_utf8_lossy(&ok.stderr));
+    let bad = psql("require", "wrong");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("password authentication failed"));
+    let plain = psql("disable", "wonderland");
+    let e = String::from_utf8_lossy(&plain.stderr);
+    assert!(e.contains("requires an encrypted connection"), "{e}");
+}
+
+#[test]
+fn trust_mode_logs_a_warning() {
+    let p = Proxy::start(&[]);
+    assert!(p.log_text().contains("auth = trust"));
+}
+
+#[test]
+fn tls_refused_cleanly_when_off() {
+    let p = Proxy::start(&[]);
+    let out = Command::new("psql")
+        .arg(format!("host=127.0.0.1 port={} user=root dbname=test sslmode=require", p.port))
+        .args(["-XAtc", "SELECT 1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("server does not support SSL"));
+    let ok = Command::new("psql")
+        .arg(format!("host=127.0.0.1 port={} user=root dbname=test sslmode=prefer", p.port))
+        .args(["-XAtc", "SELECT 1"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "1");
+}
+
+#[test]
+fn config_errors_name_the_key_and_exit_nonzero() {
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = bin();
+        c.arg("serve").args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        assert!(!out.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(run(&["--auth", "magic"], &[]).contains("--auth: expected one of trust, scram, password"));
+    assert!(run(&["--listen", "nowhere"], &[]).contains("listen: expected host:port"));
+    assert!(run(&[], &[("QUERENT_TIMEOUTS_QUERY", "soon")]).contains("QUERENT_TIMEOUTS_QUERY"));
+    assert!(run(&["--upstream", "mysql://x"], &[]).contains("upstream"));
+    let dir = std::env::temp_dir().join(format!("querent-cfg-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("q.toml");
+    std::fs::write(&f, "listen = \"127.0.0.1:0\"\n\n[timeouts]\nidle = true\n").unwrap();
+    let e = run(&["--config", f.to_str().unwrap()], &[]);
+    assert!(e.contains("line 4") && e.contains("idle"), "{e}");
+    assert!(run(&["--config", "/no/such/file.toml"], &[]).contains("cannot read config file"));
+}
+
+#[test]
+fn every_setting_is_documented_in_the_readme() {
+    let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
+    let out = bin().arg("settings").output().unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let mut n = 0;
+    for line in listing.lines() {
+        let key = line.split_whitespace().next().unwrap();
+        let env = line.split_whitespace().nth(1).unwrap();
+        assert!(readme.contains(&format!("`{key}`")), "README lacks setting `{key}`");
+        assert!(readme.contains(env), "README lacks {env}");
+        n += 1;
+    }
+    assert!(n >= 15);
+}
