@@ -96,14 +96,14 @@ impl Relay {
                 self.send_error(&e).await;
                 return End::Closed;
             }
-            let idle_at = match timeouts.idle.enabled() {
-                Some(d) if self.in_flight == 0 => (self.last_activity + d).into(),
-                _ => far.into(),
-            };
-            let query_at = match timeouts.query.enabled() {
-                Some(d) if self.in_flight > 0 && !self.cancel_sent => (self.stmt_started + d).into(),
-                _ => far.into(),
-            };
+            // Timers are armed only when their timeout is on and applies now; a disabled branch
+            // is never polled, so it costs nothing on the hot path.
+            let idle_at = timeouts.idle.enabled().filter(|_| self.in_flight == 0).map(|d| self.last_activity + d);
+            let query_at = timeouts
+                .query
+                .enabled()
+                .filter(|_| self.in_flight > 0 && !self.cancel_sent)
+                .map(|d| self.stmt_started + d);
             if self.cbuf.capacity() - self.cbuf.len() < 512 {
                 self.cbuf.reserve(CLIENT_BUF);
             }
@@ -125,13 +125,13 @@ impl Relay {
                         }
                     }
                 },
-                _ = sleep_until(idle_at) => {
+                _ = sleep_until(idle_at.unwrap_or(far).into()), if idle_at.is_some() => {
                     let e = PgError::fatal(sqlstate::IDLE_SESSION_TIMEOUT, "terminating connection due to idle-session timeout")
                         .with_hint(format!("the session was idle longer than timeouts.idle ({} s); reconnect", timeouts.idle.0.as_secs_f64()));
                     self.send_error(&e).await;
                     return End::Closed;
                 },
-                _ = sleep_until(query_at) => self.cancel_for_timeout(timeouts.query.0),
+                _ = sleep_until(query_at.unwrap_or(far).into()), if query_at.is_some() => self.cancel_for_timeout(timeouts.query.0),
                 r = shutdown.changed(), if !self.draining => {
                     if r.is_err() || *shutdown.borrow() {
                         self.draining = true;
