@@ -8,7 +8,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 /// Binds the admin port and serves it in the background; returns the bound address.
-pub async fn start(addr: SocketAddr, shutdown: watch::Receiver<bool>) -> Result<SocketAddr, String> {
+pub async fn start(
+    addr: SocketAddr,
+    shutdown: watch::Receiver<bool>,
+) -> Result<SocketAddr, String> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on admin_listen {addr}: {e}"))?;
@@ -43,11 +46,27 @@ async fn handle(mut tcp: TcpStream, shutdown: watch::Receiver<bool>) -> std::io:
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let path = path.split('?').next().unwrap_or("");
     let (status, ctype, body) = match (method, path) {
-        ("GET", "/metrics") => ("200 OK", "text/plain; version=0.0.4", crate::metrics::METRICS.render()),
-        ("GET", "/healthz") if *shutdown.borrow() => ("503 Service Unavailable", "application/json", "{\"status\":\"shutting_down\"}\n".into()),
+        ("GET", "/metrics") => (
+            "200 OK",
+            "text/plain; version=0.0.4",
+            crate::metrics::METRICS.render(),
+        ),
+        ("GET", "/healthz") if *shutdown.borrow() => (
+            "503 Service Unavailable",
+            "application/json",
+            "{\"status\":\"shutting_down\"}\n".into(),
+        ),
         ("GET", "/healthz") => ("200 OK", "application/json", "{\"status\":\"ok\"}\n".into()),
-        ("GET", _) => ("404 Not Found", "text/plain", "not found: try /metrics or /healthz\n".into()),
-        _ => ("405 Method Not Allowed", "text/plain", "only GET is supported\n".into()),
+        ("GET", _) => (
+            "404 Not Found",
+            "text/plain",
+            "not found: try /metrics or /healthz\n".into(),
+        ),
+        _ => (
+            "405 Method Not Allowed",
+            "text/plain",
+            "only GET is supported\n".into(),
+        ),
     };
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",

@@ -33,7 +33,11 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.registry.map.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.pid);
+        self.registry
+            .map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.pid);
     }
 }
 
@@ -50,7 +54,12 @@ impl CancelRegistry {
             }
             let secret = rng.gen::<i32>();
             map.insert(pid, (secret, target.clone()));
-            return Registration { pid, secret, target, registry: self.clone() };
+            return Registration {
+                pid,
+                secret,
+                target,
+                registry: self.clone(),
+            };
         }
     }
 
@@ -75,8 +84,16 @@ mod tests {
     fn lookup_needs_secret_and_binding() {
         let r = Arc::new(CancelRegistry::default());
         let reg = r.register();
-        assert_eq!(r.lookup(reg.pid, reg.secret), None, "unbound session has nothing to cancel");
-        let key = CancelKey { addr: "127.0.0.1:5432".parse().unwrap(), pid: 42, secret: 7 };
+        assert_eq!(
+            r.lookup(reg.pid, reg.secret),
+            None,
+            "unbound session has nothing to cancel"
+        );
+        let key = CancelKey {
+            addr: "127.0.0.1:5432".parse().unwrap(),
+            pid: 42,
+            secret: 7,
+        };
         reg.set_upstream(Some(key));
         assert_eq!(r.lookup(reg.pid, reg.secret), Some(key));
         assert_eq!(r.lookup(reg.pid, reg.secret.wrapping_add(1)), None);

@@ -51,7 +51,9 @@ impl<'de> Deserialize<'de> for Dur {
         }
         match Raw::deserialize(d)? {
             Raw::Int(s) => Ok(Dur(Duration::from_secs(s))),
-            Raw::Str(s) => parse_duration(&s).map(Dur).map_err(serde::de::Error::custom),
+            Raw::Str(s) => parse_duration(&s)
+                .map(Dur)
+                .map_err(serde::de::Error::custom),
         }
     }
 }
@@ -59,18 +61,24 @@ impl<'de> Deserialize<'de> for Dur {
 /// Parses `30s`, `250ms`, `5m`, `1h`, `2d` or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration \"{s}\": expected a number with a unit such as 30s, 250ms, 5m"))?;
+    let n: f64 = num.parse().map_err(|_| {
+        format!("invalid duration \"{s}\": expected a number with a unit such as 30s, 250ms, 5m")
+    })?;
     let secs = match unit.trim() {
         "" | "s" | "sec" | "secs" => n,
         "ms" => n / 1000.0,
         "m" | "min" => n * 60.0,
         "h" => n * 3600.0,
         "d" => n * 86400.0,
-        u => return Err(format!("invalid duration unit \"{u}\" in \"{s}\": use ms, s, m, h or d")),
+        u => {
+            return Err(format!(
+                "invalid duration unit \"{u}\" in \"{s}\": use ms, s, m, h or d"
+            ))
+        }
     };
     Ok(Duration::from_secs_f64(secs))
 }
@@ -295,7 +303,10 @@ fn check_value(setting: &Setting, source: &str, raw: &str) -> Result<toml::Value
         }
         Kind::OneOf(words) => {
             if !words.contains(&raw) {
-                return Err(bad(format!("expected one of {}, got \"{raw}\"", words.join(", "))));
+                return Err(bad(format!(
+                    "expected one of {}, got \"{raw}\"",
+                    words.join(", ")
+                )));
             }
             toml::Value::String(raw.to_string())
         }
@@ -343,12 +354,19 @@ pub fn load(
         if !name.starts_with("QUERENT_") {
             continue;
         }
-        let setting = SETTINGS.iter().find(|s| s.env_var() == name).ok_or_else(|| {
-            ConfigError(format!(
-                "unknown environment variable {name}: Querent settings are {}",
-                SETTINGS.iter().map(|s| s.env_var()).collect::<Vec<_>>().join(", ")
-            ))
-        })?;
+        let setting = SETTINGS
+            .iter()
+            .find(|s| s.env_var() == name)
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "unknown environment variable {name}: Querent settings are {}",
+                    SETTINGS
+                        .iter()
+                        .map(|s| s.env_var())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
         let v = check_value(setting, &name, &value)?;
         set_path(&mut table, setting.key, v);
     }
@@ -357,7 +375,11 @@ pub fn load(
             .iter()
             .find(|s| s.key == *key)
             .ok_or_else(|| ConfigError(format!("internal: flag for unknown setting {key}")))?;
-        let v = check_value(setting, &format!("--{}", key.replace(['.', '_'], "-")), value)?;
+        let v = check_value(
+            setting,
+            &format!("--{}", key.replace(['.', '_'], "-")),
+            value,
+        )?;
         set_path(&mut table, setting.key, v);
     }
     let config: Config = toml::Value::Table(table)
@@ -394,7 +416,9 @@ impl Config {
             ));
         }
         if self.limits.max_message_size < 1024 {
-            return Err(ConfigError("limits.max_message_size: expected at least 1024 bytes".into()));
+            return Err(ConfigError(
+                "limits.max_message_size: expected at least 1024 bytes".into(),
+            ));
         }
         Ok(())
     }
@@ -407,7 +431,10 @@ impl Config {
     /// The client listen address.
     pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
         self.listen.parse().map_err(|_| {
-            ConfigError(format!("listen: expected host:port such as 127.0.0.1:6432, got \"{}\"", self.listen))
+            ConfigError(format!(
+                "listen: expected host:port such as 127.0.0.1:6432, got \"{}\"",
+                self.listen
+            ))
         })
     }
 
@@ -460,7 +487,12 @@ mod tests {
 
     #[test]
     fn errors_name_the_key() {
-        let e = load(None, vec![("QUERENT_TIMEOUTS_QUERY".into(), "soon".into())], &[]).unwrap_err();
+        let e = load(
+            None,
+            vec![("QUERENT_TIMEOUTS_QUERY".into(), "soon".into())],
+            &[],
+        )
+        .unwrap_err();
         assert!(e.0.contains("QUERENT_TIMEOUTS_QUERY"), "{e}");
         let e = load(None, vec![("QUERENT_NOPE".into(), "1".into())], &[]).unwrap_err();
         assert!(e.0.contains("QUERENT_NOPE"), "{e}");
@@ -475,7 +507,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("querent-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("bad.toml");
-        std::fs::write(&p, "listen = \"127.0.0.1:1\"\n[timeouts]\nquery = \"fast\"\n").unwrap();
+        std::fs::write(
+            &p,
+            "listen = \"127.0.0.1:1\"\n[timeouts]\nquery = \"fast\"\n",
+        )
+        .unwrap();
         let e = load(Some(&p), vec![], &[]).unwrap_err().0;
         assert!(e.contains("line 3") && e.contains("query"), "{e}");
         std::fs::write(&p, "[pool]\nmax_idel = 3\n").unwrap();

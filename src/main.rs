@@ -88,16 +88,28 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
-        Command::User(UserCommand::Add { name, users, password, roles, attrs }) => {
-            user_add(&name, &users, password, &roles, &attrs)
-        }
+        Command::User(UserCommand::Add {
+            name,
+            users,
+            password,
+            roles,
+            attrs,
+        }) => user_add(&name, &users, password, &roles, &attrs),
         Command::Settings => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
             for s in config::SETTINGS {
                 let default = format!("\"{}\"", s.default);
                 // A closed pipe (`| head`) just ends the listing.
-                if writeln!(out, "{:<28} {:<34} default {default:<38} {}", s.key, s.env_var(), s.doc).is_err() {
+                if writeln!(
+                    out,
+                    "{:<28} {:<34} default {default:<38} {}",
+                    s.key,
+                    s.env_var(),
+                    s.doc
+                )
+                .is_err()
+                {
                     break;
                 }
             }
@@ -137,7 +149,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     rt.block_on(async {
-        let server = querent::server::start(cfg).await.map_err(|e| e.to_string())?;
+        let server = querent::server::start(cfg)
+            .await
+            .map_err(|e| e.to_string())?;
         if let Some(a) = server.admin_addr {
             tracing::info!(%a, "admin port: /metrics and /healthz");
         }
@@ -161,7 +175,13 @@ async fn wait_for_signal() {
     }
 }
 
-fn user_add(name: &str, path: &std::path::Path, password: Option<String>, roles: &[String], attrs: &[String]) -> Result<(), String> {
+fn user_add(
+    name: &str,
+    path: &std::path::Path,
+    password: Option<String>,
+    roles: &[String],
+    attrs: &[String],
+) -> Result<(), String> {
     let mut file = UsersFile::load(path, true)?;
     let attributes = attrs
         .iter()
@@ -177,10 +197,15 @@ fn user_add(name: &str, path: &std::path::Path, password: Option<String>, roles:
         None if !file.users.contains_key(name) => {
             eprintln!("password for {name}: ");
             let mut line = String::new();
-            std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read password: {e}"))?;
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| format!("cannot read password: {e}"))?;
             let p = line.trim_end_matches(['\r', '\n']).to_string();
             if p.is_empty() {
-                return Err("a new user needs a password: pass --password or type one on standard input".into());
+                return Err(
+                    "a new user needs a password: pass --password or type one on standard input"
+                        .into(),
+                );
             }
             Some(p)
         }

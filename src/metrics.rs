@@ -40,7 +40,8 @@ impl Gauge {
 }
 
 const BUCKETS_US: [u64; 14] = [
-    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, 5_000_000, 30_000_000,
+    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
+    5_000_000, 30_000_000,
 ];
 
 /// A latency histogram with fixed buckets (seconds in the output).
@@ -66,12 +67,25 @@ impl Histogram {
         let mut cumulative = 0;
         for (i, b) in BUCKETS_US.iter().enumerate() {
             cumulative += self.buckets[i].load(Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{{labels}le=\"{}\"}} {cumulative}", *b as f64 / 1e6);
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}le=\"{}\"}} {cumulative}",
+                *b as f64 / 1e6
+            );
         }
         let count = self.count.load(Relaxed);
         let _ = writeln!(out, "{name}_bucket{{{labels}le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "{name}_sum{{{}}} {}", labels.trim_end_matches(','), self.sum_us.load(Relaxed) as f64 / 1e6);
-        let _ = writeln!(out, "{name}_count{{{}}} {count}", labels.trim_end_matches(','));
+        let _ = writeln!(
+            out,
+            "{name}_sum{{{}}} {}",
+            labels.trim_end_matches(','),
+            self.sum_us.load(Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(
+            out,
+            "{name}_count{{{}}} {count}",
+            labels.trim_end_matches(',')
+        );
     }
 }
 
@@ -129,20 +143,78 @@ impl Metrics {
         let mut one = |name: &str, kind: &str, help: &str, v: String| {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
         };
-        one("querent_connections_total", "counter", "Client connections accepted.", self.connections_total.get().to_string());
-        one("querent_connections_active", "gauge", "Client connections open now.", self.connections_active.get().to_string());
-        one("querent_connections_rejected_total", "counter", "Client connections refused before login.", self.connections_rejected.get().to_string());
-        one("querent_auth_failures_total", "counter", "Failed client authentications.", self.auth_failures.get().to_string());
-        one("querent_upstream_connections", "gauge", "Upstream connections open now.", self.upstream_open.get().to_string());
-        one("querent_upstream_connects_total", "counter", "Upstream logins made.", self.upstream_connects.get().to_string());
-        one("querent_upstream_errors_total", "counter", "Upstream connect failures and connections lost mid-session.", self.upstream_errors.get().to_string());
-        one("querent_upstream_cancels_total", "counter", "Cancel requests forwarded upstream.", self.upstream_cancels.get().to_string());
-        one("querent_pool_idle_connections", "gauge", "Idle pooled upstream connections.", self.pool_idle.get().to_string());
-        one("querent_protocol_errors_total", "counter", "Client protocol violations.", self.protocol_errors.get().to_string());
+        one(
+            "querent_connections_total",
+            "counter",
+            "Client connections accepted.",
+            self.connections_total.get().to_string(),
+        );
+        one(
+            "querent_connections_active",
+            "gauge",
+            "Client connections open now.",
+            self.connections_active.get().to_string(),
+        );
+        one(
+            "querent_connections_rejected_total",
+            "counter",
+            "Client connections refused before login.",
+            self.connections_rejected.get().to_string(),
+        );
+        one(
+            "querent_auth_failures_total",
+            "counter",
+            "Failed client authentications.",
+            self.auth_failures.get().to_string(),
+        );
+        one(
+            "querent_upstream_connections",
+            "gauge",
+            "Upstream connections open now.",
+            self.upstream_open.get().to_string(),
+        );
+        one(
+            "querent_upstream_connects_total",
+            "counter",
+            "Upstream logins made.",
+            self.upstream_connects.get().to_string(),
+        );
+        one(
+            "querent_upstream_errors_total",
+            "counter",
+            "Upstream connect failures and connections lost mid-session.",
+            self.upstream_errors.get().to_string(),
+        );
+        one(
+            "querent_upstream_cancels_total",
+            "counter",
+            "Cancel requests forwarded upstream.",
+            self.upstream_cancels.get().to_string(),
+        );
+        one(
+            "querent_pool_idle_connections",
+            "gauge",
+            "Idle pooled upstream connections.",
+            self.pool_idle.get().to_string(),
+        );
+        one(
+            "querent_protocol_errors_total",
+            "counter",
+            "Client protocol violations.",
+            self.protocol_errors.get().to_string(),
+        );
         let _ = writeln!(o, "# HELP querent_statements_total Statements by path.\n# TYPE querent_statements_total counter");
-        let _ = writeln!(o, "querent_statements_total{{path=\"passthrough\"}} {}", self.statements_passthrough.get());
+        let _ = writeln!(
+            o,
+            "querent_statements_total{{path=\"passthrough\"}} {}",
+            self.statements_passthrough.get()
+        );
         let _ = writeln!(o, "# HELP querent_statement_duration_seconds Statement latency through the proxy.\n# TYPE querent_statement_duration_seconds histogram");
-        self.statement_latency.render(&mut o, "querent_statement_duration_seconds", "path=\"passthrough\",");
+        self.statement_latency.render(
+            &mut o,
+            "querent_statement_duration_seconds",
+            "path=\"passthrough\",",
+        );
         o
     }
 }
@@ -157,9 +229,22 @@ mod tests {
         m.statement(StatementPath::Passthrough, Duration::from_micros(80));
         m.statement(StatementPath::Passthrough, Duration::from_millis(3));
         let text = m.render();
-        assert!(text.contains("querent_statement_duration_seconds_bucket{path=\"passthrough\",le=\"0.0001\"} 1"), "{text}");
-        assert!(text.contains("querent_statement_duration_seconds_bucket{path=\"passthrough\",le=\"0.005\"} 2"), "{text}");
-        assert!(text.contains("querent_statement_duration_seconds_count{path=\"passthrough\"} 2"), "{text}");
+        assert!(
+            text.contains(
+                "querent_statement_duration_seconds_bucket{path=\"passthrough\",le=\"0.0001\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "querent_statement_duration_seconds_bucket{path=\"passthrough\",le=\"0.005\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("querent_statement_duration_seconds_count{path=\"passthrough\"} 2"),
+            "{text}"
+        );
         assert!(text.contains("querent_statements_total{path=\"passthrough\"} 2"));
     }
 }

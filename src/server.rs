@@ -59,17 +59,25 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         None => UsersFile::default(),
     };
     if config.auth == crate::config::AuthMode::Trust {
-        tracing::warn!("auth = trust: any client may connect as any user; use scram outside local development");
+        tracing::warn!(
+            "auth = trust: any client may connect as any user; use scram outside local development"
+        );
     }
     let target = UpstreamTarget::parse(&config.upstream).map_err(StartError)?;
     let listen = config.listen_addr().map_err(|e| StartError(e.0))?;
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| StartError(format!("cannot listen on {listen}: {e}")))?;
-    let addr = listener.local_addr().map_err(|e| StartError(e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError(e.to_string()))?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let admin_addr = match config.admin_addr().map_err(|e| StartError(e.0))? {
-        Some(a) => Some(crate::admin::start(a, shutdown_rx.clone()).await.map_err(StartError)?),
+        Some(a) => Some(
+            crate::admin::start(a, shutdown_rx.clone())
+                .await
+                .map_err(StartError)?,
+        ),
         None => None,
     };
     let shared = Arc::new(Shared {
@@ -82,7 +90,12 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     });
     tracing::info!(%addr, tls = shared.tls.is_some(), auth = ?shared.config.auth, "querent listening");
     let done = tokio::spawn(accept_loop(listener, shared));
-    Ok(Server { addr, admin_addr, shutdown_tx, done })
+    Ok(Server {
+        addr,
+        admin_addr,
+        shutdown_tx,
+        done,
+    })
 }
 
 impl Server {
@@ -129,7 +142,10 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     drop(listener);
     drop(alive_tx);
     let grace = shared.config.timeouts.shutdown.0;
-    tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: no new connections; waiting for running statements");
+    tracing::info!(
+        grace_ms = grace.as_millis() as u64,
+        "shutting down: no new connections; waiting for running statements"
+    );
     if tokio::time::timeout(grace, alive_rx.recv()).await.is_err() {
         tracing::warn!("shutdown grace period over; closing remaining sessions");
     }
@@ -138,8 +154,11 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 async fn refuse(mut tcp: tokio::net::TcpStream, max: usize) {
     use tokio::io::AsyncWriteExt;
     // Read the startup packet first so the client is ready for a reply; SSLRequest gets 'N'.
-    let e = PgError::fatal(sqlstate::TOO_MANY_CONNECTIONS, "sorry, too many clients already")
-        .with_hint(format!("Querent allows {max} clients (limits.max_clients)"));
+    let e = PgError::fatal(
+        sqlstate::TOO_MANY_CONNECTIONS,
+        "sorry, too many clients already",
+    )
+    .with_hint(format!("Querent allows {max} clients (limits.max_clients)"));
     let mut out = bytes::BytesMut::new();
     crate::protocol::backend::error_response(&mut out, &e);
     let fut = async {

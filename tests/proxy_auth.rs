@@ -19,7 +19,14 @@ fn users_file(tag: &str) -> PathBuf {
     let st = bin()
         .args(["user", "add", "alice", "--users"])
         .arg(&path)
-        .args(["--password", "wonderland", "--role", "analyst_west", "--attr", "region_id=3"])
+        .args([
+            "--password",
+            "wonderland",
+            "--role",
+            "analyst_west",
+            "--attr",
+            "region_id=3",
+        ])
         .status()
         .unwrap();
     assert!(st.success());
@@ -32,15 +39,32 @@ async fn scram_right_wrong_and_unknown() {
     let text = std::fs::read_to_string(&users).unwrap();
     assert!(text.contains("SCRAM-SHA-256$4096:") && !text.contains("wonderland"));
     let p = Proxy::start(&["--auth", "scram", "--users", users.to_str().unwrap()]);
-    let ok = connect(&format!("{} password=wonderland", p.dsn("alice"))).await.unwrap();
-    assert_eq!(ok.query_one("SELECT 1", &[]).await.unwrap().get::<_, i32>(0), 1);
+    let ok = connect(&format!("{} password=wonderland", p.dsn("alice")))
+        .await
+        .unwrap();
+    assert_eq!(
+        ok.query_one("SELECT 1", &[])
+            .await
+            .unwrap()
+            .get::<_, i32>(0),
+        1
+    );
 
-    let err = connect(&format!("{} password=nope", p.dsn("alice"))).await.err().unwrap();
+    let err = connect(&format!("{} password=nope", p.dsn("alice")))
+        .await
+        .err()
+        .unwrap();
     let db = err.as_db_error().unwrap();
     assert_eq!(db.code().code(), "28P01");
-    assert_eq!(db.message(), "password authentication failed for user \"alice\"");
+    assert_eq!(
+        db.message(),
+        "password authentication failed for user \"alice\""
+    );
 
-    let err = connect(&format!("{} password=x", p.dsn("mallory"))).await.err().unwrap();
+    let err = connect(&format!("{} password=x", p.dsn("mallory")))
+        .await
+        .err()
+        .unwrap();
     let db = err.as_db_error().unwrap();
     assert_eq!(db.code().code(), "28000");
     assert!(db.message().contains("\"mallory\" does not exist"));
@@ -59,10 +83,23 @@ fn user_add_updates_in_place() {
         .unwrap();
     assert!(st.success());
     let after = std::fs::read_to_string(&users).unwrap();
-    let verifier = |t: &str| t.lines().find(|l| l.starts_with("scram")).map(str::to_string);
-    assert_eq!(verifier(&before), verifier(&after), "no new password: verifier kept");
+    let verifier = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("scram"))
+            .map(str::to_string)
+    };
+    assert_eq!(
+        verifier(&before),
+        verifier(&after),
+        "no new password: verifier kept"
+    );
     assert!(after.contains("tier = \"gold\"") && after.contains("region_id = \"3\""));
-    let out = bin().args(["user", "add", "bob", "--users"]).arg(&users).args(["--attr", "oops"]).output().unwrap();
+    let out = bin()
+        .args(["user", "add", "bob", "--users"])
+        .arg(&users)
+        .args(["--attr", "oops"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("key=value"));
 }
@@ -71,13 +108,34 @@ fn user_add_updates_in_place() {
 fn cleartext_password_only_over_tls() {
     let users = users_file("cleartext");
     let u = users.to_str().unwrap();
-    let out = bin().args(["serve", "--auth", "password", "--users", u, "--admin-listen", ""]).output().unwrap();
+    let out = bin()
+        .args([
+            "serve",
+            "--auth",
+            "password",
+            "--users",
+            u,
+            "--admin-listen",
+            "",
+        ])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("needs TLS"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("needs TLS"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let p = Proxy::start(&[
-        "--auth", "password", "--users", u,
-        "--tls-cert", "fixtures/tls/server.pem", "--tls-key", "fixtures/tls/server.key",
+        "--auth",
+        "password",
+        "--users",
+        u,
+        "--tls-cert",
+        "fixtures/tls/server.pem",
+        "--tls-key",
+        "fixtures/tls/server.key",
     ]);
     let psql = |mode: &str, pw: &str| {
         Command::new("psql")
@@ -92,7 +150,12 @@ fn cleartext_password_only_over_tls() {
             .expect("psql is installed (scripts/install-test-deps.sh)")
     };
     let ok = psql("verify-full", "wonderland");
-    assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "42", "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout).trim(),
+        "42",
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let bad = psql("require", "wrong");
     assert!(String::from_utf8_lossy(&bad.stderr).contains("password authentication failed"));
     let plain = psql("disable", "wonderland");
@@ -110,14 +173,20 @@ fn trust_mode_logs_a_warning() {
 fn tls_refused_cleanly_when_off() {
     let p = Proxy::start(&[]);
     let out = Command::new("psql")
-        .arg(format!("host=127.0.0.1 port={} user=root dbname=test sslmode=require", p.port))
+        .arg(format!(
+            "host=127.0.0.1 port={} user=root dbname=test sslmode=require",
+            p.port
+        ))
         .args(["-XAtc", "SELECT 1"])
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("server does not support SSL"));
     let ok = Command::new("psql")
-        .arg(format!("host=127.0.0.1 port={} user=root dbname=test sslmode=prefer", p.port))
+        .arg(format!(
+            "host=127.0.0.1 port={} user=root dbname=test sslmode=prefer",
+            p.port
+        ))
         .args(["-XAtc", "SELECT 1"])
         .output()
         .unwrap();
@@ -136,7 +205,9 @@ fn config_errors_name_the_key_and_exit_nonzero() {
         assert!(!out.status.success(), "{args:?} should fail");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    assert!(run(&["--auth", "magic"], &[]).contains("--auth: expected one of trust, scram, password"));
+    assert!(
+        run(&["--auth", "magic"], &[]).contains("--auth: expected one of trust, scram, password")
+    );
     assert!(run(&["--listen", "nowhere"], &[]).contains("listen: expected host:port"));
     assert!(run(&[], &[("QUERENT_TIMEOUTS_QUERY", "soon")]).contains("QUERENT_TIMEOUTS_QUERY"));
     assert!(run(&["--upstream", "mysql://x"], &[]).contains("upstream"));
@@ -158,7 +229,10 @@ fn every_setting_is_documented_in_the_readme() {
     for line in listing.lines() {
         let key = line.split_whitespace().next().unwrap();
         let env = line.split_whitespace().nth(1).unwrap();
-        assert!(readme.contains(&format!("`{key}`")), "README lacks setting `{key}`");
+        assert!(
+            readme.contains(&format!("`{key}`")),
+            "README lacks setting `{key}`"
+        );
         assert!(readme.contains(env), "README lacks {env}");
         n += 1;
     }

@@ -26,21 +26,36 @@ async fn startup_parameters_reach_the_upstream() {
         .await
         .unwrap();
     assert_eq!(row.get::<_, String>(0), "qtest");
-    assert_eq!(row.get::<_, String>(1), "pg_catalog,public", "as Postgres keeps it at startup");
+    assert_eq!(
+        row.get::<_, String>(1),
+        "pg_catalog,public",
+        "as Postgres keeps it at startup"
+    );
     assert_eq!(row.get::<_, String>(2), "12MB");
-    assert_eq!(row.get::<_, String>(3), "{pg_catalog,public}", "a list value means two schemas, as at startup");
+    assert_eq!(
+        row.get::<_, String>(3),
+        "{pg_catalog,public}",
+        "a list value means two schemas, as at startup"
+    );
 }
 
 #[test]
 fn reported_parameters_follow_the_client() {
     let p = Proxy::start(&[]);
     let mut s = std::net::TcpStream::connect(("127.0.0.1", p.port)).unwrap();
-    s.write_all(&startup_packet(&[("user", "root"), ("database", "test"), ("DateStyle", "ISO"), ("application_name", "rep")]))
-        .unwrap();
+    s.write_all(&startup_packet(&[
+        ("user", "root"),
+        ("database", "test"),
+        ("DateStyle", "ISO"),
+        ("application_name", "rep"),
+    ]))
+    .unwrap();
     let mut params = std::collections::HashMap::new();
     while let Some((tag, body)) = raw::read_msg(&mut s) {
         if tag == b'S' {
-            let mut parts = body.split(|&b| b == 0).map(|b| String::from_utf8_lossy(b).into_owned());
+            let mut parts = body
+                .split(|&b| b == 0)
+                .map(|b| String::from_utf8_lossy(b).into_owned());
             params.insert(parts.next().unwrap(), parts.next().unwrap());
         }
         if tag == b'Z' {
@@ -56,7 +71,12 @@ fn reported_parameters_follow_the_client() {
 #[tokio::test]
 async fn bad_startup_setting_is_a_clear_fatal_error() {
     let p = Proxy::start(&[]);
-    let c = connect(&format!("{} options='-c DateStyle=nonsense'", p.dsn("root"))).await.unwrap();
+    let c = connect(&format!(
+        "{} options='-c DateStyle=nonsense'",
+        p.dsn("root")
+    ))
+    .await
+    .unwrap();
     let err = c.simple_query("SELECT 1").await.unwrap_err();
     let db = err.as_db_error().expect("server error");
     assert_eq!(db.code().code(), "22023");
@@ -75,7 +95,11 @@ async fn idle_clients_hold_no_upstream_connection() {
     for _ in 0..20 {
         idle.push(connect(&p.dsn("root")).await.unwrap());
     }
-    assert_eq!(p.metric("querent_upstream_connections"), base, "idle clients took upstream connections");
+    assert_eq!(
+        p.metric("querent_upstream_connections"),
+        base,
+        "idle clients took upstream connections"
+    );
     for c in &idle {
         c.simple_query("SELECT 1").await.unwrap();
     }
@@ -87,7 +111,11 @@ async fn idle_clients_hold_no_upstream_connection() {
 async fn session_state_is_reset_before_the_next_client() {
     let p = Proxy::start(&[]);
     let a = connect(&p.dsn("root")).await.unwrap();
-    let pid_a: i32 = a.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+    let pid_a: i32 = a
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
     a.batch_execute(
         "SET work_mem = '7MB'; CREATE TEMP TABLE leftover(x int); PREPARE leftover_stmt AS SELECT 1; LISTEN leftover_chan; BEGIN; SELECT 1",
     )
@@ -96,7 +124,11 @@ async fn session_state_is_reset_before_the_next_client() {
     drop(a); // leaves inside an open transaction
     tokio::time::sleep(Duration::from_millis(300)).await;
     let b = connect(&p.dsn("root")).await.unwrap();
-    let pid_b: i32 = b.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+    let pid_b: i32 = b
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(pid_a, pid_b, "the pooled connection should be reused");
     let row = b
         .query_one(
@@ -107,7 +139,11 @@ async fn session_state_is_reset_before_the_next_client() {
         .unwrap();
     assert_ne!(row.get::<_, String>(0), "7MB");
     assert!(row.get::<_, bool>(1), "temp table survived");
-    assert_eq!(row.get::<_, i64>(2), 1, "only tokio-postgres' own statement may exist");
+    assert_eq!(
+        row.get::<_, i64>(2),
+        1,
+        "only tokio-postgres' own statement may exist"
+    );
     assert_eq!(row.get::<_, i64>(3), 0, "LISTEN survived");
 }
 
@@ -115,14 +151,23 @@ async fn session_state_is_reset_before_the_next_client() {
 async fn copy_in_and_out_and_notify() {
     let p = Proxy::start(&[]);
     let c = connect(&p.dsn("root")).await.unwrap();
-    c.batch_execute("CREATE TEMP TABLE cp(a int, b text)").await.unwrap();
+    c.batch_execute("CREATE TEMP TABLE cp(a int, b text)")
+        .await
+        .unwrap();
     use futures_util::SinkExt;
     let sink = c.copy_in("COPY cp FROM STDIN").await.unwrap();
     futures_util::pin_mut!(sink);
-    sink.send(bytes::Bytes::from_static(b"1\tone\n2\ttwo\n")).await.unwrap();
+    sink.send(bytes::Bytes::from_static(b"1\tone\n2\ttwo\n"))
+        .await
+        .unwrap();
     assert_eq!(sink.finish().await.unwrap(), 2);
     let rows = c.query("SELECT b FROM cp ORDER BY a", &[]).await.unwrap();
-    assert_eq!(rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>(), ["one", "two"]);
+    assert_eq!(
+        rows.iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect::<Vec<_>>(),
+        ["one", "two"]
+    );
     // NOTIFY from another session arrives asynchronously through the relay.
     let mut r = Raw::connect(p.port);
     r.send(&query("LISTEN qchan"));
@@ -147,7 +192,9 @@ fn a_million_rows_stream_without_buffering() {
     let p = Proxy::start(&[]);
     let mut r = Raw::connect(p.port);
     // ~230 MB of DataRows; the relay must never hold them all.
-    r.send(&query("SELECT i, repeat('x', 200) FROM generate_series(1, 1000000) i"));
+    r.send(&query(
+        "SELECT i, repeat('x', 200) FROM generate_series(1, 1000000) i",
+    ));
     let before = rss_kib(p.child.id());
     // A slow reader first: the proxy must wait for it, not buffer.
     std::thread::sleep(Duration::from_millis(1500));
@@ -176,8 +223,14 @@ fn a_million_rows_stream_without_buffering() {
     assert!(tail.contains("SELECT 1000000"), "{tail}");
     assert!(total > 200_000_000);
     eprintln!("rss before {before} KiB, stalled {while_stalled} KiB, peak {peak} KiB, streamed {total} bytes");
-    assert!(while_stalled < before + 16 * 1024, "proxy buffered while the client stalled");
-    assert!(peak < before + 32 * 1024, "proxy memory grew with the result size");
+    assert!(
+        while_stalled < before + 16 * 1024,
+        "proxy buffered while the client stalled"
+    );
+    assert!(
+        peak < before + 32 * 1024,
+        "proxy memory grew with the result size"
+    );
 }
 
 #[test]

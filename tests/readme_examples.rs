@@ -18,13 +18,25 @@ fn blocks(readme: &str, lang: &str) -> Vec<String> {
 #[test]
 fn shell_examples_run() {
     let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
-    let examples: Vec<String> = blocks(&readme, "sh").into_iter().filter(|b| b.starts_with("# example:")).collect();
+    let examples: Vec<String> = blocks(&readme, "sh")
+        .into_iter()
+        .filter(|b| b.starts_with("# example:"))
+        .collect();
     assert!(examples.len() >= 4, "found {} examples", examples.len());
     let p = Proxy::start(&[]);
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_querent")).parent().unwrap().to_path_buf();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_querent"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     for ex in examples {
-        let script = ex.replace("6432", &p.port.to_string()).replace("9187", &p.admin_port.to_string());
+        let script = ex
+            .replace("6432", &p.port.to_string())
+            .replace("9187", &p.admin_port.to_string());
         let out = Command::new("bash")
             .args(["-e", "-c", &script])
             .env("PATH", &path)
@@ -43,7 +55,10 @@ fn shell_examples_run() {
 #[test]
 fn sample_config_loads() {
     let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
-    let sample = blocks(&readme, "toml").into_iter().find(|b| b.starts_with("# querent.toml")).expect("sample config");
+    let sample = blocks(&readme, "toml")
+        .into_iter()
+        .find(|b| b.starts_with("# querent.toml"))
+        .expect("sample config");
     let f = std::env::temp_dir().join(format!("querent-readme-{}.toml", std::process::id()));
     std::fs::write(&f, sample).unwrap();
     let cfg = querent::config::load(Some(&f), Vec::new(), &[]).unwrap();

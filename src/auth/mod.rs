@@ -28,8 +28,11 @@ pub struct Principal {
 const MAX_AUTH_MESSAGE: usize = 8192;
 
 fn unknown_user(user: &str) -> PgError {
-    PgError::fatal(sqlstate::INVALID_AUTHORIZATION, format!("role \"{user}\" does not exist"))
-        .with_hint("ask an administrator to add it with `querent user add`")
+    PgError::fatal(
+        sqlstate::INVALID_AUTHORIZATION,
+        format!("role \"{user}\" does not exist"),
+    )
+    .with_hint("ask an administrator to add it with `querent user add`")
 }
 
 fn wrong_password(user: &str) -> PgError {
@@ -150,8 +153,10 @@ async fn expect_password<S: AsyncRead + Unpin>(
 }
 
 async fn write<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> Result<(), PgError> {
-    stream
-        .write_all(bytes)
-        .await
-        .map_err(|e| PgError::fatal(sqlstate::CONNECTION_FAILURE, format!("client write failed: {e}")))
+    stream.write_all(bytes).await.map_err(|e| {
+        PgError::fatal(
+            sqlstate::CONNECTION_FAILURE,
+            format!("client write failed: {e}"),
+        )
+    })
 }

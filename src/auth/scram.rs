@@ -63,7 +63,8 @@ impl Verifier {
 
     /// Parses a stored verifier.
     pub fn parse(s: &str) -> Result<Verifier, String> {
-        let bad = || "expected SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>".to_string();
+        let bad =
+            || "expected SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>".to_string();
         let rest = s.strip_prefix("SCRAM-SHA-256$").ok_or_else(bad)?;
         let (iter_salt, keys) = rest.split_once('$').ok_or_else(bad)?;
         let (iter, salt) = iter_salt.split_once(':').ok_or_else(bad)?;
@@ -102,14 +103,19 @@ pub struct ScramServer {
 impl ScramServer {
     /// Starts an exchange against a verifier.
     pub fn new(verifier: Verifier) -> Self {
-        ScramServer { verifier, state: None }
+        ScramServer {
+            verifier,
+            state: None,
+        }
     }
 
     /// Takes the client-first-message, returns the server-first-message.
     pub fn client_first(&mut self, msg: &[u8]) -> Result<String, ScramError> {
         let msg = std::str::from_utf8(msg).map_err(|_| ScramError::Malformed("not UTF-8"))?;
         // gs2-header: ("n" | "y" | "p=...") "," [authzid] ","
-        let (cbind, rest) = msg.split_once(',').ok_or(ScramError::Malformed("no gs2 header"))?;
+        let (cbind, rest) = msg
+            .split_once(',')
+            .ok_or(ScramError::Malformed("no gs2 header"))?;
         match cbind {
             "n" | "y" => {}
             _ if cbind.starts_with("p=") => {
@@ -117,13 +123,19 @@ impl ScramServer {
             }
             _ => return Err(ScramError::Malformed("bad channel binding flag")),
         }
-        let (_authzid, bare) = rest.split_once(',').ok_or(ScramError::Malformed("no gs2 header"))?;
+        let (_authzid, bare) = rest
+            .split_once(',')
+            .ok_or(ScramError::Malformed("no gs2 header"))?;
         let gs2 = format!("{cbind},{_authzid},");
         let client_nonce = bare
             .split(',')
             .find_map(|a| a.strip_prefix("r="))
             .ok_or(ScramError::Malformed("no client nonce"))?;
-        if client_nonce.is_empty() || !client_nonce.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b',') {
+        if client_nonce.is_empty()
+            || !client_nonce
+                .bytes()
+                .all(|b| (0x21..=0x7e).contains(&b) && b != b',')
+        {
             return Err(ScramError::Malformed("invalid client nonce"));
         }
         let mut raw = [0u8; 18];
@@ -140,10 +152,14 @@ impl ScramServer {
 
     /// Takes the client-final-message, returns the server-final-message when the proof holds.
     pub fn client_final(&mut self, msg: &[u8]) -> Result<String, ScramError> {
-        let (gs2, bare, server_first, nonce) =
-            self.state.take().ok_or(ScramError::Malformed("unexpected message"))?;
+        let (gs2, bare, server_first, nonce) = self
+            .state
+            .take()
+            .ok_or(ScramError::Malformed("unexpected message"))?;
         let msg = std::str::from_utf8(msg).map_err(|_| ScramError::Malformed("not UTF-8"))?;
-        let (without_proof, proof) = msg.rsplit_once(",p=").ok_or(ScramError::Malformed("no proof"))?;
+        let (without_proof, proof) = msg
+            .rsplit_once(",p=")
+            .ok_or(ScramError::Malformed("no proof"))?;
         let mut cbind = None;
         let mut got_nonce = None;
         for attr in without_proof.split(',') {
@@ -162,13 +178,19 @@ impl ScramServer {
         if got_nonce != Some(nonce.as_str()) {
             return Err(ScramError::Malformed("nonce does not match"));
         }
-        let proof = B64.decode(proof).map_err(|_| ScramError::Malformed("bad proof encoding"))?;
+        let proof = B64
+            .decode(proof)
+            .map_err(|_| ScramError::Malformed("bad proof encoding"))?;
         if proof.len() != 32 {
             return Err(ScramError::Malformed("bad proof length"));
         }
         let auth_message = format!("{bare},{server_first},{without_proof}");
         let client_signature = hmac(&self.verifier.stored_key, auth_message.as_bytes());
-        let client_key: Vec<u8> = proof.iter().zip(client_signature).map(|(p, s)| p ^ s).collect();
+        let client_key: Vec<u8> = proof
+            .iter()
+            .zip(client_signature)
+            .map(|(p, s)| p ^ s)
+            .collect();
         let stored: [u8; 32] = Sha256::digest(&client_key).into();
         if !constant_eq(&stored, &self.verifier.stored_key) {
             return Err(ScramError::WrongPassword);
@@ -186,11 +208,14 @@ mod tests {
     fn exchange(stored_for: &str, client_password: &str) -> Result<(), ScramError> {
         let v = Verifier::parse(&Verifier::create(stored_for)).unwrap();
         let mut server = ScramServer::new(v);
-        let mut client = ScramSha256::new(client_password.as_bytes(), ChannelBinding::unsupported());
+        let mut client =
+            ScramSha256::new(client_password.as_bytes(), ChannelBinding::unsupported());
         let first = server.client_first(client.message())?;
         client.update(first.as_bytes()).unwrap();
         let fin = server.client_final(client.message())?;
-        client.finish(fin.as_bytes()).map_err(|_| ScramError::Malformed("client rejected server"))
+        client
+            .finish(fin.as_bytes())
+            .map_err(|_| ScramError::Malformed("client rejected server"))
     }
 
     #[test]

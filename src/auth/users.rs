@@ -98,16 +98,26 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("users.toml");
         let mut f = UsersFile::default();
-        f.upsert("alice", Some("pw"), &["analyst".into()], &[("region_id".into(), "3".into())]);
+        f.upsert(
+            "alice",
+            Some("pw"),
+            &["analyst".into()],
+            &[("region_id".into(), "3".into())],
+        );
         f.save(&p).unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
-        assert!(!text.contains("\"pw\""), "plain password must never be stored");
+        assert!(
+            !text.contains("\"pw\""),
+            "plain password must never be stored"
+        );
         let mut g = UsersFile::load(&p, false).unwrap();
         assert_eq!(g.users["alice"].roles, vec!["analyst".to_string()]);
         g.upsert("alice", None, &[], &[("tier".into(), "gold".into())]);
         assert_eq!(g.users["alice"].attributes.len(), 2);
         assert_eq!(g.users["alice"].scram, f.users["alice"].scram);
         std::fs::write(&p, "[users.bob]\nscram = \"plain\"\n").unwrap();
-        assert!(UsersFile::load(&p, false).unwrap_err().contains("users.bob.scram"));
+        assert!(UsersFile::load(&p, false)
+            .unwrap_err()
+            .contains("users.bob.scram"));
     }
 }

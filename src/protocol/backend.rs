@@ -116,7 +116,12 @@ pub fn error_response(buf: &mut BytesMut, e: &PgError) {
 /// NoticeResponse with severity NOTICE.
 pub fn notice(buf: &mut BytesMut, code: &str, text: &str, hint: Option<&str>) {
     message(buf, b'N', |b| {
-        for (tag, v) in [(b'S', "NOTICE"), (b'V', "NOTICE"), (b'C', code), (b'M', text)] {
+        for (tag, v) in [
+            (b'S', "NOTICE"),
+            (b'V', "NOTICE"),
+            (b'C', code),
+            (b'M', text),
+        ] {
             b.put_u8(tag);
             cstr(b, v);
         }

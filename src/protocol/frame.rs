@@ -103,7 +103,13 @@ mod tests {
     fn header_needs_five_bytes() {
         assert_eq!(peek_header(b"Q\0\0\0", 100).unwrap(), None);
         let h = peek_header(b"Q\0\0\0\x05x", 100).unwrap().unwrap();
-        assert_eq!(h, Header { tag: b'Q', total: 6 });
+        assert_eq!(
+            h,
+            Header {
+                tag: b'Q',
+                total: 6
+            }
+        );
     }
 
     #[test]

@@ -40,7 +40,9 @@ pub async fn read_startup<R: AsyncRead + Unpin>(r: &mut R) -> Result<StartupPack
     }
     let len = i32::from_be_bytes(len_buf);
     if !(8..=MAX_STARTUP_LEN as i32).contains(&len) {
-        return Err(ProtocolError::Invalid(format!("invalid length of startup packet: {len}")));
+        return Err(ProtocolError::Invalid(format!(
+            "invalid length of startup packet: {len}"
+        )));
     }
     let mut body = vec![0u8; len as usize - 4];
     r.read_exact(&mut body).await?;
@@ -114,7 +116,9 @@ pub fn parse_options(options: &str) -> Result<Vec<(String, String)>, String> {
         } else if let Some(rest) = w.strip_prefix("--") {
             rest.to_string()
         } else {
-            return Err(format!("invalid command-line argument for server process: {w}"));
+            return Err(format!(
+                "invalid command-line argument for server process: {w}"
+            ));
         };
         let (k, v) = setting
             .split_once('=')
@@ -137,7 +141,10 @@ mod tests {
             p,
             StartupPacket::Startup {
                 version: 196_608,
-                params: vec![("user".into(), "bob".into()), ("database".into(), "db".into())]
+                params: vec![
+                    ("user".into(), "bob".into()),
+                    ("database".into(), "db".into())
+                ]
             }
         );
     }

@@ -80,7 +80,11 @@ async fn startup(tcp: TcpStream, shared: &Shared) -> Option<Client> {
             Err(ProtocolError::Closed) => return None,
             Err(e) => {
                 crate::metrics::METRICS.protocol_errors.inc();
-                send_fatal(&mut stream, &PgError::fatal(sqlstate::PROTOCOL_VIOLATION, e.to_string())).await;
+                send_fatal(
+                    &mut stream,
+                    &PgError::fatal(sqlstate::PROTOCOL_VIOLATION, e.to_string()),
+                )
+                .await;
                 return None;
             }
         };
@@ -101,7 +105,10 @@ async fn startup(tcp: TcpStream, shared: &Shared) -> Option<Client> {
                     stream = ClientStream::Plain(tcp);
                 }
                 (_, mut s @ ClientStream::Tls(_)) => {
-                    let e = PgError::fatal(sqlstate::PROTOCOL_VIOLATION, "SSLRequest received on an encrypted connection");
+                    let e = PgError::fatal(
+                        sqlstate::PROTOCOL_VIOLATION,
+                        "SSLRequest received on an encrypted connection",
+                    );
                     send_fatal(&mut s, &e).await;
                     return None;
                 }
@@ -111,7 +118,9 @@ async fn startup(tcp: TcpStream, shared: &Shared) -> Option<Client> {
                 // Nothing is ever written back on a cancel connection.
                 match shared.cancels.lookup(pid, secret) {
                     Some(key) => crate::upstream::send_cancel(key).await,
-                    None => tracing::debug!(pid, "cancel request matched no running session; ignored"),
+                    None => {
+                        tracing::debug!(pid, "cancel request matched no running session; ignored")
+                    }
                 }
                 return None;
             }
@@ -124,7 +133,14 @@ async fn startup(tcp: TcpStream, shared: &Shared) -> Option<Client> {
                 return None;
             }
             let (principal, database, settings, reported, cancel) = client_parts;
-            Some(Client { stream, principal, database, settings, reported, cancel })
+            Some(Client {
+                stream,
+                principal,
+                database,
+                settings,
+                reported,
+                cancel,
+            })
         }
         Err(e) => {
             send_fatal(&mut stream, &e).await;
@@ -133,7 +149,13 @@ async fn startup(tcp: TcpStream, shared: &Shared) -> Option<Client> {
     }
 }
 
-type LoginParts = (Principal, String, Vec<(String, String)>, Vec<(String, String)>, crate::cancel::Registration);
+type LoginParts = (
+    Principal,
+    String,
+    Vec<(String, String)>,
+    Vec<(String, String)>,
+    crate::cancel::Registration,
+);
 
 async fn login(
     stream: &mut ClientStream,
@@ -142,18 +164,30 @@ async fn login(
     params: Vec<(String, String)>,
 ) -> Result<(LoginParts, BytesMut), PgError> {
     let mut reply = BytesMut::with_capacity(512);
-    let unknown_pq: Vec<String> = params.iter().filter(|(k, _)| k.starts_with("_pq_.")).map(|(k, _)| k.clone()).collect();
+    let unknown_pq: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| k.starts_with("_pq_."))
+        .map(|(k, _)| k.clone())
+        .collect();
     if version & 0xffff != 0 || !unknown_pq.is_empty() {
         let mut neg = BytesMut::new();
         backend::negotiate_protocol_version(&mut neg, 0, &unknown_pq);
-        stream.write_all(&neg).await.map_err(|e| PgError::fatal(sqlstate::CONNECTION_FAILURE, e.to_string()))?;
+        stream
+            .write_all(&neg)
+            .await
+            .map_err(|e| PgError::fatal(sqlstate::CONNECTION_FAILURE, e.to_string()))?;
     }
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let user = get("user").filter(|u| !u.is_empty()).ok_or_else(|| {
-        PgError::fatal(sqlstate::INVALID_AUTHORIZATION, "no PostgreSQL user name specified in startup packet")
-            .with_hint("pass a user name, e.g. psql -U alice")
+        PgError::fatal(
+            sqlstate::INVALID_AUTHORIZATION,
+            "no PostgreSQL user name specified in startup packet",
+        )
+        .with_hint("pass a user name, e.g. psql -U alice")
     })?;
-    let database = get("database").filter(|d| !d.is_empty()).unwrap_or_else(|| shared.pool.target().dbname.clone());
+    let database = get("database")
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| shared.pool.target().dbname.clone());
     let settings = params::requested_settings(&params)?;
     let users = shared.users();
     let principal = auth::authenticate(stream, shared.config.auth, &users, &user, stream.is_tls())

@@ -20,7 +20,8 @@ pub fn requested_settings(params: &[(String, String)]) -> Result<Vec<(String, St
         }
         if k == "options" {
             let opts = parse_options(v).map_err(|e| {
-                PgError::fatal("22023", e).with_hint("write options as -c name=value, e.g. options='-c search_path=app'")
+                PgError::fatal("22023", e)
+                    .with_hint("write options as -c name=value, e.g. options='-c search_path=app'")
             })?;
             out.extend(opts);
         } else if !NOT_SETTINGS.contains(&k.as_str()) && !k.starts_with("_pq_.") {
@@ -33,10 +34,16 @@ pub fn requested_settings(params: &[(String, String)]) -> Result<Vec<(String, St
 /// What the client is told at startup: the upstream's own report at login, with the client's
 /// requested values in place of the defaults (normalized as Postgres reports them). The real
 /// values arrive from the upstream when the session binds; any that differ are passed on then.
-pub fn reported(baseline: &[(String, String)], settings: &[(String, String)]) -> Vec<(String, String)> {
+pub fn reported(
+    baseline: &[(String, String)],
+    settings: &[(String, String)],
+) -> Vec<(String, String)> {
     let mut out = baseline.to_vec();
     for (k, v) in settings {
-        if let Some(slot) = out.iter_mut().find(|(name, _)| name.eq_ignore_ascii_case(k)) {
+        if let Some(slot) = out
+            .iter_mut()
+            .find(|(name, _)| name.eq_ignore_ascii_case(k))
+        {
             slot.1 = normalize(&slot.0, &slot.1, v);
         }
     }
@@ -101,7 +108,13 @@ pub fn apply_statement(settings: &[(String, String)]) -> Option<String> {
     }
     let calls: Vec<String> = settings
         .iter()
-        .map(|(k, v)| format!("pg_catalog.set_config({}, {}, false)", literal(k), literal(v)))
+        .map(|(k, v)| {
+            format!(
+                "pg_catalog.set_config({}, {}, false)",
+                literal(k),
+                literal(v)
+            )
+        })
         .collect();
     Some(format!("SELECT {}", calls.join(", ")))
 }
@@ -124,21 +137,45 @@ mod tests {
             p("_pq_.x", "1"),
         ])
         .unwrap();
-        assert_eq!(s, vec![p("application_name", "psql"), p("search_path", "a,b")]);
+        assert_eq!(
+            s,
+            vec![p("application_name", "psql"), p("search_path", "a,b")]
+        );
         assert!(requested_settings(&[p("replication", "true")]).is_err());
     }
 
     #[test]
     fn reported_values_are_normalized() {
-        let base = vec![p("DateStyle", "ISO, MDY"), p("client_encoding", "SQL_ASCII"), p("application_name", "")];
-        let r = reported(&base, &[p("datestyle", "German"), p("client_encoding", "utf-8"), p("application_name", "x")]);
-        assert_eq!(r, vec![p("DateStyle", "German, MDY"), p("client_encoding", "UTF8"), p("application_name", "x")]);
+        let base = vec![
+            p("DateStyle", "ISO, MDY"),
+            p("client_encoding", "SQL_ASCII"),
+            p("application_name", ""),
+        ];
+        let r = reported(
+            &base,
+            &[
+                p("datestyle", "German"),
+                p("client_encoding", "utf-8"),
+                p("application_name", "x"),
+            ],
+        );
+        assert_eq!(
+            r,
+            vec![
+                p("DateStyle", "German, MDY"),
+                p("client_encoding", "UTF8"),
+                p("application_name", "x")
+            ]
+        );
     }
 
     #[test]
     fn literals_cannot_escape() {
         assert_eq!(literal("a'b\\c"), "E'a''b\\\\c'");
         let stmt = apply_statement(&[p("application_name", "x'); DROP TABLE t; --")]).unwrap();
-        assert_eq!(stmt, "SELECT pg_catalog.set_config(E'application_name', E'x''); DROP TABLE t; --', false)");
+        assert_eq!(
+            stmt,
+            "SELECT pg_catalog.set_config(E'application_name', E'x''); DROP TABLE t; --', false)"
+        );
     }
 }

@@ -49,6 +49,9 @@ struct Relay {
     pending_notice: Option<BytesMut>,
     draining: bool,
     saw_fatal: bool,
+    /// Statements started in this session, and the span of the current one.
+    seq: u64,
+    stmt_span: tracing::Span,
 }
 
 /// Runs the relay for a logged-in client until the session ends.
@@ -69,6 +72,8 @@ pub(crate) async fn run(client: Client, shared: Arc<Shared>) {
         pending_notice: None,
         draining: false,
         saw_fatal: false,
+        seq: 0,
+        stmt_span: tracing::Span::none(),
     };
     let end = r.run_loop().await;
     r.finish(end).await;
@@ -91,14 +96,23 @@ impl Relay {
                 self.draining = true;
             }
             if self.draining && self.in_flight == 0 {
-                let e = PgError::fatal(sqlstate::ADMIN_SHUTDOWN, "terminating connection due to administrator command")
-                    .with_hint("Querent is shutting down; reconnect to another instance or retry shortly");
+                let e = PgError::fatal(
+                    sqlstate::ADMIN_SHUTDOWN,
+                    "terminating connection due to administrator command",
+                )
+                .with_hint(
+                    "Querent is shutting down; reconnect to another instance or retry shortly",
+                );
                 self.send_error(&e).await;
                 return End::Closed;
             }
             // Timers are armed only when their timeout is on and applies now; a disabled branch
             // is never polled, so it costs nothing on the hot path.
-            let idle_at = timeouts.idle.enabled().filter(|_| self.in_flight == 0).map(|d| self.last_activity + d);
+            let idle_at = timeouts
+                .idle
+                .enabled()
+                .filter(|_| self.in_flight == 0)
+                .map(|d| self.last_activity + d);
             let query_at = timeouts
                 .query
                 .enabled()
@@ -169,7 +183,13 @@ impl Relay {
                 b'P' | b'B' | b'E' | b'D' | b'C' => self.unsynced = true,
                 b'H' | b'd' | b'c' | b'f' => {}
                 other => {
-                    return Some(self.protocol_violation(format!("invalid frontend message type {}", printable(other) as u32)).await)
+                    return Some(
+                        self.protocol_violation(format!(
+                            "invalid frontend message type {}",
+                            printable(other) as u32
+                        ))
+                        .await,
+                    )
                 }
             }
             end += header.total;
@@ -181,7 +201,9 @@ impl Relay {
                     return Some(End::Closed);
                 }
             }
-            let Some(up) = self.up.as_mut() else { return Some(End::Closed) };
+            let Some(up) = self.up.as_mut() else {
+                return Some(End::Closed);
+            };
             if up.stream.write_all(&self.cbuf[..end]).await.is_err() {
                 return Some(End::UpstreamLost);
             }
@@ -192,9 +214,16 @@ impl Relay {
 
     fn statement_sent(&mut self) {
         if self.in_flight == 0 {
-            self.stmt_started = Instant::now();
+            self.start_statement(Instant::now());
         }
         self.in_flight += 1;
+    }
+
+    /// Opens the span of the next statement (a disabled span costs nothing when debug is off).
+    fn start_statement(&mut self, at: Instant) {
+        self.seq += 1;
+        self.stmt_started = at;
+        self.stmt_span = tracing::debug_span!("statement", seq = self.seq, path = "passthrough");
     }
 
     /// Forwards what the upstream sent and tracks ReadyForQuery.
@@ -217,7 +246,9 @@ impl Relay {
                 }
             }
         }
-        if self.client.stream.write_all(&self.sbuf).await.is_err() || self.client.stream.flush().await.is_err() {
+        if self.client.stream.write_all(&self.sbuf).await.is_err()
+            || self.client.stream.flush().await.is_err()
+        {
             return Some(End::ClientGone);
         }
         self.sbuf.clear();
@@ -228,8 +259,10 @@ impl Relay {
             self.in_flight = self.in_flight.saturating_sub(1);
             let now = Instant::now();
             METRICS.statement(StatementPath::Passthrough, now - self.stmt_started);
-            tracing::debug!(took_us = (now - self.stmt_started).as_micros() as u64, "statement done");
-            self.stmt_started = now;
+            tracing::debug!(parent: &self.stmt_span, took_us = (now - self.stmt_started).as_micros() as u64, status = %(status as char), "statement done");
+            if self.in_flight > 0 {
+                self.start_statement(now);
+            }
             self.cancel_sent = false;
             if let Some(up) = self.up.as_mut() {
                 up.tx_status = status;
@@ -240,11 +273,16 @@ impl Relay {
 
     /// Takes a pooled upstream connection and applies the client's startup settings.
     async fn bind(&mut self) -> Result<(), PgError> {
-        let mut up = self.shared.pool.acquire(&self.client.database).await.map_err(|e| {
-            METRICS.upstream_errors.inc();
-            tracing::warn!(error = %e, "cannot bind an upstream connection");
-            e.to_client()
-        })?;
+        let mut up = self
+            .shared
+            .pool
+            .acquire(&self.client.database)
+            .await
+            .map_err(|e| {
+                METRICS.upstream_errors.inc();
+                tracing::warn!(error = %e, "cannot bind an upstream connection");
+                e.to_client()
+            })?;
         if let Some(sql) = super::params::apply_statement(&self.client.settings) {
             let changed = apply_settings(&mut up, &sql, &self.client.reported).await;
             match changed {
@@ -268,12 +306,15 @@ impl Relay {
     fn cancel_for_timeout(&mut self, limit: std::time::Duration) {
         self.cancel_sent = true;
         if let Some(up) = &self.up {
-            tracing::warn!(limit_ms = limit.as_millis() as u64, "statement exceeded timeouts.query; cancelling upstream");
+            tracing::warn!(parent: &self.stmt_span, limit_ms = limit.as_millis() as u64, "statement exceeded timeouts.query; cancelling upstream");
             let mut n = BytesMut::new();
             backend::notice(
                 &mut n,
                 "57014",
-                &format!("Querent cancelled the statement: it ran longer than timeouts.query ({} ms)", limit.as_millis()),
+                &format!(
+                    "Querent cancelled the statement: it ran longer than timeouts.query ({} ms)",
+                    limit.as_millis()
+                ),
                 Some("make the query cheaper, or ask the operator to raise timeouts.query"),
             );
             self.pending_notice = Some(n);
@@ -327,12 +368,24 @@ impl Relay {
 
 /// Applies startup settings on a fresh binding; returns the ParameterStatus messages whose
 /// value differs from what the client was told, ready to forward.
-async fn apply_settings(up: &mut UpstreamConn, sql: &str, reported: &[(String, String)]) -> Result<BytesMut, PgError> {
+async fn apply_settings(
+    up: &mut UpstreamConn,
+    sql: &str,
+    reported: &[(String, String)],
+) -> Result<BytesMut, PgError> {
     let mut out = BytesMut::new();
     postgres_protocol::message::frontend::query(sql, &mut out)
         .map_err(|e| PgError::fatal(sqlstate::PROTOCOL_VIOLATION, e.to_string()))?;
-    let lost = |e: String| PgError::fatal(sqlstate::CONNECTION_FAILURE, format!("upstream failed while applying startup parameters: {e}"));
-    up.stream.write_all(&out).await.map_err(|e| lost(e.to_string()))?;
+    let lost = |e: String| {
+        PgError::fatal(
+            sqlstate::CONNECTION_FAILURE,
+            format!("upstream failed while applying startup parameters: {e}"),
+        )
+    };
+    up.stream
+        .write_all(&out)
+        .await
+        .map_err(|e| lost(e.to_string()))?;
     let mut buf = BytesMut::with_capacity(1024);
     let mut forward = BytesMut::new();
     let mut error = None;

@@ -57,9 +57,14 @@ impl Scanner {
                     continue;
                 }
                 self.hdr_len = 0;
-                let len = u32::from_be_bytes([self.hdr[1], self.hdr[2], self.hdr[3], self.hdr[4]]) as usize;
+                let len = u32::from_be_bytes([self.hdr[1], self.hdr[2], self.hdr[3], self.hdr[4]])
+                    as usize;
                 self.remaining = len.saturating_sub(4);
-                let seen = Seen { tag: self.hdr[0], prefix: [0; 8], prefix_len: 0 };
+                let seen = Seen {
+                    tag: self.hdr[0],
+                    prefix: [0; 8],
+                    prefix_len: 0,
+                };
                 if self.remaining == 0 {
                     on_msg(seen);
                 } else {

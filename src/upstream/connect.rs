@@ -50,33 +50,49 @@ fn io_err(e: impl std::fmt::Display) -> UpstreamError {
 }
 
 /// Connects and logs in to `db` on the target, within `timeout`.
-pub async fn connect(target: &UpstreamTarget, db: &str, timeout: Duration) -> Result<UpstreamConn, UpstreamError> {
+pub async fn connect(
+    target: &UpstreamTarget,
+    db: &str,
+    timeout: Duration,
+) -> Result<UpstreamConn, UpstreamError> {
     let addr = format!("{}:{}", target.host, target.port);
     match tokio::time::timeout(timeout, connect_inner(target, db, &addr)).await {
         Ok(r) => r,
         Err(_) => Err(UpstreamError::Connect {
             addr,
-            reason: format!("timed out after {} ms (timeouts.connect)", timeout.as_millis()),
+            reason: format!(
+                "timed out after {} ms (timeouts.connect)",
+                timeout.as_millis()
+            ),
         }),
     }
 }
 
-async fn connect_inner(target: &UpstreamTarget, db: &str, addr: &str) -> Result<UpstreamConn, UpstreamError> {
-    let mut stream = TcpStream::connect(addr).await.map_err(|e| UpstreamError::Connect {
-        addr: addr.to_string(),
-        reason: e.to_string(),
-    })?;
+async fn connect_inner(
+    target: &UpstreamTarget,
+    db: &str,
+    addr: &str,
+) -> Result<UpstreamConn, UpstreamError> {
+    let mut stream = TcpStream::connect(addr)
+        .await
+        .map_err(|e| UpstreamError::Connect {
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        })?;
     stream.set_nodelay(true).map_err(io_err)?;
     let peer = stream.peer_addr().map_err(io_err)?;
     let mut out = BytesMut::new();
-    frontend::startup_message([("user", target.user.as_str()), ("database", db)], &mut out).map_err(io_err)?;
+    frontend::startup_message([("user", target.user.as_str()), ("database", db)], &mut out)
+        .map_err(io_err)?;
     stream.write_all(&out).await.map_err(io_err)?;
     let mut buf = BytesMut::with_capacity(1024);
     let mut params = Vec::new();
     let mut key = None;
     let mut scram: Option<ScramSha256> = None;
     loop {
-        let (tag, body) = read_message(&mut stream, &mut buf, MAX_LOGIN_MESSAGE).await.map_err(io_err)?;
+        let (tag, body) = read_message(&mut stream, &mut buf, MAX_LOGIN_MESSAGE)
+            .await
+            .map_err(io_err)?;
         let mut b = &body[..];
         out.clear();
         match tag {
@@ -95,7 +111,11 @@ async fn connect_inner(target: &UpstreamTarget, db: &str, addr: &str) -> Result<
             b'K' => {
                 let pid = take_i32(&mut b).map_err(io_err)?;
                 let secret = take_i32(&mut b).map_err(io_err)?;
-                key = Some(CancelKey { addr: peer, pid, secret });
+                key = Some(CancelKey {
+                    addr: peer,
+                    pid,
+                    secret,
+                });
             }
             b'E' => return Err(UpstreamError::Rejected(parse_error_fields(b))),
             b'Z' => {
@@ -133,29 +153,47 @@ fn authenticate_step(
         0 => {}
         3 => frontend::password_message(&need_password()?, out).map_err(io_err)?,
         5 => {
-            let salt: [u8; 4] = body.get(..4).and_then(|s| s.try_into().ok()).ok_or_else(|| io_err("short MD5 salt"))?;
-            let hash = postgres_protocol::authentication::md5_hash(target.user.as_bytes(), &need_password()?, salt);
+            let salt: [u8; 4] = body
+                .get(..4)
+                .and_then(|s| s.try_into().ok())
+                .ok_or_else(|| io_err("short MD5 salt"))?;
+            let hash = postgres_protocol::authentication::md5_hash(
+                target.user.as_bytes(),
+                &need_password()?,
+                salt,
+            );
             frontend::password_message(hash.as_bytes(), out).map_err(io_err)?;
         }
         10 => {
             let offers_scram = body.split(|&c| c == 0).any(|m| m == b"SCRAM-SHA-256");
             if !offers_scram {
-                return Err(io_err("upstream offers no SASL mechanism Querent supports (SCRAM-SHA-256)"));
+                return Err(io_err(
+                    "upstream offers no SASL mechanism Querent supports (SCRAM-SHA-256)",
+                ));
             }
             let s = ScramSha256::new(&need_password()?, ChannelBinding::unsupported());
             frontend::sasl_initial_response("SCRAM-SHA-256", s.message(), out).map_err(io_err)?;
             *scram = Some(s);
         }
         11 => {
-            let s = scram.as_mut().ok_or_else(|| io_err("unexpected SASL continue"))?;
+            let s = scram
+                .as_mut()
+                .ok_or_else(|| io_err("unexpected SASL continue"))?;
             s.update(body).map_err(io_err)?;
             frontend::sasl_response(s.message(), out).map_err(io_err)?;
         }
         12 => {
-            let mut s = scram.take().ok_or_else(|| io_err("unexpected SASL final"))?;
-            s.finish(body).map_err(|e| io_err(format!("upstream SCRAM verification failed: {e}")))?;
+            let mut s = scram
+                .take()
+                .ok_or_else(|| io_err("unexpected SASL final"))?;
+            s.finish(body)
+                .map_err(|e| io_err(format!("upstream SCRAM verification failed: {e}")))?;
         }
-        other => return Err(io_err(format!("upstream asks for unsupported authentication method {other}"))),
+        other => {
+            return Err(io_err(format!(
+                "upstream asks for unsupported authentication method {other}"
+            )))
+        }
     }
     Ok(())
 }
@@ -175,7 +213,9 @@ pub async fn send_cancel(key: CancelKey) {
     };
     match tokio::time::timeout(Duration::from_secs(5), attempt).await {
         Ok(Ok(())) => crate::metrics::METRICS.upstream_cancels.inc(),
-        Ok(Err(e)) => tracing::warn!(error = %e, pid = key.pid, "could not forward cancel request upstream"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, pid = key.pid, "could not forward cancel request upstream")
+        }
         Err(_) => tracing::warn!(pid = key.pid, "cancel request to upstream timed out"),
     }
 }

@@ -32,12 +32,19 @@ impl UpstreamTarget {
             .map_err(|e| format!("invalid upstream URL \"{s}\": {e}; expected postgres://user[:password]@host[:port]/database"))?;
         let host = match c.get_hosts().first() {
             Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
-            Some(_) => return Err("unix-socket upstreams are not supported; use a TCP host such as 127.0.0.1".into()),
+            Some(_) => {
+                return Err(
+                    "unix-socket upstreams are not supported; use a TCP host such as 127.0.0.1"
+                        .into(),
+                )
+            }
             None => "127.0.0.1".into(),
         };
         let user = c
             .get_user()
-            .ok_or_else(|| format!("upstream URL \"{s}\" names no user: write postgres://USER@host/db"))?
+            .ok_or_else(|| {
+                format!("upstream URL \"{s}\" names no user: write postgres://USER@host/db")
+            })?
             .to_string();
         Ok(UpstreamTarget {
             host,

@@ -84,7 +84,9 @@ impl Pool {
     pub async fn release(&self, mut conn: UpstreamConn) {
         match tokio::time::timeout(RESET_TIMEOUT, reset(&mut conn)).await {
             Ok(Ok(())) => self.put_idle(conn),
-            Ok(Err(e)) => tracing::warn!(error = %e, "upstream reset failed; closing the connection"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "upstream reset failed; closing the connection")
+            }
             Err(_) => tracing::warn!("upstream reset timed out; closing the connection"),
         }
     }
@@ -114,7 +116,10 @@ async fn reset(conn: &mut UpstreamConn) -> Result<(), String> {
         expected += 1;
     }
     frontend::query("DISCARD ALL", &mut out).map_err(|e| e.to_string())?;
-    conn.stream.write_all(&out).await.map_err(|e| e.to_string())?;
+    conn.stream
+        .write_all(&out)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut buf = BytesMut::with_capacity(512);
     while expected > 0 {
         let (tag, body) = read_message(&mut conn.stream, &mut buf, 1 << 20)

@@ -19,7 +19,11 @@ pub const PG_DB: &str = "test";
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The repository root.
@@ -54,7 +58,8 @@ impl Proxy {
             .arg("--admin-listen")
             .arg(format!("127.0.0.1:{admin_port}"));
         if !extra.contains(&"--upstream") {
-            cmd.arg("--upstream").arg(format!("postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}"));
+            cmd.arg("--upstream")
+                .arg(format!("postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}"));
         }
         cmd.args(extra)
             .env("RUST_LOG", "querent=debug")
@@ -65,7 +70,12 @@ impl Proxy {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("spawn querent");
-        let p = Proxy { child, port, admin_port, log };
+        let p = Proxy {
+            child,
+            port,
+            admin_port,
+            log,
+        };
         p.wait_ready();
         p
     }
@@ -88,7 +98,10 @@ impl Proxy {
 
     /// A libpq-style connection string to the proxy.
     pub fn dsn(&self, user: &str) -> String {
-        format!("host=127.0.0.1 port={} user={user} dbname={PG_DB}", self.port)
+        format!(
+            "host=127.0.0.1 port={} user={user} dbname={PG_DB}",
+            self.port
+        )
     }
 
     /// GET a path on the admin port; returns (status line, body).
@@ -99,14 +112,21 @@ impl Proxy {
         let mut text = String::new();
         s.read_to_string(&mut text).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        (head.lines().next().unwrap_or("").to_string(), body.to_string())
+        (
+            head.lines().next().unwrap_or("").to_string(),
+            body.to_string(),
+        )
     }
 
     /// Reads one metric's value from /metrics.
     pub fn metric(&self, name: &str) -> f64 {
         let (_, body) = self.admin_get("/metrics");
         body.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')).map(|v| v.trim().parse().unwrap()))
+            .find_map(|l| {
+                l.strip_prefix(name)
+                    .and_then(|r| r.strip_prefix(' '))
+                    .map(|v| v.trim().parse().unwrap())
+            })
             .unwrap_or_else(|| panic!("metric {name} missing"))
     }
 }

@@ -68,7 +68,8 @@ impl Raw {
     pub fn connect(port: u16) -> Raw {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        s.write_all(&startup_packet(&[("user", "root"), ("database", "test")])).unwrap();
+        s.write_all(&startup_packet(&[("user", "root"), ("database", "test")]))
+            .unwrap();
         let mut key = (0, 0);
         loop {
             let (tag, body) = read_msg(&mut s).expect("login reply");
