@@ -155,7 +155,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         if let Some(a) = server.admin_addr {
             tracing::info!(%a, "admin port: /metrics and /healthz");
         }
-        wait_for_signal().await;
+        wait_for_signal(&server).await;
         tracing::info!("signal received; shutting down");
         server.shutdown().await;
         tracing::info!("bye");
@@ -163,15 +163,24 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     })
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGTERM or Ctrl-C; SIGHUP reloads the users file meanwhile.
+async fn wait_for_signal(server: &querent::server::Server) {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => return std::future::pending().await,
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return std::future::pending().await;
     };
-    tokio::select! {
-        _ = term.recv() => {},
-        _ = tokio::signal::ctrl_c() => {},
+    loop {
+        tokio::select! {
+            _ = term.recv() => return,
+            _ = tokio::signal::ctrl_c() => return,
+            _ = hup.recv() => match server.reload() {
+                Ok(n) => tracing::info!(users = n, "SIGHUP: users file reloaded"),
+                Err(e) => tracing::error!("SIGHUP: users file not reloaded, the old one stays in force: {e}"),
+            },
+        }
     }
 }
 

@@ -41,6 +41,7 @@ pub struct Server {
     pub admin_addr: Option<SocketAddr>,
     shutdown_tx: watch::Sender<bool>,
     done: tokio::task::JoinHandle<()>,
+    shared: Arc<Shared>,
 }
 
 /// Why the server could not start.
@@ -89,16 +90,28 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         shutdown: shutdown_rx,
     });
     tracing::info!(%addr, tls = shared.tls.is_some(), auth = ?shared.config.auth, "querent listening");
-    let done = tokio::spawn(accept_loop(listener, shared));
+    let done = tokio::spawn(accept_loop(listener, shared.clone()));
     Ok(Server {
         addr,
         admin_addr,
         shutdown_tx,
         done,
+        shared,
     })
 }
 
 impl Server {
+    /// Reloads the users file (SIGHUP). A file that does not load leaves the old one in force.
+    pub fn reload(&self) -> Result<usize, String> {
+        let Some(path) = &self.shared.config.users else {
+            return Ok(0);
+        };
+        let users = UsersFile::load(path, false)?;
+        let n = users.users.len();
+        *self.shared.users.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(users);
+        Ok(n)
+    }
+
     /// Stops accepting, lets running statements finish up to `timeouts.shutdown`, then returns.
     pub async fn shutdown(self) {
         let _ = self.shutdown_tx.send(true);

@@ -238,3 +238,78 @@ fn every_setting_is_documented_in_the_readme() {
     }
     assert!(n >= 15);
 }
+
+/// Direct TLS (PostgreSQL 17's `sslnegotiation=direct`), driven by Python's ssl module.
+#[test]
+fn direct_tls_with_alpn() {
+    let p = Proxy::start(&[
+        "--tls-cert",
+        "fixtures/tls/server.pem",
+        "--tls-key",
+        "fixtures/tls/server.key",
+    ]);
+    let script = r#"
+import socket, ssl, struct, sys
+port, alpn = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile="fixtures/tls/ca.pem")
+if alpn: ctx.set_alpn_protocols([alpn])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+body = struct.pack("!i", 196608) + b"user\0root\0database\0test\0\0"
+s.sendall(struct.pack("!i", len(body) + 4) + body)
+def exact(n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c: return None
+        b += c
+    return b
+tags = b""
+while not tags.endswith(b"Z") and not tags.endswith(b"E"):
+    hdr = exact(5)
+    if hdr is None: break
+    exact(struct.unpack("!i", hdr[1:])[0] - 4)
+    tags += hdr[:1]
+print(tags.decode())
+"#;
+    let run = |alpn: &str| {
+        let out = Command::new("python3")
+            .args(["-c", script, &p.port.to_string(), alpn])
+            .current_dir(common::repo())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let ok = run("postgresql");
+    assert!(ok.starts_with('R') && ok.ends_with('Z'), "{ok}");
+    assert!(run("").ends_with('E'), "without ALPN the login is refused");
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_users_file() {
+    let users = users_file("reload");
+    let p = Proxy::start(&["--auth", "scram", "--users", users.to_str().unwrap()]);
+    let bob = format!("{} password=builder", p.dsn("bob"));
+    assert!(connect(&bob).await.is_err(), "bob does not exist yet");
+    let st = bin()
+        .args(["user", "add", "bob", "--users"])
+        .arg(&users)
+        .args(["--password", "builder"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let hup = |pid: u32| {
+        Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .unwrap()
+    };
+    assert!(hup(p.child.id()).success());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    connect(&bob).await.expect("bob can log in after SIGHUP");
+    // A broken file keeps the old one in force.
+    std::fs::write(&users, "[users.bob]\nscram = \"plain-text\"\n").unwrap();
+    assert!(hup(p.child.id()).success());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    connect(&bob).await.expect("old users stay in force");
+    assert!(p.log_text().contains("users file not reloaded"));
+}

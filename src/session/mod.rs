@@ -73,7 +73,10 @@ async fn send_fatal(stream: &mut ClientStream, e: &PgError) {
 /// Negotiation and login. `None` when the connection is finished (cancel request, error sent,
 /// client gone).
 async fn startup(tcp: TcpStream, shared: &Shared) -> Option<Client> {
-    let mut stream = ClientStream::Plain(tcp);
+    let mut stream = match direct_tls(tcp, shared).await? {
+        Ok(tls) => tls,
+        Err(tcp) => ClientStream::Plain(tcp),
+    };
     let (version, params) = loop {
         let packet = match read_startup(&mut stream).await {
             Ok(p) => p,
@@ -147,6 +150,32 @@ async fn startup(tcp: TcpStream, shared: &Shared) -> Option<Client> {
             None
         }
     }
+}
+
+/// PostgreSQL 17 clients may start TLS at once (`sslnegotiation=direct`): the first byte is a
+/// TLS handshake record (0x16) and ALPN must say `postgresql`. `Ok` is the TLS stream, `Err`
+/// gives the plain socket back for the usual negotiation; `None` ends the connection.
+async fn direct_tls(tcp: TcpStream, shared: &Shared) -> Option<Result<ClientStream, TcpStream>> {
+    let mut first = [0u8; 1];
+    let n = tcp.peek(&mut first).await.ok()?;
+    let Some(acceptor) = shared.tls.as_ref().filter(|_| n == 1 && first[0] == 0x16) else {
+        return Some(Err(tcp));
+    };
+    let tls = match acceptor.accept(tcp).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::info!(error = %e, "direct TLS handshake failed");
+            return None;
+        }
+    };
+    if tls.get_ref().1.alpn_protocol() != Some(b"postgresql") {
+        let mut s = ClientStream::Tls(Box::new(tls));
+        let e = PgError::fatal(sqlstate::PROTOCOL_VIOLATION, "direct TLS connection without ALPN \"postgresql\"")
+            .with_hint("direct TLS needs a client that sends ALPN postgresql (libpq 17 with sslnegotiation=direct)");
+        send_fatal(&mut s, &e).await;
+        return None;
+    }
+    Some(Ok(ClientStream::Tls(Box::new(tls))))
 }
 
 type LoginParts = (
