@@ -15,3 +15,4 @@ pub mod server;
 pub mod session;
 pub mod telemetry;
 pub mod upstream;
+pub mod workers;

@@ -144,7 +144,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let env = std::env::vars().filter(|(k, _)| k != "QUERENT_CONFIG");
     let cfg = config::load(args.config.as_deref(), env, &flags).map_err(|e| e.to_string())?;
     querent::telemetry::init(&cfg.log);
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;

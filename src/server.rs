@@ -5,6 +5,7 @@ use crate::cancel::CancelRegistry;
 use crate::config::Config;
 use crate::error::{sqlstate, PgError};
 use crate::upstream::{Pool, UpstreamTarget};
+use crate::workers::{Job, Workers};
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use tokio::net::TcpListener;
@@ -90,7 +91,8 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         shutdown: shutdown_rx,
     });
     tracing::info!(%addr, tls = shared.tls.is_some(), auth = ?shared.config.auth, "querent listening");
-    let done = tokio::spawn(accept_loop(listener, shared.clone()));
+    let workers = Workers::start(shared.config.workers, shared.clone()).map_err(StartError)?;
+    let done = tokio::spawn(accept_loop(listener, shared.clone(), workers));
     Ok(Server {
         addr,
         admin_addr,
@@ -119,7 +121,7 @@ impl Server {
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, workers: Workers) {
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
     let mut shutdown = shared.shutdown.clone();
     loop {
@@ -143,16 +145,17 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             tokio::spawn(refuse(tcp, shared.config.limits.max_clients));
             continue;
         }
-        m.connections_active.inc();
-        let shared = shared.clone();
-        let alive = alive_tx.clone();
-        tokio::spawn(async move {
-            crate::session::serve(tcp, peer, shared).await;
-            crate::metrics::METRICS.connections_active.dec();
-            drop(alive);
-        });
+        match tcp.into_std() {
+            Ok(tcp) => workers.dispatch(Job {
+                tcp,
+                peer,
+                alive: alive_tx.clone(),
+            }),
+            Err(e) => tracing::warn!(error = %e, "cannot hand over an accepted socket"),
+        }
     }
     drop(listener);
+    drop(workers);
     drop(alive_tx);
     let grace = shared.config.timeouts.shutdown.0;
     tracing::info!(

@@ -88,13 +88,20 @@ async fn read_up(up: &mut Option<UpstreamConn>, buf: &mut BytesMut) -> std::io::
 
 impl Relay {
     async fn run_loop(&mut self) -> End {
+        // One long-lived future watches for shutdown, so the hot loop does not re-register a
+        // waiter on every turn.
         let mut shutdown = self.shared.shutdown.clone();
+        let shutdown_signal = async move {
+            while !*shutdown.borrow_and_update() {
+                if shutdown.changed().await.is_err() {
+                    break;
+                }
+            }
+        };
+        tokio::pin!(shutdown_signal);
         let timeouts = self.shared.config.timeouts.clone();
         let far = Instant::now() + std::time::Duration::from_secs(86400 * 365);
         loop {
-            if *shutdown.borrow() && !self.draining {
-                self.draining = true;
-            }
             if self.draining && self.in_flight == 0 {
                 let e = PgError::fatal(
                     sqlstate::ADMIN_SHUTDOWN,
@@ -122,19 +129,21 @@ impl Relay {
                 self.cbuf.reserve(CLIENT_BUF);
             }
             tokio::select! {
+                biased;
+                // Upstream first: drain results before taking more requests.
+                r = read_up(&mut self.up, &mut self.sbuf) => match r {
+                    Ok(0) | Err(_) => return End::UpstreamLost,
+                    Ok(_) => {
+                        if let Some(end) = self.on_upstream_data().await {
+                            return end;
+                        }
+                    }
+                },
                 r = self.client.stream.read_buf(&mut self.cbuf) => match r {
                     Ok(0) | Err(_) => return End::ClientGone,
                     Ok(_) => {
                         self.last_activity = Instant::now();
                         if let Some(end) = self.on_client_data().await {
-                            return end;
-                        }
-                    }
-                },
-                r = read_up(&mut self.up, &mut self.sbuf) => match r {
-                    Ok(0) | Err(_) => return End::UpstreamLost,
-                    Ok(_) => {
-                        if let Some(end) = self.on_upstream_data().await {
                             return end;
                         }
                     }
@@ -146,11 +155,7 @@ impl Relay {
                     return End::Closed;
                 },
                 _ = sleep_until(query_at.unwrap_or(far).into()), if query_at.is_some() => self.cancel_for_timeout(timeouts.query.0),
-                r = shutdown.changed(), if !self.draining => {
-                    if r.is_err() || *shutdown.borrow() {
-                        self.draining = true;
-                    }
-                },
+                _ = &mut shutdown_signal, if !self.draining => self.draining = true,
             }
         }
     }

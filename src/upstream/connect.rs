@@ -35,9 +35,22 @@ pub struct UpstreamConn {
     pub db: String,
     /// Transaction status from the last ReadyForQuery.
     pub tx_status: u8,
+    /// Counts the connection in `querent_upstream_connections` while it lives.
+    pub open: OpenGuard,
 }
 
-impl Drop for UpstreamConn {
+/// Keeps the open-connections gauge right however a connection ends.
+#[derive(Debug)]
+pub struct OpenGuard(());
+
+impl OpenGuard {
+    fn new() -> Self {
+        crate::metrics::METRICS.upstream_open.inc();
+        OpenGuard(())
+    }
+}
+
+impl Drop for OpenGuard {
     fn drop(&mut self) {
         crate::metrics::METRICS.upstream_open.dec();
     }
@@ -120,7 +133,6 @@ async fn connect_inner(
             b'E' => return Err(UpstreamError::Rejected(parse_error_fields(b))),
             b'Z' => {
                 let key = key.ok_or_else(|| io_err("upstream sent no BackendKeyData"))?;
-                crate::metrics::METRICS.upstream_open.inc();
                 crate::metrics::METRICS.upstream_connects.inc();
                 return Ok(UpstreamConn {
                     stream,
@@ -128,6 +140,7 @@ async fn connect_inner(
                     key,
                     db: db.to_string(),
                     tx_status: b.first().copied().unwrap_or(b'I'),
+                    open: OpenGuard::new(),
                 });
             }
             _ => {} // NoticeResponse, NegotiateProtocolVersion: nothing to do

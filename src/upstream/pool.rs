@@ -2,7 +2,7 @@
 //! it; on disconnect it is reset (`ROLLBACK` if needed, `DISCARD ALL`) and kept idle for the
 //! next client of the same database.
 
-use super::connect::{connect, UpstreamConn};
+use super::connect::{connect, CancelKey, OpenGuard, UpstreamConn};
 use super::{UpstreamError, UpstreamTarget};
 use crate::protocol::frame::read_message;
 use bytes::BytesMut;
@@ -12,6 +12,46 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
+/// A pooled connection, detached from any runtime's I/O driver so that a session on any
+/// worker thread can take it (it is registered again with that worker's driver).
+struct Idle {
+    stream: std::net::TcpStream,
+    params: Vec<(String, String)>,
+    key: CancelKey,
+    db: String,
+    open: OpenGuard,
+}
+
+impl Idle {
+    fn detach(c: UpstreamConn) -> std::io::Result<Idle> {
+        Ok(Idle {
+            stream: c.stream.into_std()?,
+            params: c.params,
+            key: c.key,
+            db: c.db,
+            open: c.open,
+        })
+    }
+
+    /// A pooled socket must have nothing to read: data or EOF there means the server closed
+    /// it (restart, `pg_terminate_backend`, idle timeout).
+    fn is_alive(&self) -> bool {
+        let mut b = [0u8; 1];
+        matches!(self.stream.peek(&mut b), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    }
+
+    fn attach(self) -> std::io::Result<UpstreamConn> {
+        Ok(UpstreamConn {
+            stream: tokio::net::TcpStream::from_std(self.stream)?,
+            params: self.params,
+            key: self.key,
+            db: self.db,
+            tx_status: b'I',
+            open: self.open,
+        })
+    }
+}
+
 /// ParameterStatus values of a fresh upstream login, per database.
 pub type Baseline = Arc<Vec<(String, String)>>;
 
@@ -20,7 +60,7 @@ pub struct Pool {
     target: UpstreamTarget,
     connect_timeout: Duration,
     max_idle: usize,
-    idle: Mutex<HashMap<String, Vec<UpstreamConn>>>,
+    idle: Mutex<HashMap<String, Vec<Idle>>>,
     baselines: Mutex<HashMap<String, Baseline>>,
 }
 
@@ -52,14 +92,14 @@ impl Pool {
     pub async fn acquire(&self, db: &str) -> Result<UpstreamConn, UpstreamError> {
         loop {
             let conn = lock(&self.idle).get_mut(db).and_then(Vec::pop);
-            match conn {
-                Some(c) if is_alive(&c) => {
-                    crate::metrics::METRICS.pool_idle.dec();
-                    return Ok(c);
+            let Some(idle) = conn else { break };
+            crate::metrics::METRICS.pool_idle.dec();
+            if idle.is_alive() {
+                match idle.attach() {
+                    Ok(c) => return Ok(c),
+                    Err(e) => tracing::warn!(error = %e, "cannot reuse a pooled connection"),
                 }
-                Some(_) => crate::metrics::METRICS.pool_idle.dec(), // closed while idle: drop it
-                None => break,
-            }
+            } // closed while idle, or unusable: drop it and try the next
         }
         let conn = connect(&self.target, db, self.connect_timeout).await?;
         lock(&self.baselines)
@@ -92,20 +132,17 @@ impl Pool {
     }
 
     fn put_idle(&self, conn: UpstreamConn) {
+        let idle_conn = match Idle::detach(conn) {
+            Ok(i) => i,
+            Err(e) => return tracing::warn!(error = %e, "cannot pool a connection"),
+        };
         let mut idle = lock(&self.idle);
-        let list = idle.entry(conn.db.clone()).or_default();
+        let list = idle.entry(idle_conn.db.clone()).or_default();
         if list.len() < self.max_idle {
-            list.push(conn);
+            list.push(idle_conn);
             crate::metrics::METRICS.pool_idle.inc();
         }
     }
-}
-
-/// A pooled socket must have nothing to read: data or EOF there means the server closed it
-/// (restart, `pg_terminate_backend`, idle timeout).
-fn is_alive(conn: &UpstreamConn) -> bool {
-    let mut b = [0u8; 1];
-    matches!(conn.stream.try_read(&mut b), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
 }
 
 async fn reset(conn: &mut UpstreamConn) -> Result<(), String> {
