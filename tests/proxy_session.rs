@@ -69,20 +69,30 @@ fn reported_parameters_follow_the_client() {
 }
 
 #[tokio::test]
-async fn bad_startup_setting_is_a_clear_fatal_error() {
+async fn bad_startup_setting_is_refused_at_login_like_postgres() {
     let p = Proxy::start(&[]);
-    let c = connect(&format!(
-        "{} options='-c DateStyle=nonsense'",
-        p.dsn("root")
-    ))
-    .await
-    .unwrap();
-    let err = c.simple_query("SELECT 1").await.unwrap_err();
-    let db = err.as_db_error().expect("server error");
-    assert_eq!(db.code().code(), "22023");
-    assert!(db.message().contains("DateStyle"), "{}", db.message());
-    let c = connect(&format!("{} options='-x'", p.dsn("root"))).await;
-    assert!(c.is_err(), "an invalid options word is refused at login");
+    for dsn in [p.dsn("root"), common::direct_dsn()] {
+        let err = connect(&format!("{dsn} options='-c DateStyle=nonsense'"))
+            .await
+            .expect_err("refused at login");
+        let db = err.as_db_error().expect("server error");
+        assert_eq!(db.code().code(), "22023");
+        assert!(db.message().contains("DateStyle"), "{}", db.message());
+    }
+    let err = connect(&format!("{} options='-x'", p.dsn("root")))
+        .await
+        .expect_err("bad options word");
+    assert!(err.as_db_error().is_some());
+    // A canonical spelling is what the client is told, as PostgreSQL does.
+    let c = connect(&format!("{} options='-c TimeZone=utc'", p.dsn("root")))
+        .await
+        .unwrap();
+    let tz: String = c
+        .query_one("SELECT current_setting('TimeZone')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tz, "UTC");
 }
 
 #[tokio::test]

@@ -230,7 +230,8 @@ async fn login(
         tracing::warn!(error = %e, db = %database, "upstream unavailable at login");
         e.to_client()
     })?;
-    let reported = params::reported(&baseline, &settings);
+    let canonical = crate::upstream::resolve_settings(&shared.pool, &database, &settings).await?;
+    let reported = params::reported(&baseline, &canonical);
     let cancel = shared.cancels.register();
     backend::auth_ok(&mut reply);
     for (k, v) in &reported {

@@ -31,57 +31,22 @@ pub fn requested_settings(params: &[(String, String)]) -> Result<Vec<(String, St
     Ok(out)
 }
 
-/// What the client is told at startup: the upstream's own report at login, with the client's
-/// requested values in place of the defaults (normalized as Postgres reports them). The real
-/// values arrive from the upstream when the session binds; any that differ are passed on then.
+/// What the client is told at startup: the upstream's own report at login, with the
+/// canonical values (as the upstream spells them) of the settings the client asked for.
 pub fn reported(
     baseline: &[(String, String)],
-    settings: &[(String, String)],
+    canonical: &[(String, String)],
 ) -> Vec<(String, String)> {
     let mut out = baseline.to_vec();
-    for (k, v) in settings {
+    for (k, v) in canonical {
         if let Some(slot) = out
             .iter_mut()
             .find(|(name, _)| name.eq_ignore_ascii_case(k))
         {
-            slot.1 = normalize(&slot.0, &slot.1, v);
+            slot.1 = v.clone();
         }
     }
     out
-}
-
-fn normalize(name: &str, current: &str, requested: &str) -> String {
-    match name.to_ascii_lowercase().as_str() {
-        "client_encoding" => {
-            let up = requested.to_ascii_uppercase().replace(['-', '_'], "");
-            match up.as_str() {
-                "UTF8" | "UNICODE" => "UTF8".into(),
-                "LATIN1" => "LATIN1".into(),
-                _ => requested.to_ascii_uppercase(),
-            }
-        }
-        "datestyle" => {
-            // Postgres reports "<output style>, <field order>" and keeps what was not given.
-            let (mut style, mut order) = match current.split_once(", ") {
-                Some((s, o)) => (s.to_string(), o.to_string()),
-                None => (current.to_string(), "MDY".to_string()),
-            };
-            for part in requested.split(',').map(|p| p.trim().to_ascii_uppercase()) {
-                match part.as_str() {
-                    "ISO" => style = "ISO".into(),
-                    "SQL" => style = "SQL".into(),
-                    "POSTGRES" => style = "Postgres".into(),
-                    "GERMAN" => style = "German".into(),
-                    "MDY" | "US" | "NONEURO" | "NONEUROPEAN" => order = "MDY".into(),
-                    "DMY" | "EURO" | "EUROPEAN" => order = "DMY".into(),
-                    "YMD" => order = "YMD".into(),
-                    _ => {}
-                }
-            }
-            format!("{style}, {order}")
-        }
-        _ => requested.to_string(),
-    }
 }
 
 /// An escaped string literal, `E'...'`, correct whatever standard_conforming_strings is.

@@ -3,9 +3,11 @@
 
 mod connect;
 mod pool;
+mod settings;
 
 pub use connect::{send_cancel, CancelKey, UpstreamConn};
 pub use pool::Pool;
+pub use settings::resolve as resolve_settings;
 
 use crate::error::{sqlstate, PgError};
 use std::str::FromStr;

@@ -62,6 +62,7 @@ pub struct Pool {
     max_idle: usize,
     idle: Mutex<HashMap<String, Vec<Idle>>>,
     baselines: Mutex<HashMap<String, Baseline>>,
+    settings: super::settings::SettingsCache,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -80,6 +81,7 @@ impl Pool {
             max_idle,
             idle: Mutex::new(HashMap::new()),
             baselines: Mutex::new(HashMap::new()),
+            settings: Default::default(),
         }
     }
 
@@ -118,6 +120,16 @@ impl Pool {
         let b = Arc::new(conn.params.clone());
         self.put_idle(conn);
         Ok(b)
+    }
+
+    /// Canonical values of startup settings already asked of the upstream.
+    pub(crate) fn settings_cache(&self) -> &super::settings::SettingsCache {
+        &self.settings
+    }
+
+    /// Returns a connection that is known clean (idle, nothing changed) without a reset.
+    pub(crate) fn put_back(&self, conn: UpstreamConn) {
+        self.put_idle(conn);
     }
 
     /// Resets a connection a client is done with and keeps it idle; drops it if the reset fails.
