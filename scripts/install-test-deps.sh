@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs what the real-client test suite (tests/real_clients.rs) needs on Debian 12:
+#   psql, pgbench, pgjdbc, psycopg 3, asyncpg, and node-postgres (into tests/clients/node).
+# Idempotent: each piece is checked first and skipped when present, so a second run is fast.
+# Run as root (apt-get). Java 17, node/npm and python3/pip are expected to be on the machine.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PYTHON="${PYTHON:-python3}"
+
+say() { echo "install-test-deps: $*"; }
+
+# ---- Debian packages -------------------------------------------------------------------
+apt_pkgs=()
+command -v psql >/dev/null 2>&1 || apt_pkgs+=(postgresql-client)
+command -v openssl >/dev/null 2>&1 || apt_pkgs+=(openssl)
+# On Debian 12 the pgbench binary for PG15 is shipped by postgresql-15
+# (/usr/lib/postgresql/15/bin/pgbench); /usr/bin/pgbench is postgresql-client-common's wrapper.
+if ! pgbench --version >/dev/null 2>&1; then
+    apt_pkgs+=(postgresql-client-common postgresql-15)
+fi
+[ -f /usr/share/java/postgresql.jar ] || apt_pkgs+=(libpostgresql-jdbc-java)
+command -v java >/dev/null 2>&1 || apt_pkgs+=(openjdk-17-jre-headless)
+command -v node >/dev/null 2>&1 || apt_pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || apt_pkgs+=(npm)
+command -v "$PYTHON" >/dev/null 2>&1 || apt_pkgs+=(python3 python3-pip)
+
+if [ ${#apt_pkgs[@]} -gt 0 ]; then
+    say "apt-get install ${apt_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${apt_pkgs[@]}"
+else
+    say "Debian packages present (psql, pgbench, pgjdbc, java, node, npm, python)"
+fi
+
+# ---- Python drivers ----------------------------------------------------------------------
+if "$PYTHON" -c 'import psycopg, asyncpg; assert psycopg.__version__.split(".")[0] == "3"; import psycopg_binary' >/dev/null 2>&1; then
+    say "psycopg 3 and asyncpg present"
+else
+    say "pip install psycopg[binary] asyncpg"
+    pip_flags=(--quiet --disable-pip-version-check)
+    # Debian's own python3 is "externally managed" (PEP 668); a pyenv/venv python is not.
+    if "$PYTHON" -c 'import sys, sysconfig, os; p = os.path.join(sysconfig.get_paths()["stdlib"], "EXTERNALLY-MANAGED"); sys.exit(0 if os.path.exists(p) else 1)'; then
+        pip_flags+=(--break-system-packages)
+    fi
+    "$PYTHON" -m pip install "${pip_flags[@]}" 'psycopg[binary]>=3.1,<4' 'asyncpg>=0.29'
+fi
+
+# ---- node-postgres -----------------------------------------------------------------------
+NODE_DIR="$ROOT/tests/clients/node"
+if [ -f "$NODE_DIR/node_modules/pg/package.json" ] && (cd "$NODE_DIR" && node -e 'require("pg")') >/dev/null 2>&1; then
+    say "node pg present in tests/clients/node"
+else
+    say "npm install in tests/clients/node"
+    if [ -f "$NODE_DIR/package-lock.json" ]; then
+        (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    else
+        (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error)
+    fi
+fi
+
+say "done"
