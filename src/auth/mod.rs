@@ -160,3 +160,58 @@ async fn write<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> Result<()
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users() -> UsersFile {
+        let mut f = UsersFile::default();
+        f.upsert(
+            "alice",
+            Some("pw"),
+            &["analyst".into()],
+            &[("region_id".into(), "3".into())],
+        );
+        f
+    }
+
+    #[tokio::test]
+    async fn trust_keeps_roles_and_attributes_of_known_users() {
+        let (mut server, _client) = tokio::io::duplex(1024);
+        let p = authenticate(&mut server, AuthMode::Trust, &users(), "alice", false)
+            .await
+            .unwrap();
+        assert_eq!(p.roles, vec!["analyst".to_string()]);
+        assert_eq!(p.attributes.get("region_id").map(String::as_str), Some("3"));
+        let p = authenticate(&mut server, AuthMode::Trust, &users(), "nobody", false)
+            .await
+            .unwrap();
+        assert_eq!(
+            p,
+            Principal {
+                user: "nobody".into(),
+                ..Default::default()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn password_mode_refuses_plain_connections_before_asking() {
+        let (mut server, _client) = tokio::io::duplex(1024);
+        let e = authenticate(&mut server, AuthMode::Password, &users(), "alice", false)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, sqlstate::INVALID_AUTHORIZATION);
+        assert!(e.hint.unwrap().contains("sslmode=require"));
+    }
+
+    #[tokio::test]
+    async fn scram_unknown_user_is_28000() {
+        let (mut server, _client) = tokio::io::duplex(1024);
+        let e = authenticate(&mut server, AuthMode::Scram, &users(), "mallory", false)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "28000");
+    }
+}
