@@ -14,8 +14,9 @@ say() { echo "install-test-deps: $*"; }
 apt_pkgs=()
 command -v psql >/dev/null 2>&1 || apt_pkgs+=(postgresql-client)
 command -v openssl >/dev/null 2>&1 || apt_pkgs+=(openssl)
-# On Debian 12 the pgbench binary for PG15 is shipped by postgresql-15
-# (/usr/lib/postgresql/15/bin/pgbench); /usr/bin/pgbench is postgresql-client-common's wrapper.
+# On Debian 12 the pgbench binary for PG15 is shipped by the server package postgresql-15
+# (`dpkg -S pgbench`: postgresql-15: /usr/lib/postgresql/15/bin/pgbench), not by
+# postgresql-client-15; /usr/bin/pgbench is postgresql-client-common's pg_wrapper symlink.
 if ! pgbench --version >/dev/null 2>&1; then
     apt_pkgs+=(postgresql-client-common postgresql-15)
 fi
@@ -23,7 +24,11 @@ fi
 command -v java >/dev/null 2>&1 || apt_pkgs+=(openjdk-17-jre-headless)
 command -v node >/dev/null 2>&1 || apt_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_pkgs+=(npm)
-command -v "$PYTHON" >/dev/null 2>&1 || apt_pkgs+=(python3 python3-pip)
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    apt_pkgs+=(python3 python3-pip)
+elif ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+    apt_pkgs+=(python3-pip)
+fi
 
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
     say "apt-get install ${apt_pkgs[*]}"
@@ -52,7 +57,7 @@ NODE_DIR="$ROOT/tests/clients/node"
 if [ -f "$NODE_DIR/node_modules/pg/package.json" ] && (cd "$NODE_DIR" && node -e 'require("pg")') >/dev/null 2>&1; then
     say "node pg present in tests/clients/node"
 else
-    say "npm install in tests/clients/node"
+    say "npm ci (npm install without a lock file) in tests/clients/node"
     if [ -f "$NODE_DIR/package-lock.json" ]; then
         (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
     else

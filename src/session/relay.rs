@@ -233,12 +233,14 @@ impl Relay {
 
     /// Forwards what the upstream sent and tracks ReadyForQuery.
     async fn on_upstream_data(&mut self) -> Option<End> {
-        let mut finished = Vec::new();
+        // ReadyForQuery messages completed by this read, and the last transaction status.
+        let (mut finished, mut status) = (0u32, b'I');
         let at_boundary = self.scan.at_boundary();
         let mut fatal = false;
         self.scan.feed(&self.sbuf, |m: Seen| {
             if m.tag == b'Z' {
-                finished.push(m.status());
+                finished += 1;
+                status = m.status();
             } else if m.is_fatal_error() {
                 fatal = true;
             }
@@ -260,17 +262,19 @@ impl Relay {
         if self.sbuf.capacity() < UPSTREAM_BUF {
             self.sbuf.reserve(UPSTREAM_BUF);
         }
-        for status in finished {
+        if finished > 0 {
+            if let Some(up) = self.up.as_mut() {
+                up.tx_status = status;
+            }
+            self.cancel_sent = false;
+        }
+        for _ in 0..finished {
             self.in_flight = self.in_flight.saturating_sub(1);
             let now = Instant::now();
             METRICS.statement(StatementPath::Passthrough, now - self.stmt_started);
-            tracing::debug!(parent: &self.stmt_span, took_us = (now - self.stmt_started).as_micros() as u64, status = %(status as char), "statement done");
+            tracing::debug!(parent: &self.stmt_span, took_us = (now - self.stmt_started).as_micros() as u64, "statement done");
             if self.in_flight > 0 {
                 self.start_statement(now);
-            }
-            self.cancel_sent = false;
-            if let Some(up) = self.up.as_mut() {
-                up.tx_status = status;
             }
         }
         None
