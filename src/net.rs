@@ -12,8 +12,38 @@ use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
+/// The TLS acceptor and the `tls-server-end-point` hash of its certificate.
+pub struct Tls {
+    /// Accepts TLS connections.
+    pub acceptor: TlsAcceptor,
+    /// RFC 5929 hash of the leaf certificate, for SCRAM channel binding.
+    pub endpoint: Vec<u8>,
+}
+
+/// RFC 5929: the certificate hashed with its signature's hash function (SHA-256 for MD5 and
+/// SHA-1). The signature algorithm OIDs for SHA-384 and SHA-512 are looked for in the DER.
+pub fn endpoint_hash(der: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    const SHA384: [&[u8]; 2] = [
+        &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0C],
+        &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x03],
+    ];
+    const SHA512: [&[u8]; 2] = [
+        &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0D],
+        &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x04],
+    ];
+    let has = |oids: [&[u8]; 2]| oids.iter().any(|o| der.windows(o.len()).any(|w| w == *o));
+    if has(SHA512) {
+        sha2::Sha512::digest(der).to_vec()
+    } else if has(SHA384) {
+        sha2::Sha384::digest(der).to_vec()
+    } else {
+        sha2::Sha256::digest(der).to_vec()
+    }
+}
+
 /// Builds the TLS acceptor from PEM files.
-pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
+pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<Tls, String> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .map_err(|e| format!("tls.cert {}: {e}", cert.display()))?
         .collect::<Result<_, _>>()
@@ -24,6 +54,7 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
             cert.display()
         ));
     }
+    let endpoint = endpoint_hash(certs[0].as_ref());
     let key =
         PrivateKeyDer::from_pem_file(key).map_err(|e| format!("tls.key {}: {e}", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -34,7 +65,10 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
         .with_single_cert(certs, key)
         .map_err(|e| format!("tls: certificate and key do not fit together: {e}"))?;
     config.alpn_protocols = vec![b"postgresql".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    Ok(Tls {
+        acceptor: TlsAcceptor::from(Arc::new(config)),
+        endpoint,
+    })
 }
 
 /// A client connection, encrypted or not.

@@ -10,14 +10,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
-use tokio_rustls::TlsAcceptor;
 
 /// State every session shares.
 pub struct Shared {
     /// The configuration in force.
     pub config: Config,
     /// TLS acceptor when TLS is configured.
-    pub tls: Option<TlsAcceptor>,
+    pub tls: Option<crate::net::Tls>,
     users: RwLock<Arc<UsersFile>>,
     /// Upstream connections.
     pub pool: Pool,

@@ -313,3 +313,42 @@ async fn sighup_reloads_the_users_file() {
     connect(&bob).await.expect("old users stay in force");
     assert!(p.log_text().contains("users file not reloaded"));
 }
+
+/// SCRAM-SHA-256-PLUS over TLS: psql with channel_binding=require logs in; without TLS it
+/// cannot (nothing to bind to), as with PostgreSQL.
+#[test]
+fn scram_channel_binding_over_tls() {
+    let users = users_file("plus");
+    let p = Proxy::start(&[
+        "--auth",
+        "scram",
+        "--users",
+        users.to_str().unwrap(),
+        "--tls-cert",
+        "fixtures/tls/server.pem",
+        "--tls-key",
+        "fixtures/tls/server.key",
+    ]);
+    let psql = |ssl: &str| {
+        Command::new("psql")
+            .arg(format!(
+                "host=localhost port={} user=alice dbname=test sslmode={ssl} sslrootcert=fixtures/tls/ca.pem channel_binding=require",
+                p.port
+            ))
+            .args(["-XAtc", "SELECT 'bound'"])
+            .env("PGPASSWORD", "wonderland")
+            .current_dir(common::repo())
+            .output()
+            .unwrap()
+    };
+    let ok = psql("verify-full");
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout).trim(),
+        "bound",
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let plain = psql("disable");
+    assert!(!plain.status.success());
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("channel binding"));
+}

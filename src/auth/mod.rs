@@ -54,8 +54,9 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     mode: AuthMode,
     users: &UsersFile,
     user: &str,
-    is_tls: bool,
+    tls_endpoint: Option<&[u8]>,
 ) -> Result<Principal, PgError> {
+    let is_tls = tls_endpoint.is_some();
     let entry = users.users.get(user);
     let principal = |e: Option<&users::UserEntry>| Principal {
         user: user.to_string(),
@@ -94,7 +95,7 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
                 return Err(wrong_password(user));
             }
         }
-        AuthMode::Scram => scram_exchange(stream, &mut buf, verifier, user).await?,
+        AuthMode::Scram => scram_exchange(stream, &mut buf, verifier, user, tls_endpoint).await?,
     }
     Ok(principal(Some(entry)))
 }
@@ -104,14 +105,20 @@ async fn scram_exchange<S: AsyncRead + AsyncWrite + Unpin>(
     buf: &mut BytesMut,
     verifier: Verifier,
     user: &str,
+    tls_endpoint: Option<&[u8]>,
 ) -> Result<(), PgError> {
     let mut out = BytesMut::new();
-    backend::auth_sasl(&mut out, &["SCRAM-SHA-256"]);
+    if tls_endpoint.is_some() {
+        backend::auth_sasl(&mut out, &["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"]);
+    } else {
+        backend::auth_sasl(&mut out, &["SCRAM-SHA-256"]);
+    }
     write(stream, &out).await?;
     let body = expect_password(stream, buf).await?;
     let mut b = &body[..];
     let mech = take_cstr(&mut b).map_err(|e| protocol(e.to_string()))?;
-    if mech != "SCRAM-SHA-256" {
+    let plus_selected = mech == "SCRAM-SHA-256-PLUS" && tls_endpoint.is_some();
+    if mech != "SCRAM-SHA-256" && !plus_selected {
         return Err(protocol(format!(
             "client selected an invalid SASL authentication mechanism \"{mech}\""
         )));
@@ -120,7 +127,11 @@ async fn scram_exchange<S: AsyncRead + AsyncWrite + Unpin>(
     if len < 0 || len as usize != b.len() {
         return Err(protocol("malformed SASLInitialResponse"));
     }
-    let mut server = ScramServer::new(verifier);
+    let binding = scram::Binding {
+        endpoint: tls_endpoint.map(<[u8]>::to_vec),
+        plus_selected,
+    };
+    let mut server = ScramServer::new(verifier, binding);
     let scram_err = |e: ScramError| match e {
         ScramError::WrongPassword => wrong_password(user),
         ScramError::Malformed(m) => protocol(format!("malformed SCRAM message: {m}")),
@@ -179,12 +190,12 @@ mod tests {
     #[tokio::test]
     async fn trust_keeps_roles_and_attributes_of_known_users() {
         let (mut server, _client) = tokio::io::duplex(1024);
-        let p = authenticate(&mut server, AuthMode::Trust, &users(), "alice", false)
+        let p = authenticate(&mut server, AuthMode::Trust, &users(), "alice", None)
             .await
             .unwrap();
         assert_eq!(p.roles, vec!["analyst".to_string()]);
         assert_eq!(p.attributes.get("region_id").map(String::as_str), Some("3"));
-        let p = authenticate(&mut server, AuthMode::Trust, &users(), "nobody", false)
+        let p = authenticate(&mut server, AuthMode::Trust, &users(), "nobody", None)
             .await
             .unwrap();
         assert_eq!(
@@ -199,7 +210,7 @@ mod tests {
     #[tokio::test]
     async fn password_mode_refuses_plain_connections_before_asking() {
         let (mut server, _client) = tokio::io::duplex(1024);
-        let e = authenticate(&mut server, AuthMode::Password, &users(), "alice", false)
+        let e = authenticate(&mut server, AuthMode::Password, &users(), "alice", None)
             .await
             .unwrap_err();
         assert_eq!(e.code, sqlstate::INVALID_AUTHORIZATION);
@@ -209,7 +220,7 @@ mod tests {
     #[tokio::test]
     async fn scram_unknown_user_is_28000() {
         let (mut server, _client) = tokio::io::duplex(1024);
-        let e = authenticate(&mut server, AuthMode::Scram, &users(), "mallory", false)
+        let e = authenticate(&mut server, AuthMode::Scram, &users(), "mallory", None)
             .await
             .unwrap_err();
         assert_eq!(e.code, "28000");

@@ -94,18 +94,54 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The channel-binding side of an exchange (RFC 5929 `tls-server-end-point`).
+#[derive(Debug, Clone, Default)]
+pub struct Binding {
+    /// The hash of the server certificate, when the connection is TLS and -PLUS was offered.
+    pub endpoint: Option<Vec<u8>>,
+    /// Whether the client selected SCRAM-SHA-256-PLUS.
+    pub plus_selected: bool,
+}
+
 /// One server-side SCRAM exchange.
 pub struct ScramServer {
     verifier: Verifier,
-    state: Option<(String, String, String, String)>, // gs2 header, client-first-bare, server-first, nonce
+    binding: Binding,
+    /// gs2 header, client-first-bare, server-first, nonce
+    state: Option<(String, String, String, String)>,
 }
 
 impl ScramServer {
     /// Starts an exchange against a verifier.
-    pub fn new(verifier: Verifier) -> Self {
+    pub fn new(verifier: Verifier, binding: Binding) -> Self {
         ScramServer {
             verifier,
+            binding,
             state: None,
+        }
+    }
+
+    fn check_binding_flag(&self, cbind: &str) -> Result<(), ScramError> {
+        let plus = self.binding.plus_selected;
+        match cbind {
+            "n" if !plus => Ok(()),
+            "y" if !plus && self.binding.endpoint.is_none() => Ok(()),
+            // The client can bind but believes the server cannot, although the server offered
+            // SCRAM-SHA-256-PLUS: someone stripped it on the way (a downgrade).
+            "y" if !plus => Err(ScramError::Malformed(
+                "client supports channel binding, but thinks the server does not",
+            )),
+            "p=tls-server-end-point" if plus && self.binding.endpoint.is_some() => Ok(()),
+            _ if cbind.starts_with("p=") && plus => {
+                Err(ScramError::Malformed("unsupported channel binding type"))
+            }
+            _ if cbind.starts_with("p=") => Err(ScramError::Malformed(
+                "channel binding requested without SCRAM-SHA-256-PLUS",
+            )),
+            "n" | "y" => Err(ScramError::Malformed(
+                "SCRAM-SHA-256-PLUS selected without channel binding",
+            )),
+            _ => Err(ScramError::Malformed("bad channel binding flag")),
         }
     }
 
@@ -116,13 +152,7 @@ impl ScramServer {
         let (cbind, rest) = msg
             .split_once(',')
             .ok_or(ScramError::Malformed("no gs2 header"))?;
-        match cbind {
-            "n" | "y" => {}
-            _ if cbind.starts_with("p=") => {
-                return Err(ScramError::Malformed("channel binding was not offered"))
-            }
-            _ => return Err(ScramError::Malformed("bad channel binding flag")),
-        }
+        self.check_binding_flag(cbind)?;
         let (_authzid, bare) = rest
             .split_once(',')
             .ok_or(ScramError::Malformed("no gs2 header"))?;
@@ -172,7 +202,11 @@ impl ScramServer {
         let cbind = B64
             .decode(cbind.ok_or(ScramError::Malformed("no channel binding"))?)
             .map_err(|_| ScramError::Malformed("bad channel binding encoding"))?;
-        if cbind != gs2.as_bytes() {
+        let mut expected = gs2.as_bytes().to_vec();
+        if gs2.starts_with("p=") {
+            expected.extend_from_slice(self.binding.endpoint.as_deref().unwrap_or_default());
+        }
+        if cbind != expected {
             return Err(ScramError::Malformed("channel binding does not match"));
         }
         if got_nonce != Some(nonce.as_str()) {
@@ -207,7 +241,7 @@ mod tests {
 
     fn exchange(stored_for: &str, client_password: &str) -> Result<(), ScramError> {
         let v = Verifier::parse(&Verifier::create(stored_for)).unwrap();
-        let mut server = ScramServer::new(v);
+        let mut server = ScramServer::new(v, Binding::default());
         let mut client =
             ScramSha256::new(client_password.as_bytes(), ChannelBinding::unsupported());
         let first = server.client_first(client.message())?;
@@ -228,6 +262,41 @@ mod tests {
         assert_eq!(exchange("s3cret", "guess"), Err(ScramError::WrongPassword));
     }
 
+    fn bound(binding: Binding, client_cb: ChannelBinding) -> Result<(), ScramError> {
+        let v = Verifier::parse(&Verifier::create("pw")).unwrap();
+        let mut server = ScramServer::new(v, binding);
+        let mut client = ScramSha256::new(b"pw", client_cb);
+        let first = server.client_first(client.message())?;
+        client.update(first.as_bytes()).unwrap();
+        let fin = server.client_final(client.message())?;
+        client
+            .finish(fin.as_bytes())
+            .map_err(|_| ScramError::Malformed("client rejected server"))
+    }
+
+    #[test]
+    fn channel_binding() {
+        let hash = vec![7u8; 32];
+        let plus = Binding {
+            endpoint: Some(hash.clone()),
+            plus_selected: true,
+        };
+        bound(
+            plus.clone(),
+            ChannelBinding::tls_server_end_point(hash.clone()),
+        )
+        .unwrap();
+        // A different certificate hash (a man in the middle) fails.
+        assert!(bound(plus, ChannelBinding::tls_server_end_point(vec![8u8; 32])).is_err());
+        // Offered but not used by a client that could: a downgrade, refused.
+        let offered = Binding {
+            endpoint: Some(hash),
+            plus_selected: false,
+        };
+        assert!(bound(offered.clone(), ChannelBinding::unrequested()).is_err());
+        bound(offered, ChannelBinding::unsupported()).unwrap();
+    }
+
     #[test]
     fn cleartext_check() {
         let v = Verifier::parse(&Verifier::create("pässword")).unwrap();
@@ -238,7 +307,7 @@ mod tests {
     #[test]
     fn garbage_is_rejected_not_panicking() {
         let v = Verifier::parse(&Verifier::create("x")).unwrap();
-        let mut s = ScramServer::new(v);
+        let mut s = ScramServer::new(v, Binding::default());
         assert!(s.client_first(b"").is_err());
         assert!(s.client_first(b"p=tls-server-end-point,,n=,r=abc").is_err());
         assert!(s.client_final(b"c=biws,r=x,p=AAAA").is_err());

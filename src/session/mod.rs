@@ -93,9 +93,9 @@ async fn startup(tcp: TcpStream, shared: &Shared) -> Option<Client> {
         };
         match packet {
             StartupPacket::SslRequest => match (&shared.tls, stream) {
-                (Some(acceptor), ClientStream::Plain(mut tcp)) => {
+                (Some(tls), ClientStream::Plain(mut tcp)) => {
                     tcp.write_all(b"S").await.ok()?;
-                    match acceptor.accept(tcp).await {
+                    match tls.acceptor.accept(tcp).await {
                         Ok(tls) => stream = ClientStream::Tls(Box::new(tls)),
                         Err(e) => {
                             tracing::info!(error = %e, "TLS handshake failed");
@@ -158,10 +158,10 @@ async fn startup(tcp: TcpStream, shared: &Shared) -> Option<Client> {
 async fn direct_tls(tcp: TcpStream, shared: &Shared) -> Option<Result<ClientStream, TcpStream>> {
     let mut first = [0u8; 1];
     let n = tcp.peek(&mut first).await.ok()?;
-    let Some(acceptor) = shared.tls.as_ref().filter(|_| n == 1 && first[0] == 0x16) else {
+    let Some(config) = shared.tls.as_ref().filter(|_| n == 1 && first[0] == 0x16) else {
         return Some(Err(tcp));
     };
-    let tls = match acceptor.accept(tcp).await {
+    let tls = match config.acceptor.accept(tcp).await {
         Ok(t) => t,
         Err(e) => {
             tracing::info!(error = %e, "direct TLS handshake failed");
@@ -219,7 +219,11 @@ async fn login(
         .unwrap_or_else(|| shared.pool.target().dbname.clone());
     let settings = params::requested_settings(&params)?;
     let users = shared.users();
-    let principal = auth::authenticate(stream, shared.config.auth, &users, &user, stream.is_tls())
+    let endpoint = match (&shared.tls, stream.is_tls()) {
+        (Some(tls), true) => Some(tls.endpoint.as_slice()),
+        _ => None,
+    };
+    let principal = auth::authenticate(stream, shared.config.auth, &users, &user, endpoint)
         .await
         .inspect_err(|e| {
             crate::metrics::METRICS.auth_failures.inc();
