@@ -42,24 +42,25 @@ pub(crate) struct Client {
 /// the client as ErrorResponse and to the log.
 pub async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let span = tracing::info_span!("conn", %peer, user = tracing::field::Empty, db = tracing::field::Empty);
-    async move {
-        let _ = tcp.set_nodelay(true);
-        let limit = shared.config.timeouts.auth.0;
-        let client = match tokio::time::timeout(limit, startup(tcp, &shared)).await {
-            Ok(Some(c)) => c,
-            Ok(None) => return,
-            Err(_) => {
-                tracing::info!("client did not finish startup within timeouts.auth; closed");
-                return;
-            }
-        };
-        tracing::Span::current().record("user", client.principal.user.as_str());
-        tracing::Span::current().record("db", client.database.as_str());
-        tracing::debug!(roles = ?client.principal.roles, "session started");
-        relay::run(client, shared).await;
-    }
-    .instrument(span)
-    .await
+    let _ = tcp.set_nodelay(true);
+    let limit = shared.config.timeouts.auth.0;
+    let started = tokio::time::timeout(limit, startup(tcp, &shared))
+        .instrument(span.clone())
+        .await;
+    let client = match started {
+        Ok(Some(c)) => c,
+        Ok(None) => return,
+        Err(_) => {
+            tracing::info!(parent: &span, "client did not finish startup within timeouts.auth; closed");
+            return;
+        }
+    };
+    span.record("user", client.principal.user.as_str());
+    span.record("db", client.database.as_str());
+    tracing::debug!(parent: &span, roles = ?client.principal.roles, "session started");
+    // The relay is not instrumented: entering a span on every poll costs more than the relay
+    // itself; its events name the connection span as their parent instead.
+    relay::run(client, shared, span).await;
 }
 
 async fn send_fatal(stream: &mut ClientStream, e: &PgError) {

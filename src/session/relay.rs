@@ -18,6 +18,15 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::sleep_until;
+use tracing::Instrument;
+
+/// Sleeps until `at`, or forever. The timer is created only when polled with a deadline.
+async fn maybe_sleep(at: Option<Instant>) {
+    match at {
+        Some(t) => sleep_until(t.into()).await,
+        None => std::future::pending().await,
+    }
+}
 
 const CLIENT_BUF: usize = 2048;
 const UPSTREAM_BUF: usize = 32 * 1024;
@@ -52,10 +61,11 @@ struct Relay {
     /// Statements started in this session, and the span of the current one.
     seq: u64,
     stmt_span: tracing::Span,
+    conn_span: tracing::Span,
 }
 
 /// Runs the relay for a logged-in client until the session ends.
-pub(crate) async fn run(client: Client, shared: Arc<Shared>) {
+pub(crate) async fn run(client: Client, shared: Arc<Shared>, conn_span: tracing::Span) {
     let now = Instant::now();
     let mut r = Relay {
         client,
@@ -74,9 +84,11 @@ pub(crate) async fn run(client: Client, shared: Arc<Shared>) {
         saw_fatal: false,
         seq: 0,
         stmt_span: tracing::Span::none(),
+        conn_span,
     };
     let end = r.run_loop().await;
-    r.finish(end).await;
+    let span = r.conn_span.clone();
+    r.finish(end).instrument(span).await;
 }
 
 async fn read_up(up: &mut Option<UpstreamConn>, buf: &mut BytesMut) -> std::io::Result<usize> {
@@ -100,7 +112,6 @@ impl Relay {
         };
         tokio::pin!(shutdown_signal);
         let timeouts = self.shared.config.timeouts.clone();
-        let far = Instant::now() + std::time::Duration::from_secs(86400 * 365);
         loop {
             if self.draining && self.in_flight == 0 {
                 let e = PgError::fatal(
@@ -148,13 +159,13 @@ impl Relay {
                         }
                     }
                 },
-                _ = sleep_until(idle_at.unwrap_or(far).into()), if idle_at.is_some() => {
+                _ = maybe_sleep(idle_at), if idle_at.is_some() => {
                     let e = PgError::fatal(sqlstate::IDLE_SESSION_TIMEOUT, "terminating connection due to idle-session timeout")
                         .with_hint(format!("the session was idle longer than timeouts.idle ({} s); reconnect", timeouts.idle.0.as_secs_f64()));
                     self.send_error(&e).await;
                     return End::Closed;
                 },
-                _ = sleep_until(query_at.unwrap_or(far).into()), if query_at.is_some() => self.cancel_for_timeout(timeouts.query.0),
+                _ = maybe_sleep(query_at), if query_at.is_some() => self.cancel_for_timeout(timeouts.query.0),
                 _ = &mut shutdown_signal, if !self.draining => self.draining = true,
             }
         }
@@ -201,7 +212,8 @@ impl Relay {
         }
         if end > 0 {
             if self.up.is_none() {
-                if let Err(e) = self.bind().await {
+                let span = self.conn_span.clone();
+                if let Err(e) = self.bind().instrument(span).await {
                     self.send_error(&e).await;
                     return Some(End::Closed);
                 }
@@ -228,7 +240,7 @@ impl Relay {
     fn start_statement(&mut self, at: Instant) {
         self.seq += 1;
         self.stmt_started = at;
-        self.stmt_span = tracing::debug_span!("statement", seq = self.seq, path = "passthrough");
+        self.stmt_span = tracing::debug_span!(parent: &self.conn_span, "statement", seq = self.seq, path = "passthrough");
     }
 
     /// Forwards what the upstream sent and tracks ReadyForQuery.
@@ -272,7 +284,11 @@ impl Relay {
             self.in_flight = self.in_flight.saturating_sub(1);
             let now = Instant::now();
             METRICS.statement(StatementPath::Passthrough, now - self.stmt_started);
-            tracing::debug!(parent: &self.stmt_span, took_us = (now - self.stmt_started).as_micros() as u64, "statement done");
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                let took_us = (now - self.stmt_started).as_micros() as u64;
+                self.stmt_span
+                    .in_scope(|| tracing::debug!(took_us, "statement done"));
+            }
             if self.in_flight > 0 {
                 self.start_statement(now);
             }
@@ -289,7 +305,8 @@ impl Relay {
             .await
             .map_err(|e| {
                 METRICS.upstream_errors.inc();
-                tracing::warn!(error = %e, "cannot bind an upstream connection");
+                self.conn_span
+                    .in_scope(|| tracing::warn!(error = %e, "cannot bind an upstream connection"));
                 e.to_client()
             })?;
         if let Some(sql) = super::params::apply_statement(&self.client.settings) {
@@ -315,7 +332,12 @@ impl Relay {
     fn cancel_for_timeout(&mut self, limit: std::time::Duration) {
         self.cancel_sent = true;
         if let Some(up) = &self.up {
-            tracing::warn!(parent: &self.stmt_span, limit_ms = limit.as_millis() as u64, "statement exceeded timeouts.query; cancelling upstream");
+            self.stmt_span.in_scope(|| {
+                tracing::warn!(
+                    limit_ms = limit.as_millis() as u64,
+                    "statement exceeded timeouts.query; cancelling upstream"
+                )
+            });
             let mut n = BytesMut::new();
             backend::notice(
                 &mut n,
@@ -333,7 +355,8 @@ impl Relay {
 
     async fn protocol_violation(&mut self, msg: String) -> End {
         METRICS.protocol_errors.inc();
-        tracing::info!("protocol violation: {msg}");
+        self.conn_span
+            .in_scope(|| tracing::info!("protocol violation: {msg}"));
         let e = PgError::fatal(sqlstate::PROTOCOL_VIOLATION, msg)
             .with_hint("the client sent bytes that are not a valid PostgreSQL v3 message; the connection was closed");
         self.send_error(&e).await;
