@@ -199,7 +199,7 @@ pub struct Config {
     pub pool: PoolConfig,
     /// Limits.
     pub limits: Limits,
-    /// Worker threads, each with its own runtime; 0 = one per CPU.
+    /// Worker threads, each with its own runtime; 0 = half the CPUs, at least one.
     pub workers: usize,
     /// Logging.
     pub log: LogConfig,
@@ -281,7 +281,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "pool.max_idle", kind: Kind::Int, default: "64", doc: "idle upstream connections kept per database after DISCARD ALL" },
     Setting { key: "limits.max_clients", kind: Kind::Int, default: "10000", doc: "most client connections at once; more are refused with 53300" },
     Setting { key: "limits.max_message_size", kind: Kind::Int, default: "67108864", doc: "largest protocol message a client may send, in bytes; larger closes the connection with 08P01" },
-    Setting { key: "workers", kind: Kind::Int, default: "0", doc: "worker threads, each running its own event loop (thread per core); 0 = one per CPU" },
+    Setting { key: "workers", kind: Kind::Int, default: "0", doc: "worker threads, each running its own event loop (thread per core); 0 = half the CPUs, at least one" },
     Setting { key: "log.format", kind: Kind::OneOf(&["text", "json"]), default: "text", doc: "log format on stderr" },
     Setting { key: "log.level", kind: Kind::Text, default: "info", doc: "tracing filter, e.g. info or querent=debug (RUST_LOG wins when set)" },
 ];
