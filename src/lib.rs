@@ -4,12 +4,15 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod cancel;
 pub mod config;
 pub mod error;
+pub mod guard;
 pub mod metrics;
 pub mod net;
+pub mod policy;
 pub mod protocol;
 pub mod server;
 pub mod session;

@@ -24,6 +24,8 @@ pub struct Shared {
     pub cancels: Arc<CancelRegistry>,
     /// Becomes true when the server begins to shut down.
     pub shutdown: watch::Receiver<bool>,
+    /// The policy guard, when `policies` is set.
+    pub guard: Option<crate::guard::Guard>,
 }
 
 impl Shared {
@@ -55,16 +57,38 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         (Some(c), Some(k)) => Some(crate::net::tls_acceptor(c, k).map_err(StartError)?),
         _ => None,
     };
-    let users = match &config.users {
+    let mut users = match &config.users {
         Some(p) => UsersFile::load(p, false).map_err(StartError)?,
         None => UsersFile::default(),
     };
+    if config.auth == crate::config::AuthMode::Jwt {
+        let verifier = crate::auth::jwt::JwtVerifier::load(&config.jwt).map_err(StartError)?;
+        tracing::info!(?verifier, "auth = jwt: tokens are checked with these keys");
+        users.jwt = Some(Arc::new(verifier));
+    }
     if config.auth == crate::config::AuthMode::Trust {
         tracing::warn!(
             "auth = trust: any client may connect as any user; use scram outside local development"
         );
     }
     let target = UpstreamTarget::parse(&config.upstream).map_err(StartError)?;
+    let guard = match &config.policies {
+        Some(dir) => {
+            let policies = crate::policy::load_dir(dir).map_err(|errs| {
+                StartError(format!(
+                    "policies in {} do not load:\n{}",
+                    dir.display(),
+                    errs.iter()
+                        .map(|d| format!("  {d}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ))
+            })?;
+            tracing::info!(roles = policies.roles.len(), dir = %dir.display(), "policies loaded; every statement of a guarded role is checked");
+            Some(crate::guard::Guard::new(policies, target.clone()))
+        }
+        None => None,
+    };
     let listen = config.listen_addr().map_err(|e| StartError(e.0))?;
     let listener = TcpListener::bind(listen)
         .await
@@ -88,6 +112,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         users: RwLock::new(Arc::new(users)),
         cancels: Arc::new(CancelRegistry::default()),
         shutdown: shutdown_rx,
+        guard,
     });
     tracing::info!(%addr, tls = shared.tls.is_some(), auth = ?shared.config.auth, "querent listening");
     let workers = Workers::start(shared.config.workers, shared.clone()).map_err(StartError)?;
@@ -107,7 +132,9 @@ impl Server {
         let Some(path) = &self.shared.config.users else {
             return Ok(0);
         };
-        let users = UsersFile::load(path, false)?;
+        let mut users = UsersFile::load(path, false)?;
+        // The JWT keys were loaded at start; a users file reload keeps them.
+        users.jwt = self.shared.users().jwt.clone();
         let n = users.users.len();
         *self.shared.users.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(users);
         Ok(n)

@@ -7,6 +7,7 @@
 //! EOF → reset and pool the upstream connection, or cancel and drop it if a statement was
 //! running.
 
+mod intercept;
 mod params;
 mod relay;
 mod scan;

@@ -62,6 +62,10 @@ struct Relay {
     seq: u64,
     stmt_span: tracing::Span,
     conn_span: tracing::Span,
+    /// The guard's interception, for sessions whose principal has a policy.
+    intercept: Option<super::intercept::Interceptor>,
+    /// Statement time limit from the policy, if any.
+    policy_timeout: Option<std::time::Duration>,
 }
 
 /// Runs the relay for a logged-in client until the session ends.
@@ -85,6 +89,8 @@ pub(crate) async fn run(client: Client, shared: Arc<Shared>, conn_span: tracing:
         seq: 0,
         stmt_span: tracing::Span::none(),
         conn_span,
+        intercept: None,
+        policy_timeout: None,
     };
     let end = r.run_loop().await;
     let span = r.conn_span.clone();
@@ -131,9 +137,11 @@ impl Relay {
                 .enabled()
                 .filter(|_| self.in_flight == 0)
                 .map(|d| self.last_activity + d);
-            let query_at = timeouts
-                .query
-                .enabled()
+            let query_limit = match (timeouts.query.enabled(), self.policy_timeout) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let query_at = query_limit
                 .filter(|_| self.in_flight > 0 && !self.cancel_sent)
                 .map(|d| self.stmt_started + d);
             if self.cbuf.capacity() - self.cbuf.len() < 512 {
@@ -165,7 +173,7 @@ impl Relay {
                     self.send_error(&e).await;
                     return End::Closed;
                 },
-                _ = maybe_sleep(query_at), if query_at.is_some() => self.cancel_for_timeout(timeouts.query.0),
+                _ = maybe_sleep(query_at), if query_at.is_some() => self.cancel_for_timeout(query_limit.unwrap_or_default()),
                 _ = &mut shutdown_signal, if !self.draining => self.draining = true,
             }
         }
@@ -218,15 +226,47 @@ impl Relay {
                     return Some(End::Closed);
                 }
             }
+            let guarded = self.guarded_messages(end).await;
             let Some(up) = self.up.as_mut() else {
                 return Some(End::Closed);
             };
-            if up.stream.write_all(&self.cbuf[..end]).await.is_err() {
+            let bytes = guarded.as_deref().unwrap_or(&self.cbuf[..end]);
+            if up.stream.write_all(bytes).await.is_err() {
                 return Some(End::UpstreamLost);
             }
             self.cbuf.advance(end);
         }
         terminate.then_some(End::ClientGone)
+    }
+
+    /// For a guarded session, the messages in `cbuf[..end]` with every Query and Parse
+    /// checked and rewritten; `None` when nothing changed (or the session is not guarded).
+    async fn guarded_messages(&mut self, end: usize) -> Option<BytesMut> {
+        let (Some(ic), Some(guard)) = (self.intercept.as_mut(), self.shared.guard.as_ref()) else {
+            return None;
+        };
+        let mut out = BytesMut::new();
+        let mut changed = false;
+        let mut at = 0;
+        while at < end {
+            let total = 1 + u32::from_be_bytes([
+                self.cbuf[at + 1],
+                self.cbuf[at + 2],
+                self.cbuf[at + 3],
+                self.cbuf[at + 4],
+            ]) as usize;
+            let msg = &self.cbuf[at..at + total];
+            let before = out.len();
+            match ic.client_message(guard, msg, &mut out).await {
+                super::intercept::Outcome::Same => out.extend_from_slice(msg),
+                super::intercept::Outcome::Replaced => {
+                    changed = true;
+                    debug_assert!(out.len() > before);
+                }
+            }
+            at += total;
+        }
+        changed.then_some(out)
     }
 
     fn statement_sent(&mut self) {
@@ -245,6 +285,39 @@ impl Relay {
 
     /// Forwards what the upstream sent and tracks ReadyForQuery.
     async fn on_upstream_data(&mut self) -> Option<End> {
+        if self.intercept.as_ref().is_some_and(|ic| ic.substituting()) {
+            return self.on_upstream_data_substituting().await;
+        }
+        self.forward_upstream().await
+    }
+
+    /// Slow path while a refusal's error is on its way: bytes up to the next message boundary
+    /// go out as they are, whole messages after it pass through the interceptor.
+    async fn on_upstream_data_substituting(&mut self) -> Option<End> {
+        while !self.scan.at_boundary() && !self.sbuf.is_empty() {
+            let n = self.scan.to_boundary().min(self.sbuf.len());
+            let rest = self.sbuf.split_off(n);
+            if let Some(end) = self.forward_upstream().await {
+                return Some(end);
+            }
+            self.sbuf = rest;
+        }
+        if self.sbuf.is_empty() {
+            return None;
+        }
+        let mut out = BytesMut::new();
+        if let Some(ic) = self.intercept.as_mut() {
+            ic.upstream(&self.sbuf, &mut out);
+        }
+        self.sbuf = out;
+        if self.sbuf.is_empty() {
+            return None;
+        }
+        self.forward_upstream().await
+    }
+
+    /// Forwards `sbuf` to the client as it is and tracks ReadyForQuery.
+    async fn forward_upstream(&mut self) -> Option<End> {
         // ReadyForQuery messages completed by this read, and the last transaction status.
         let (mut finished, mut status) = (0u32, b'I');
         let at_boundary = self.scan.at_boundary();
@@ -309,7 +382,25 @@ impl Relay {
                     .in_scope(|| tracing::warn!(error = %e, "cannot bind an upstream connection"));
                 e.to_client()
             })?;
-        if let Some(sql) = super::params::apply_statement(&self.client.settings) {
+        let mut settings = self.client.settings.clone();
+        if let Some(guard) = self.shared.guard.as_ref() {
+            match self.guard_session(guard).await {
+                Ok(Some(sg)) => {
+                    if sg.effective.read_only {
+                        // Belt and braces: the upstream refuses writes too (volatile functions).
+                        settings.push(("default_transaction_read_only".into(), "on".into()));
+                    }
+                    self.policy_timeout = sg.effective.statement_timeout;
+                    self.intercept = Some(super::intercept::Interceptor::new(sg));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.shared.pool.put_clean(up);
+                    return Err(e);
+                }
+            }
+        }
+        if let Some(sql) = super::params::apply_statement(&settings) {
             let changed = apply_settings(&mut up, &sql, &self.client.reported).await;
             match changed {
                 Ok(bytes) => {
@@ -327,6 +418,31 @@ impl Relay {
         self.sbuf.reserve(UPSTREAM_BUF);
         self.up = Some(up);
         Ok(())
+    }
+
+    /// The guard for this session (None for trusted principals).
+    async fn guard_session(
+        &self,
+        guard: &crate::guard::Guard,
+    ) -> Result<Option<crate::guard::SessionGuard>, PgError> {
+        let user = self.shared.pool.target().user.clone();
+        let path = self
+            .client
+            .settings
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case("search_path"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| "\"$user\", public".to_string());
+        let search_path = path
+            .split(',')
+            .map(|p| p.trim().trim_matches('"').to_string())
+            .map(|p| if p == "$user" { user.clone() } else { p })
+            .filter(|p| !p.is_empty())
+            .collect();
+        guard
+            .session(&self.client.principal, &self.client.database, search_path)
+            .await
     }
 
     fn cancel_for_timeout(&mut self, limit: std::time::Duration) {

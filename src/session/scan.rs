@@ -45,6 +45,18 @@ impl Scanner {
         self.hdr_len == 0 && !self.in_body
     }
 
+    /// How many bytes to feed before the next boundary could be reached: the rest of the
+    /// current body, or 1 while a header is incomplete, 0 at a boundary.
+    pub fn to_boundary(&self) -> usize {
+        if self.in_body {
+            self.remaining
+        } else if self.hdr_len > 0 {
+            1
+        } else {
+            0
+        }
+    }
+
     /// Feeds the next bytes; calls `on_msg` for every message completed by them.
     pub fn feed(&mut self, mut data: &[u8], mut on_msg: impl FnMut(Seen)) {
         while !data.is_empty() {

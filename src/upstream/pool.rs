@@ -132,6 +132,11 @@ impl Pool {
         self.put_idle(conn);
     }
 
+    /// Same as [`Pool::put_back`], for the session layer.
+    pub fn put_clean(&self, conn: UpstreamConn) {
+        self.put_idle(conn);
+    }
+
     /// Resets a connection a client is done with and keeps it idle; drops it if the reset fails.
     pub async fn release(&self, mut conn: UpstreamConn) {
         match tokio::time::timeout(RESET_TIMEOUT, reset(&mut conn)).await {

@@ -1,0 +1,76 @@
+//! What the guard needs to know about the upstream database: every relation with its kind and
+//! columns (to resolve names as PostgreSQL would and to build filtered, masked derived tables),
+//! and the names of the built-in functions in pg_catalog (anything else could read tables
+//! behind the guard's back).
+
+use crate::upstream::UpstreamTarget;
+use std::collections::{HashMap, HashSet};
+
+/// One relation.
+#[derive(Debug, Clone)]
+pub struct Relation {
+    /// `r` table, `v` view, `m` materialized view, `p` partitioned table, `f` foreign table.
+    pub kind: char,
+    /// Column names in order.
+    pub columns: Vec<String>,
+}
+
+/// A snapshot of one database's relations.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Relations by (schema, name).
+    pub relations: HashMap<(String, String), Relation>,
+    /// Built-in function names.
+    pub builtin_functions: HashSet<String>,
+}
+
+/// Schemas whose relations are catalog relations (rules in `catalog_rules`).
+pub const SYSTEM_SCHEMAS: [&str; 2] = ["pg_catalog", "information_schema"];
+
+const RELATIONS_SQL: &str = "SELECT n.nspname::text, c.relname::text, c.relkind::text, \
+     coalesce(array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attnum > 0), '{}') \
+     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+     LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+     WHERE c.relkind IN ('r','v','m','p','f') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' \
+     GROUP BY 1, 2, 3";
+
+const FUNCTIONS_SQL: &str = "SELECT DISTINCT proname::text FROM pg_catalog.pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace";
+
+impl Snapshot {
+    /// Reads the snapshot of database `db` with the proxy's own upstream login.
+    pub async fn load(target: &UpstreamTarget, db: &str) -> Result<Snapshot, String> {
+        let mut cfg = tokio_postgres::Config::new();
+        cfg.host(&target.host)
+            .port(target.port)
+            .user(&target.user)
+            .dbname(db);
+        cfg.application_name("querent-guard-catalog");
+        if let Some(p) = &target.password {
+            cfg.password(p);
+        }
+        let (client, conn) = cfg
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map_err(|e| format!("cannot read the catalog of database {db}: {e}"))?;
+        let driver = tokio::spawn(conn);
+        let err =
+            |e: tokio_postgres::Error| format!("cannot read the catalog of database {db}: {e}");
+        let mut snap = Snapshot::default();
+        for row in client.query(RELATIONS_SQL, &[]).await.map_err(err)? {
+            let kind: String = row.get(2);
+            snap.relations.insert(
+                (row.get(0), row.get(1)),
+                Relation {
+                    kind: kind.chars().next().unwrap_or('r'),
+                    columns: row.get(3),
+                },
+            );
+        }
+        for row in client.query(FUNCTIONS_SQL, &[]).await.map_err(err)? {
+            snap.builtin_functions.insert(row.get(0));
+        }
+        drop(client);
+        let _ = driver.await;
+        Ok(snap)
+    }
+}

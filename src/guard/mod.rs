@@ -1,0 +1,286 @@
+//! The guard: every statement of a guarded principal is parsed (sqlparser, PostgreSQL
+//! dialect), checked (`rules`) and rewritten (`rewrite`) before it goes upstream. It fails
+//! closed: SQL it cannot parse, tables it does not know and catalog relations it has no rule
+//! for are refused.
+//!
+//! Pipeline for one statement string: parse → for each statement: `rules::check_statement`
+//! → `rewrite::Rewriter` (tables, catalog relations, functions) → `rewrite::Columns`
+//! (qualified column names, denied columns) → print. Decisions are cached per session by
+//! (SQL, search_path); the session's guard is rebuilt when the policy or the catalog changes.
+
+pub mod catalog;
+pub mod catalog_rules;
+pub mod rewrite;
+pub mod rules;
+
+use crate::auth::Principal;
+use crate::error::PgError;
+use crate::policy::{Effective, Policies};
+use crate::upstream::UpstreamTarget;
+use catalog::{Snapshot, SYSTEM_SCHEMAS};
+use rewrite::{Columns, Env, Rewriter};
+use sqlparser::ast::{TableFactor, VisitMut};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A 42501 refusal.
+pub fn denied(msg: impl Into<String>) -> PgError {
+    PgError::error("42501", msg)
+}
+
+/// What happens to a statement string.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Send it as it is (trusted principal, or no policies).
+    Pass,
+    /// Send this SQL instead.
+    Rewrite(String),
+    /// Refuse with this error.
+    Deny(PgError),
+}
+
+struct SnapshotEntry {
+    snap: Arc<Snapshot>,
+    loaded: Instant,
+}
+
+/// Shared by all sessions: the policies and one catalog snapshot per database.
+pub struct Guard {
+    policies: Policies,
+    target: UpstreamTarget,
+    snapshots: tokio::sync::Mutex<HashMap<String, SnapshotEntry>>,
+}
+
+/// Values of a session's catalog filters (`{pairs}`, `{rels}`, ...), computed once.
+#[derive(Debug, Clone, Default)]
+pub struct SessionView {
+    pairs: String,
+    hidden: String,
+    hidden_stats: String,
+    hidden_attrs: String,
+}
+
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+impl SessionView {
+    fn build(snap: &Snapshot, eff: &Effective) -> SessionView {
+        let mut pairs = Vec::new();
+        let (mut hidden, mut hidden_stats) = (Vec::new(), Vec::new());
+        let mut keys: Vec<_> = snap
+            .relations
+            .keys()
+            .filter(|(s, _)| !SYSTEM_SCHEMAS.contains(&s.as_str()))
+            .collect();
+        keys.sort();
+        for (s, t) in keys {
+            let Ok(Some(rule)) = eff.table_rule(s, t) else {
+                continue;
+            };
+            pairs.push(format!("({}, {})", lit(s), lit(t)));
+            for c in &rule.denied {
+                hidden.push(format!("({}, {}, {})", lit(s), lit(t), lit(c)));
+            }
+            for c in rule.denied.iter().chain(rule.masks.keys()) {
+                hidden_stats.push(format!("({}, {}, {})", lit(s), lit(t), lit(c)));
+            }
+        }
+        let values = |v: Vec<String>, empty: &str| {
+            format!(
+                "VALUES {}",
+                if v.is_empty() {
+                    empty.to_string()
+                } else {
+                    v.join(", ")
+                }
+            )
+        };
+        let hidden_v = values(hidden, "('', '', '')");
+        SessionView {
+            pairs: values(pairs, "('', '')"),
+            hidden_attrs: format!(
+                "SELECT c.oid, x.col::pg_catalog.name FROM ({hidden_v}) AS x(s, t, col) \
+                 JOIN pg_catalog.pg_namespace n ON n.nspname = x.s JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = x.t"
+            ),
+            hidden: hidden_v,
+            hidden_stats: values(hidden_stats, "('', '', '')"),
+        }
+    }
+
+    /// Fills a catalog filter template.
+    pub fn fill(&self, tpl: &str) -> String {
+        let rels = format!(
+            "ARRAY(SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE (n.nspname::text, c.relname::text) IN ({}))",
+            self.pairs
+        );
+        let sys = "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema'))";
+        tpl.replace("{visible}", catalog_rules::visible())
+            .replace("{rels}", &rels)
+            .replace("{sys}", sys)
+            .replace("{pairs}", &self.pairs)
+            .replace("{user_pairs}", &self.pairs)
+            .replace("{hidden_attrs}", &self.hidden_attrs)
+            .replace("{hidden_stats}", &self.hidden_stats)
+            .replace("{hidden}", &self.hidden)
+    }
+}
+
+/// One session's guard.
+pub struct SessionGuard {
+    /// The principal's combined policy.
+    pub effective: Effective,
+    snap: Arc<Snapshot>,
+    db: String,
+    search_path: Vec<String>,
+    view: SessionView,
+    derived: HashMap<(String, String), TableFactor>,
+    cache: HashMap<(String, Vec<String>), Decision>,
+}
+
+const RELOAD_AFTER_MISS: Duration = Duration::from_secs(2);
+
+impl Guard {
+    /// A guard over these policies, reading catalogs with the proxy's upstream login.
+    pub fn new(policies: Policies, target: UpstreamTarget) -> Guard {
+        Guard {
+            policies,
+            target,
+            snapshots: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The loaded policies.
+    pub fn policies(&self) -> &Policies {
+        &self.policies
+    }
+
+    async fn snapshot(&self, db: &str, force: bool) -> Result<Arc<Snapshot>, PgError> {
+        let mut snaps = self.snapshots.lock().await;
+        if let Some(e) = snaps.get(db) {
+            if !force || e.loaded.elapsed() < RELOAD_AFTER_MISS {
+                return Ok(e.snap.clone());
+            }
+        }
+        let snap = Arc::new(Snapshot::load(&self.target, db).await.map_err(|e| {
+            PgError::error(crate::error::sqlstate::CONNECTION_FAILURE, e)
+                .with_hint("the guard needs the upstream catalog; check the upstream")
+        })?);
+        snaps.insert(
+            db.to_string(),
+            SnapshotEntry {
+                snap: snap.clone(),
+                loaded: Instant::now(),
+            },
+        );
+        Ok(snap)
+    }
+
+    /// The guard for a new session, or `None` when the principal is trusted.
+    pub async fn session(
+        &self,
+        principal: &Principal,
+        db: &str,
+        search_path: Vec<String>,
+    ) -> Result<Option<SessionGuard>, PgError> {
+        let effective = Effective::new(&self.policies, principal);
+        if effective.trusted {
+            return Ok(None);
+        }
+        let snap = self.snapshot(db, false).await?;
+        let view = SessionView::build(&snap, &effective);
+        Ok(Some(SessionGuard {
+            effective,
+            snap,
+            db: db.to_string(),
+            search_path,
+            view,
+            derived: HashMap::new(),
+            cache: HashMap::new(),
+        }))
+    }
+
+    /// Decides on one statement string (which may hold several statements). A relation
+    /// missing from the snapshot reloads it once (at most every 2 s) before refusing.
+    pub async fn check(&self, session: &mut SessionGuard, sql: &str) -> Decision {
+        let d = session.check(sql);
+        if let Decision::Deny(e) = &d {
+            if e.code == "42P01" {
+                if let Ok(snap) = self.snapshot(&session.db, true).await {
+                    if !Arc::ptr_eq(&snap, &session.snap) {
+                        session.view = SessionView::build(&snap, &session.effective);
+                        session.snap = snap;
+                        session.derived.clear();
+                        session.cache.clear();
+                        return session.check(sql);
+                    }
+                }
+            }
+        }
+        d
+    }
+}
+
+impl SessionGuard {
+    /// Decides on a statement string with the current snapshot (cached per SQL and search_path).
+    pub fn check(&mut self, sql: &str) -> Decision {
+        let key = (sql.to_string(), self.search_path.clone());
+        // Statements that change the search_path are never cached, so a hit changes nothing.
+        if let Some(d) = self.cache.get(&key) {
+            return d.clone();
+        }
+        let (decision, new_path) = match self.decide(sql) {
+            Ok((d, p)) => (d, p),
+            Err(e) => (Decision::Deny(e), None),
+        };
+        if let Some(p) = new_path {
+            self.search_path = p;
+        } else if self.cache.len() < 4096 {
+            self.cache.insert(key, decision.clone());
+        }
+        decision
+    }
+
+    fn decide(&mut self, sql: &str) -> Result<(Decision, Option<Vec<String>>), PgError> {
+        let mut stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| {
+            PgError::error("42601", format!("Querent cannot check this statement: {e}"))
+                .with_hint("guarded roles can only run SQL the guard can parse; simplify the statement or ask for a trusted role")
+        })?;
+        let env = Env {
+            snap: &self.snap,
+            eff: &self.effective,
+            search_path: &self.search_path,
+            db: &self.db,
+            view: &self.view,
+        };
+        let mut new_path = None;
+        for stmt in stmts.iter_mut() {
+            rules::check_statement(&env, stmt, &mut new_path)?;
+            let mut rw = Rewriter::new(&env, &mut self.derived);
+            if let std::ops::ControlFlow::Break(e) = VisitMut::visit(stmt, &mut rw) {
+                return Err(e);
+            }
+            let wrapped = std::mem::take(&mut rw.wrapped);
+            let mut cols = Columns {
+                wrapped: &wrapped,
+                roles: &self.effective.roles,
+            };
+            if let std::ops::ControlFlow::Break(e) = VisitMut::visit(stmt, &mut cols) {
+                return Err(e);
+            }
+        }
+        if stmts.is_empty() {
+            return Ok((Decision::Pass, new_path));
+        }
+        let text = stmts
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join("; ");
+        Ok((Decision::Rewrite(text), new_path))
+    }
+}

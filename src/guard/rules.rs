@@ -1,0 +1,392 @@
+//! Statement and function rules: what a guarded role may run at all. Small pure functions over
+//! the AST; the rewrite handles what a statement reads.
+
+use super::denied;
+use super::rewrite::{norm, quote, Env};
+use crate::error::PgError;
+use sqlparser::ast::{
+    CopySource, CopyTarget, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName,
+    ObjectNamePart, Set, Statement, TransactionAccessMode, TransactionMode, Value,
+};
+
+/// Functions that read files, other tables by text, other sessions or the server itself.
+const DENIED_FUNCTIONS: &[&str] = &[
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_dir",
+    "pg_ls_logdir",
+    "pg_ls_waldir",
+    "pg_ls_tmpdir",
+    "pg_ls_archive_statusdir",
+    "pg_ls_logicalsnapdir",
+    "pg_ls_logicalmapdir",
+    "pg_ls_replslotdir",
+    "pg_stat_file",
+    "loread",
+    "lowrite",
+    "query_to_xml",
+    "query_to_xmlschema",
+    "query_to_xml_and_xmlschema",
+    "table_to_xml",
+    "table_to_xmlschema",
+    "table_to_xml_and_xmlschema",
+    "cursor_to_xml",
+    "cursor_to_xmlschema",
+    "schema_to_xml",
+    "schema_to_xmlschema",
+    "schema_to_xml_and_xmlschema",
+    "database_to_xml",
+    "database_to_xmlschema",
+    "database_to_xml_and_xmlschema",
+    "ts_stat",
+    "ts_rewrite",
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_promote",
+    "pg_switch_wal",
+    "pg_create_restore_point",
+    "pg_backup_start",
+    "pg_backup_stop",
+    "pg_logical_emit_message",
+    "pg_stat_get_activity",
+    "pg_stat_get_backend_activity",
+    "pg_current_logfile",
+    "pg_config",
+    "pg_show_all_file_settings",
+    "pg_hba_file_rules",
+    "pg_ident_file_mappings",
+    "pg_import_system_collations",
+    "pg_stat_reset",
+    "pg_stat_reset_shared",
+    "pg_stat_reset_single_table_counters",
+    "pg_stat_reset_single_function_counters",
+    "pg_stat_reset_slru",
+    "pg_stat_reset_replication_slot",
+    "pg_stat_reset_subscription_stats",
+    "pg_log_backend_memory_contexts",
+    "pg_get_backend_memory_contexts",
+    "pg_stat_get_wal_senders",
+    "pg_drop_replication_slot",
+    "nextval",
+    "setval",
+    "pg_advisory_xact_lock",
+    "pg_advisory_lock",
+    "txid_current",
+    "pg_current_xact_id",
+    "pg_notify",
+];
+const DENIED_PREFIXES: &[&str] = &[
+    "lo_",
+    "dblink",
+    "pg_replication_",
+    "pg_create_",
+    "pg_copy_",
+    "pg_file_",
+    "pg_wal_replay_",
+];
+
+/// Names PostgreSQL parses as syntax that sqlparser reports as function calls.
+const SYNTAX_FUNCTIONS: &[&str] = &[
+    "coalesce",
+    "nullif",
+    "greatest",
+    "least",
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "localtime",
+    "localtimestamp",
+    "current_user",
+    "current_role",
+    "session_user",
+    "user",
+    "current_catalog",
+    "current_schema",
+    "grouping",
+    "row",
+    "array",
+    "exists",
+    "any",
+    "all",
+    "some",
+    "extract",
+    "xmlelement",
+    "xmlforest",
+    "xmlparse",
+    "xmlpi",
+    "xmlroot",
+    "xmlserialize",
+    "xmlconcat",
+    "xmlexists",
+    "position",
+    "substring",
+    "trim",
+    "overlay",
+    "normalize",
+    "collation for",
+    "json_object",
+    "json_array",
+    "json_objectagg",
+    "json_arrayagg",
+    "merge_action",
+];
+
+/// Settings a guarded role may not change: they would escape the guard or its tracking.
+const PROTECTED_SETTINGS: &[&str] = &[
+    "role",
+    "session_authorization",
+    "search_path",
+    "default_transaction_read_only",
+    "transaction_read_only",
+    "statement_timeout",
+    "session_replication_role",
+    "row_security",
+];
+
+fn literal_string(arg: &FunctionArg) -> Option<String> {
+    match arg {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) => match &v.value {
+            Value::SingleQuotedString(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn literal_number(arg: &FunctionArg) -> Option<f64> {
+    match arg {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) => match &v.value {
+            Value::Number(n, _) => n.parse().ok(),
+            Value::SingleQuotedString(s) => s.parse().ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Checks a function name: only built-in functions, none of the denied ones.
+pub fn check_function_name(env: &Env, name: &ObjectName) -> Result<(), PgError> {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(i) => norm(i),
+            ObjectNamePart::Function(_) => String::new(),
+        })
+        .collect();
+    let (schema, f) = match parts.as_slice() {
+        [f] => (None, f.as_str()),
+        [s, f] => (Some(s.as_str()), f.as_str()),
+        _ => {
+            return Err(denied(format!(
+                "function {name} is not allowed for guarded roles"
+            )))
+        }
+    };
+    if schema.is_some_and(|s| s != "pg_catalog") {
+        return Err(denied(format!(
+            "function {name} is not allowed for role(s) {}: only built-in functions may be called",
+            env.eff.roles.join(", ")
+        ))
+        .with_hint("functions outside pg_catalog could read tables around the policy"));
+    }
+    if DENIED_FUNCTIONS.contains(&f) || DENIED_PREFIXES.iter().any(|p| f.starts_with(p)) {
+        return Err(denied(format!(
+            "function {f} is not allowed for role(s) {}",
+            env.eff.roles.join(", ")
+        ))
+        .with_hint("it reads files, other tables by name, other sessions or changes the server"));
+    }
+    let explicit_catalog = env.search_path.iter().position(|s| s == "pg_catalog");
+    let shadowable = schema.is_none() && explicit_catalog.is_some_and(|i| i > 0);
+    if !env.snap.builtin_functions.contains(f) && !SYNTAX_FUNCTIONS.contains(&f) || shadowable {
+        return Err(denied(format!(
+            "function {f} is not allowed for role(s) {}: only built-in functions may be called",
+            env.eff.roles.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Checks one expression node (called bottom-up for every expression).
+pub fn check_expr(env: &Env, expr: &Expr) -> Result<(), PgError> {
+    let Expr::Function(f) = expr else {
+        return Ok(());
+    };
+    check_function_name(env, &f.name)?;
+    let args: &[FunctionArg] = match &f.args {
+        FunctionArguments::List(l) => &l.args,
+        _ => &[],
+    };
+    let fname = f
+        .name
+        .0
+        .last()
+        .map(|p| p.to_string().to_lowercase())
+        .unwrap_or_default();
+    match fname.as_str() {
+        "set_config" => match args.first().and_then(literal_string) {
+            Some(s) if !PROTECTED_SETTINGS.contains(&s.to_lowercase().as_str()) => Ok(()),
+            _ => Err(denied(format!("set_config of this setting is not allowed for role(s) {}", env.eff.roles.join(", ")))
+                .with_hint("role, session_authorization, search_path, read-only and timeout settings are fixed by the policy; name the setting as a literal")),
+        },
+        "pg_sleep" | "pg_sleep_for" | "pg_sleep_until" => {
+            let limit = env.eff.statement_timeout.unwrap_or(std::time::Duration::from_secs(30)).as_secs_f64();
+            match args.first().and_then(literal_number) {
+                Some(s) if fname == "pg_sleep" && s <= limit => Ok(()),
+                _ => Err(denied(format!("pg_sleep beyond {limit} s is not allowed for role(s) {}", env.eff.roles.join(", ")))),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+fn statement_name(stmt: &Statement) -> String {
+    let text = stmt.to_string();
+    text.split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase()
+}
+
+/// Checks a statement's kind, and turns `COPY table TO STDOUT` into `COPY (SELECT ...) TO
+/// STDOUT` so its rows go through the rewrite. Tracks `SET search_path` into `search_path`.
+pub fn check_statement(
+    env: &Env,
+    stmt: &mut Statement,
+    new_search_path: &mut Option<Vec<String>>,
+) -> Result<(), PgError> {
+    let roles = env.eff.roles.join(", ");
+    let refuse = |what: String| {
+        Err(denied(format!("{what} is not allowed for role(s) {roles}"))
+            .with_hint(if env.eff.read_only { "the role is read-only: only queries, SHOW, SET and transaction control are allowed" } else { "DDL, COPY FROM and session-changing statements are refused through the guard" }))
+    };
+    match stmt {
+        Statement::Query(_)
+        | Statement::ShowVariable { .. }
+        | Statement::ShowVariables { .. }
+        | Statement::Commit { .. }
+        | Statement::Rollback { .. }
+        | Statement::Savepoint { .. }
+        | Statement::ReleaseSavepoint { .. }
+        | Statement::Fetch { .. }
+        | Statement::Close { .. }
+        | Statement::Deallocate { .. }
+        | Statement::Execute { .. }
+        | Statement::Discard { .. } => Ok(()),
+        Statement::Explain { statement, .. } => check_statement(env, statement, new_search_path),
+        Statement::Prepare { statement, .. } => check_statement(env, statement, new_search_path),
+        Statement::Declare { stmts } => {
+            if stmts.iter().all(|d| d.for_query.is_some()) {
+                Ok(())
+            } else {
+                refuse("DECLARE without a query".into())
+            }
+        }
+        Statement::StartTransaction { modes, .. } => {
+            if modes.iter().any(|m| {
+                matches!(
+                    m,
+                    TransactionMode::AccessMode(TransactionAccessMode::ReadWrite)
+                )
+            }) && env.eff.read_only
+            {
+                refuse("a READ WRITE transaction".into())
+            } else {
+                Ok(())
+            }
+        }
+        Statement::Set(set) => check_set(env, set, new_search_path, &roles),
+        Statement::Copy {
+            source, to, target, ..
+        } => {
+            if !*to || !matches!(target, CopyTarget::Stdout) {
+                return refuse("COPY FROM, COPY to a file and COPY ... PROGRAM".into());
+            }
+            if let CopySource::Table {
+                table_name,
+                columns,
+            } = source
+            {
+                let cols = if columns.is_empty() {
+                    "*".to_string()
+                } else {
+                    columns
+                        .iter()
+                        .map(|c| quote(&norm(c)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let sql = format!("SELECT {cols} FROM {table_name}");
+                let q = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+                    .try_with_sql(&sql)
+                    .and_then(|mut p| p.parse_query())
+                    .map_err(|e| PgError::error("42601", e.to_string()))?;
+                *source = CopySource::Query(q);
+            }
+            Ok(())
+        }
+        Statement::Insert(_)
+        | Statement::Update { .. }
+        | Statement::Delete(_)
+        | Statement::Merge { .. } => refuse(format!(
+            "{} (writes through the guard)",
+            statement_name(stmt)
+        )),
+        other => refuse(statement_name(other)),
+    }
+}
+
+fn check_set(
+    env: &Env,
+    set: &Set,
+    new_search_path: &mut Option<Vec<String>>,
+    roles: &str,
+) -> Result<(), PgError> {
+    let refuse = |what: &str| {
+        Err(denied(format!("{what} is not allowed for role(s) {roles}"))
+            .with_hint("the policy fixes the role, the session user and read-only mode"))
+    };
+    match set {
+        Set::SetRole { .. } => refuse("SET ROLE"),
+        Set::SetSessionAuthorization(_) => refuse("SET SESSION AUTHORIZATION"),
+        Set::SingleAssignment {
+            variable, values, ..
+        } => {
+            let name = variable.to_string().to_lowercase();
+            if name == "search_path" {
+                let mut path = Vec::new();
+                for v in values {
+                    match v {
+                        Expr::Identifier(i) => path.push(norm(i)),
+                        Expr::Value(v) => match &v.value {
+                            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => path
+                                .extend(
+                                    s.split(',').map(|p| p.trim().trim_matches('"').to_string()),
+                                ),
+                            _ => return refuse("this SET search_path value"),
+                        },
+                        _ => return refuse("this SET search_path value"),
+                    }
+                }
+                *new_search_path = Some(path);
+                return Ok(());
+            }
+            if PROTECTED_SETTINGS.contains(&name.as_str()) && name != "statement_timeout"
+                || name.starts_with("role")
+            {
+                return refuse(&format!("SET {name}"));
+            }
+            if name == "statement_timeout" {
+                return refuse("SET statement_timeout");
+            }
+            let _ = env;
+            Ok(())
+        }
+        Set::SetTimeZone { .. } | Set::SetNames { .. } | Set::SetNamesDefault { .. } => Ok(()),
+        _ => refuse("this SET form"),
+    }
+}
