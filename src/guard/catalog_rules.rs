@@ -59,7 +59,7 @@ pub fn rule(schema: &str, name: &str) -> CatalogRule {
         "pg_views" => Filter("schemaname IN ('pg_catalog','information_schema') OR (schemaname, viewname) IN ({pairs})"),
         "pg_matviews" => Filter("(schemaname, matviewname) IN ({pairs})"),
         "pg_indexes" => Filter("schemaname IN ('pg_catalog','information_schema') OR (schemaname, tablename) IN ({pairs})"),
-        "pg_stats" => Filter("(schemaname, tablename) IN ({user_pairs}) AND (schemaname, tablename, attname) NOT IN ({hidden})"),
+        "pg_stats" => Filter("(schemaname, tablename) IN ({user_pairs}) AND (schemaname, tablename, attname) NOT IN ({hidden_stats})"),
         "pg_stat_user_tables" | "pg_stat_all_tables" | "pg_statio_user_tables" | "pg_statio_all_tables" | "pg_stat_user_indexes"
         | "pg_stat_all_indexes" | "pg_statio_user_indexes" | "pg_statio_all_indexes" => Filter("relid IN {visible}"),
         "pg_type" | "pg_proc" | "pg_am" | "pg_amop" | "pg_amproc" | "pg_opclass" | "pg_opfamily" | "pg_operator" | "pg_cast"

@@ -26,6 +26,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// `TABLE t` as a whole statement, which sqlparser parses only inside a query body: when the
+/// first token is the keyword TABLE, `(TABLE t)` (the same query) is parsed instead.
+fn table_statement(sql: &str) -> Option<Vec<sqlparser::ast::Statement>> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize().ok()?;
+    let first = tokens.iter().find(|t| !matches!(t, Token::Whitespace(_)))?;
+    if !matches!(first, Token::Word(w) if w.keyword == Keyword::TABLE) {
+        return None;
+    }
+    let body = sql.trim().trim_end_matches(';');
+    Parser::parse_sql(&dialect, &format!("({body})")).ok()
+}
+
 /// A 42501 refusal.
 pub fn denied(msg: impl Into<String>) -> PgError {
     PgError::error("42501", msg)
@@ -226,6 +241,31 @@ impl Guard {
 }
 
 impl SessionGuard {
+    /// A session guard over a given snapshot, without an upstream (tests, tools). `None` for a
+    /// trusted principal.
+    pub fn offline(
+        policies: &Policies,
+        principal: &Principal,
+        db: &str,
+        search_path: Vec<String>,
+        snap: Snapshot,
+    ) -> Option<SessionGuard> {
+        let effective = Effective::new(policies, principal);
+        if effective.trusted {
+            return None;
+        }
+        let view = SessionView::build(&snap, &effective);
+        Some(SessionGuard {
+            effective,
+            snap: Arc::new(snap),
+            db: db.to_string(),
+            search_path,
+            view,
+            derived: HashMap::new(),
+            cache: HashMap::new(),
+        })
+    }
+
     /// Decides on a statement string with the current snapshot (cached per SQL and search_path).
     pub fn check(&mut self, sql: &str) -> Decision {
         let key = (sql.to_string(), self.search_path.clone());
@@ -246,10 +286,12 @@ impl SessionGuard {
     }
 
     fn decide(&mut self, sql: &str) -> Result<(Decision, Option<Vec<String>>), PgError> {
-        let mut stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| {
-            PgError::error("42601", format!("Querent cannot check this statement: {e}"))
-                .with_hint("guarded roles can only run SQL the guard can parse; simplify the statement or ask for a trusted role")
-        })?;
+        let mut stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .or_else(|e| table_statement(sql).ok_or(e))
+            .map_err(|e| {
+                PgError::error("42601", format!("Querent cannot check this statement: {e}"))
+                    .with_hint("guarded roles can only run SQL the guard can parse; simplify the statement or ask for a trusted role")
+            })?;
         let env = Env {
             snap: &self.snap,
             eff: &self.effective,

@@ -285,7 +285,7 @@ impl<'a, 'b> Rewriter<'a, 'b> {
             }
         }
         let (schema, table) = resolve(self.env, name)?.ok_or_else(|| {
-            PgError::error("42P01", format!("relation \"{name}\" does not exist"))
+            PgError::error("42P01", format!("relation {name} does not exist"))
                 .with_hint("check the name and the search_path; guarded roles can only read tables Querent knows")
         })?;
         let rel = self.env.snap.relations[&(schema.clone(), table.clone())].clone();

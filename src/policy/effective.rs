@@ -225,9 +225,7 @@ impl Effective {
     /// Whether some role names `schema.table` without a wildcard (views must be listed so).
     pub fn lists_exactly(&self, schema: &str, table: &str) -> bool {
         let full = format!("{schema}.{table}");
-        self.policy_roles
-            .iter()
-            .any(|r| r.tables.iter().any(|p| *p == full))
+        self.policy_roles.iter().any(|r| r.tables.contains(&full))
     }
 
     /// The rule for `schema.table`; `Ok(None)` when no role allows it; `Err` when a filter

@@ -1,0 +1,4 @@
+-- user: alice roles=analyst_west region_id=3
+SELECT * FROM retail.customers WHERE customer_id IN (SELECT customer_id FROM retail.orders)
+-- expect:
+SELECT * FROM (SELECT "customer_id", CASE WHEN "name" IS NULL THEN NULL ELSE '***' END AS "name", pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to("email"::TEXT, 'UTF8')), 'hex') AS "email", CASE WHEN "phone" IS NULL THEN NULL ELSE pg_catalog.repeat('*', GREATEST(pg_catalog.length("phone"::TEXT) - 4, 0)) || pg_catalog.right("phone"::TEXT, 4) END AS "phone", "segment", "signup_date", "city", "region_id", "loyalty_tier" FROM "retail"."customers") AS "customers" WHERE customer_id IN (SELECT customer_id FROM (SELECT "order_id", "customer_id", "store_id", "order_date", "channel", "status", "payment_method" FROM "retail"."orders" WHERE store_id IN (SELECT store_id FROM retail.stores WHERE region_id = '3')) AS "orders")

@@ -1,0 +1,4 @@
+-- user: boss roles=admin
+SELECT salary FROM retail.employees
+-- expect:
+PASS (trusted)
