@@ -26,19 +26,25 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// `TABLE t` as a whole statement, which sqlparser parses only inside a query body: when the
-/// first token is the keyword TABLE, `(TABLE t)` (the same query) is parsed instead.
+/// `TABLE t` as a whole statement, which sqlparser does not parse (and its `TABLE` inside a
+/// query body mis-parses an unqualified name): when the first token is the keyword TABLE, it
+/// is replaced by `SELECT * FROM`, which PostgreSQL documents as the same query. The other
+/// tokens are kept as they are.
 fn table_statement(sql: &str) -> Option<Vec<sqlparser::ast::Statement>> {
     use sqlparser::keywords::Keyword;
     use sqlparser::tokenizer::{Token, Tokenizer};
     let dialect = PostgreSqlDialect {};
     let tokens = Tokenizer::new(&dialect, sql).tokenize().ok()?;
-    let first = tokens.iter().find(|t| !matches!(t, Token::Whitespace(_)))?;
-    if !matches!(first, Token::Word(w) if w.keyword == Keyword::TABLE) {
+    let at = tokens
+        .iter()
+        .position(|t| !matches!(t, Token::Whitespace(_)))?;
+    if !matches!(&tokens[at], Token::Word(w) if w.keyword == Keyword::TABLE) {
         return None;
     }
-    let body = sql.trim().trim_end_matches(';');
-    Parser::parse_sql(&dialect, &format!("({body})")).ok()
+    let mut text: String = tokens[..at].iter().map(|t| t.to_string()).collect();
+    text.push_str("SELECT * FROM");
+    text.extend(tokens[at + 1..].iter().map(|t| t.to_string()));
+    Parser::parse_sql(&dialect, &text).ok()
 }
 
 /// A 42501 refusal.
@@ -316,7 +322,9 @@ impl SessionGuard {
             }
         }
         if stmts.is_empty() {
-            return Ok((Decision::Pass, new_path));
+            // Never the client's own text: if the upstream's lexer saw a statement where ours
+            // saw only comments, it would run unchecked. An empty query is what we checked.
+            return Ok((Decision::Rewrite(String::new()), new_path));
         }
         let text = stmts
             .iter()

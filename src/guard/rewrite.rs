@@ -329,7 +329,10 @@ impl VisitorMut for Rewriter<'_, '_> {
                 top.current = Some(top.done);
             }
         }
-        if let Err(e) = self.convert_table_sets(&mut q.body) {
+        if let Err(e) = self
+            .convert_table_sets(&mut q.body)
+            .and_then(|()| rules::check_query(self.env, q))
+        {
             return ControlFlow::Break(e);
         }
         if let Some(w) = &q.with {

@@ -6,7 +6,7 @@ use super::rewrite::{norm, quote, Env};
 use crate::error::PgError;
 use sqlparser::ast::{
     CopySource, CopyTarget, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName,
-    ObjectNamePart, Set, Statement, TransactionAccessMode, TransactionMode, Value,
+    ObjectNamePart, Query, Set, SetExpr, Statement, TransactionAccessMode, TransactionMode, Value,
 };
 
 /// Functions that read files, other tables by text, other sessions or the server itself.
@@ -143,6 +143,8 @@ const PROTECTED_SETTINGS: &[&str] = &[
     "statement_timeout",
     "session_replication_role",
     "row_security",
+    "standard_conforming_strings",
+    "backslash_quote",
 ];
 
 fn literal_string(arg: &FunctionArg) -> Option<String> {
@@ -252,6 +254,33 @@ fn statement_name(stmt: &Statement) -> String {
         .to_uppercase()
 }
 
+fn check_body(env: &Env, body: &SetExpr) -> Result<(), PgError> {
+    let roles = env.eff.roles.join(", ");
+    match body {
+        SetExpr::Select(s) if s.into.is_some() => {
+            Err(denied(format!("SELECT INTO is not allowed for role(s) {roles}")).with_hint("it creates a table; select the rows instead"))
+        }
+        SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_) => {
+            Err(denied(format!("data-modifying statements in WITH or subqueries are not allowed for role(s) {roles}")))
+        }
+        SetExpr::SetOperation { left, right, .. } => check_body(env, left).and_then(|()| check_body(env, right)),
+        _ => Ok(()),
+    }
+}
+
+/// Checks one query node: no SELECT INTO, no data-modifying CTEs, no row locks for read-only
+/// roles (called for every query, nested ones included).
+pub fn check_query(env: &Env, q: &Query) -> Result<(), PgError> {
+    check_body(env, &q.body)?;
+    if env.eff.read_only && !q.locks.is_empty() {
+        return Err(denied(format!(
+            "row locks (FOR UPDATE/SHARE) are not allowed for read-only role(s) {}",
+            env.eff.roles.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 /// Checks a statement's kind, and turns `COPY table TO STDOUT` into `COPY (SELECT ...) TO
 /// STDOUT` so its rows go through the rewrite. Tracks `SET search_path` into `search_path`.
 pub fn check_statement(
@@ -275,8 +304,7 @@ pub fn check_statement(
         | Statement::Fetch { .. }
         | Statement::Close { .. }
         | Statement::Deallocate { .. }
-        | Statement::Execute { .. }
-        | Statement::Discard { .. } => Ok(()),
+        | Statement::Execute { .. } => Ok(()),
         Statement::Explain { statement, .. } => check_statement(env, statement, new_search_path),
         Statement::Prepare { statement, .. } => check_statement(env, statement, new_search_path),
         Statement::Declare { stmts } => {

@@ -390,6 +390,9 @@ impl Relay {
                         // Belt and braces: the upstream refuses writes too (volatile functions).
                         settings.push(("default_transaction_read_only".into(), "on".into()));
                     }
+                    // The guard's parser reads strings the standard way; the upstream must too,
+                    // or a backslash could make them see two different statements.
+                    settings.push(("standard_conforming_strings".into(), "on".into()));
                     self.policy_timeout = sg.effective.statement_timeout;
                     self.intercept = Some(super::intercept::Interceptor::new(sg));
                 }
