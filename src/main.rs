@@ -23,6 +23,18 @@ enum Command {
     User(UserCommand),
     /// Print every configuration setting with its default, environment variable and meaning.
     Settings,
+    /// Check policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Load every policies/*.toml in DIR and report each problem with file, line and key.
+    Check {
+        /// Policy directory.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -36,7 +48,7 @@ struct ServeArgs {
     /// Upstream PostgreSQL URL, e.g. postgres://root@127.0.0.1:5432/test.
     #[arg(long)]
     upstream: Option<String>,
-    /// Client authentication: trust, scram or password.
+    /// Client authentication: trust, scram, password or jwt.
     #[arg(long)]
     auth: Option<String>,
     /// Users file (see `querent user add`).
@@ -95,6 +107,7 @@ fn main() -> ExitCode {
             roles,
             attrs,
         }) => user_add(&name, &users, password, &roles, &attrs),
+        Command::Policy(PolicyCommand::Check { dir }) => policy_check(&dir),
         Command::Settings => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
@@ -180,6 +193,41 @@ async fn wait_for_signal(server: &querent::server::Server) {
                 Ok(n) => tracing::info!(users = n, "SIGHUP: users file reloaded"),
                 Err(e) => tracing::error!("SIGHUP: users file not reloaded, the old one stays in force: {e}"),
             },
+        }
+    }
+}
+
+fn policy_check(dir: &std::path::Path) -> Result<(), String> {
+    match querent::policy::load_dir(dir) {
+        Ok(p) => {
+            for (name, r) in &p.roles {
+                let kind = if r.trusted {
+                    "trusted"
+                } else if r.read_only {
+                    "read-only"
+                } else {
+                    "read-write"
+                };
+                println!(
+                    "role {name}: {kind}, {} table pattern(s), {} mask(s), {} row filter(s), {} denied column(s)",
+                    r.tables.len(),
+                    r.masks.len(),
+                    r.row_filters.len(),
+                    r.deny_columns.len()
+                );
+            }
+            println!("{}: {} role(s), all valid", dir.display(), p.roles.len());
+            Ok(())
+        }
+        Err(problems) => {
+            for d in &problems {
+                eprintln!("{d}");
+            }
+            Err(format!(
+                "{} problem(s) in {}",
+                problems.len(),
+                dir.display()
+            ))
         }
     }
 }

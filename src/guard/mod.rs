@@ -313,6 +313,9 @@ impl SessionGuard {
                 return Err(e);
             }
             let wrapped = std::mem::take(&mut rw.wrapped);
+            if let Some(max) = self.effective.max_rows {
+                rules::cap_statement(stmt, max);
+            }
             let mut cols = Columns {
                 wrapped: &wrapped,
                 roles: &self.effective.roles,

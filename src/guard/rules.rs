@@ -281,6 +281,75 @@ pub fn check_query(env: &Env, q: &Query) -> Result<(), PgError> {
     Ok(())
 }
 
+fn literal_limit(e: &Expr) -> Option<u64> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse().ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Caps a query's row count at `max` (the policy's `max_rows`): a missing or larger LIMIT
+/// becomes `LIMIT max`; a smaller literal LIMIT stays; FETCH FIRST is capped likewise.
+pub fn cap_rows(q: &mut Query, max: u64) {
+    use sqlparser::ast::LimitClause;
+    let max_expr = Expr::Value(Value::Number(max.to_string(), false).into());
+    if let Some(f) = q.fetch.as_mut() {
+        if f.quantity
+            .as_ref()
+            .and_then(literal_limit)
+            .is_none_or(|n| n > max)
+            || f.percent
+        {
+            f.quantity = Some(max_expr.clone());
+            f.percent = false;
+        }
+        return;
+    }
+    match q.limit_clause.as_mut() {
+        None => {
+            q.limit_clause = Some(LimitClause::LimitOffset {
+                limit: Some(max_expr),
+                offset: None,
+                limit_by: vec![],
+            });
+        }
+        Some(LimitClause::LimitOffset { limit, .. }) => {
+            if limit
+                .as_ref()
+                .and_then(literal_limit)
+                .is_none_or(|n| n > max)
+            {
+                *limit = Some(max_expr);
+            }
+        }
+        Some(LimitClause::OffsetCommaLimit { limit, .. }) => {
+            if literal_limit(limit).is_none_or(|n| n > max) {
+                *limit = max_expr;
+            }
+        }
+    }
+}
+
+/// Applies `max_rows` to the queries of a statement whose rows reach the client.
+pub fn cap_statement(stmt: &mut Statement, max: u64) {
+    match stmt {
+        Statement::Query(q) => cap_rows(q, max),
+        Statement::Copy {
+            source: CopySource::Query(q),
+            ..
+        } => cap_rows(q, max),
+        Statement::Declare { stmts } => stmts
+            .iter_mut()
+            .filter_map(|d| d.for_query.as_mut())
+            .for_each(|q| cap_rows(q, max)),
+        Statement::Prepare { statement, .. } => cap_statement(statement, max),
+        _ => {}
+    }
+}
+
 /// Checks a statement's kind, and turns `COPY table TO STDOUT` into `COPY (SELECT ...) TO
 /// STDOUT` so its rows go through the rewrite. Tracks `SET search_path` into `search_path`.
 pub fn check_statement(
