@@ -19,7 +19,7 @@ use crate::policy::{Effective, Policies};
 use crate::upstream::UpstreamTarget;
 use catalog::{Snapshot, SYSTEM_SCHEMAS};
 use rewrite::{Columns, Env, Rewriter};
-use sqlparser::ast::{TableFactor, VisitMut};
+use sqlparser::ast::VisitMut;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use std::collections::HashMap;
@@ -159,7 +159,7 @@ pub struct SessionGuard {
     db: String,
     search_path: Vec<String>,
     view: SessionView,
-    derived: HashMap<(String, String), TableFactor>,
+    derived: HashMap<(String, String), rewrite::Resolution>,
     cache: HashMap<(String, Vec<String>), Decision>,
 }
 

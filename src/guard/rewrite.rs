@@ -33,6 +33,22 @@ pub fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
+/// What a table reference becomes for a session.
+#[derive(Debug, Clone)]
+pub enum Resolution {
+    /// Readable as is (only pinned to its schema).
+    Plain,
+    /// Replaced by this derived table; these columns are denied.
+    Replace {
+        /// The derived table.
+        factor: TableFactor,
+        /// Denied columns (for clear errors on explicit references).
+        denied: BTreeSet<String>,
+    },
+    /// Refused.
+    Refuse(PgError),
+}
+
 /// What a statement is checked against.
 pub struct Env<'a> {
     /// The database's relations and built-in functions.
@@ -104,7 +120,7 @@ pub struct Rewriter<'a, 'b> {
     env: &'a Env<'b>,
     frames: Vec<Frame>,
     depth: usize,
-    derived: &'a mut HashMap<(String, String), TableFactor>,
+    derived: &'a mut HashMap<(String, String), Resolution>,
     /// Guarded tables that were replaced, with their denied columns.
     pub wrapped: BTreeMap<(String, String), BTreeSet<String>>,
 }
@@ -130,7 +146,7 @@ fn derived_factor(subquery: &str, alias: &str) -> Result<TableFactor, PgError> {
 
 impl<'a, 'b> Rewriter<'a, 'b> {
     /// A rewriter for one statement; `derived` caches replacement tables per session.
-    pub fn new(env: &'a Env<'b>, derived: &'a mut HashMap<(String, String), TableFactor>) -> Self {
+    pub fn new(env: &'a Env<'b>, derived: &'a mut HashMap<(String, String), Resolution>) -> Self {
         Rewriter {
             env,
             frames: Vec::new(),
@@ -180,6 +196,8 @@ impl<'a, 'b> Rewriter<'a, 'b> {
         Ok(())
     }
 
+    /// What a reference to `schema.table` becomes, computed once per session (the policy
+    /// and the snapshot are fixed for a session guard).
     fn replacement(
         &mut self,
         schema: &str,
@@ -187,57 +205,74 @@ impl<'a, 'b> Rewriter<'a, 'b> {
         rel: &Relation,
     ) -> Result<Option<TableFactor>, PgError> {
         let key = (schema.to_string(), table.to_string());
+        if !self.derived.contains_key(&key) {
+            let r = self.resolve_table(schema, table, rel);
+            self.derived.insert(key.clone(), r);
+        }
+        match &self.derived[&key] {
+            Resolution::Plain => Ok(None),
+            Resolution::Refuse(e) => Err(e.clone()),
+            Resolution::Replace { factor, denied } => {
+                if !SYSTEM_SCHEMAS.contains(&schema) {
+                    self.wrapped.insert(key.clone(), denied.clone());
+                }
+                Ok(Some(factor.clone()))
+            }
+        }
+    }
+
+    fn resolve_table(&self, schema: &str, table: &str, rel: &Relation) -> Resolution {
+        let roles = || {
+            if self.env.eff.roles.is_empty() {
+                "(none)".to_string()
+            } else {
+                self.env.eff.roles.join(", ")
+            }
+        };
+        let built = |sql: String, denied: BTreeSet<String>| match derived_factor(&sql, table) {
+            Ok(factor) => Resolution::Replace { factor, denied },
+            Err(e) => Resolution::Refuse(e),
+        };
         if SYSTEM_SCHEMAS.contains(&schema) {
             return match catalog_rules::rule(schema, table) {
-                CatalogRule::Open => Ok(None),
-                CatalogRule::Deny => Err(denied(format!(
-                    "catalog relation {schema}.{table} is not readable by role(s) {}",
-                    self.env.eff.roles.join(", ")
-                ))
-                .with_hint("guarded roles see the catalog relations BI tools need, filtered to what they may read")),
+                CatalogRule::Open => Resolution::Plain,
+                CatalogRule::Deny => Resolution::Refuse(
+                    denied(format!("catalog relation {schema}.{table} is not readable by role(s) {}", roles()))
+                        .with_hint("guarded roles see the catalog relations BI tools need, filtered to what they may read"),
+                ),
                 CatalogRule::Filter(tpl) => {
-                    if let Some(f) = self.derived.get(&key) {
-                        return Ok(Some(f.clone()));
-                    }
                     let filter = self.env.view.fill(tpl);
-                    let sql = format!("SELECT * FROM {}.{} WHERE {filter}", quote(schema), quote(table));
-                    let f = derived_factor(&sql, table)?;
-                    self.derived.insert(key, f.clone());
-                    Ok(Some(f))
+                    built(format!("SELECT * FROM {}.{} WHERE {filter}", quote(schema), quote(table)), BTreeSet::new())
                 }
             };
         }
         let rule = match self.env.eff.table_rule(schema, table) {
             Ok(Some(r)) => r,
             Ok(None) => {
-                return Err(denied(format!(
-                    "table {schema}.{table} is not readable by role(s) {}",
-                    if self.env.eff.roles.is_empty() {
-                        "(none)".to_string()
-                    } else {
-                        self.env.eff.roles.join(", ")
-                    }
-                ))
-                .with_hint("ask for the table to be added to your role's `tables` in the policy"))
+                return Resolution::Refuse(
+                    denied(format!(
+                        "table {schema}.{table} is not readable by role(s) {}",
+                        roles()
+                    ))
+                    .with_hint(
+                        "ask for the table to be added to your role's `tables` in the policy",
+                    ),
+                )
             }
             Err(e) => {
-                return Err(
-                    denied(e).with_hint("ask an administrator to set the attribute on your user")
+                return Resolution::Refuse(
+                    denied(e).with_hint("ask an administrator to set the attribute on your user"),
                 )
             }
         };
         if matches!(rel.kind, 'v' | 'm') && !self.env.eff.lists_exactly(schema, table) {
-            return Err(denied(format!(
+            return Resolution::Refuse(denied(format!(
                 "view {schema}.{table} is not readable by role(s) {}: views are read with the upstream's rights, so a policy must list them by name",
-                self.env.eff.roles.join(", ")
+                roles()
             )));
         }
         if rule.is_plain() {
-            return Ok(None);
-        }
-        self.wrapped.insert(key.clone(), rule.denied.clone());
-        if let Some(f) = self.derived.get(&key) {
-            return Ok(Some(f.clone()));
+            return Resolution::Plain;
         }
         let cols: Vec<String> = rel
             .columns
@@ -257,9 +292,7 @@ impl<'a, 'b> Rewriter<'a, 'b> {
         if let Some(f) = &rule.filter {
             sql.push_str(&format!(" WHERE {f}"));
         }
-        let f = derived_factor(&sql, table)?;
-        self.derived.insert(key, f.clone());
-        Ok(Some(f))
+        built(sql, rule.denied)
     }
 
     fn table(&mut self, factor: &mut TableFactor) -> Result<(), PgError> {
@@ -288,8 +321,9 @@ impl<'a, 'b> Rewriter<'a, 'b> {
             PgError::error("42P01", format!("relation {name} does not exist"))
                 .with_hint("check the name and the search_path; guarded roles can only read tables Querent knows")
         })?;
-        let rel = self.env.snap.relations[&(schema.clone(), table.clone())].clone();
-        match self.replacement(&schema, &table, &rel)? {
+        let env: &'a Env<'b> = self.env;
+        let rel = &env.snap.relations[&(schema.clone(), table.clone())];
+        match self.replacement(&schema, &table, rel)? {
             None => {
                 *name = ObjectName::from(vec![
                     Ident::with_quote('"', schema),
