@@ -57,6 +57,7 @@ fn main() {
             "querent_retail",
             vec!["public".into()],
             snapshot(&repo),
+            "bench-key",
         )
         .expect("guarded");
         let t = Instant::now();

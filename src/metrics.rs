@@ -123,6 +123,12 @@ pub struct Metrics {
     pub pool_idle: Gauge,
     /// Client protocol violations.
     pub protocol_errors: Counter,
+    /// Audit records taken by the audit writer.
+    pub audit_records: Counter,
+    /// Audit records lost: queue full, file write failed, or table backlog full.
+    pub audit_dropped: Counter,
+    /// Failed connects or inserts of the audit table sink.
+    pub audit_db_errors: Counter,
 }
 
 /// The process-wide metrics.
@@ -202,6 +208,24 @@ impl Metrics {
             "counter",
             "Client protocol violations.",
             self.protocol_errors.get().to_string(),
+        );
+        one(
+            "querent_audit_records_total",
+            "counter",
+            "Audit records taken by the audit writer.",
+            self.audit_records.get().to_string(),
+        );
+        one(
+            "querent_audit_dropped_total",
+            "counter",
+            "Audit records lost: queue full (audit.queue), file write failed, or table backlog full.",
+            self.audit_dropped.get().to_string(),
+        );
+        one(
+            "querent_audit_db_errors_total",
+            "counter",
+            "Failed connects or inserts of the audit table sink (audit.table).",
+            self.audit_db_errors.get().to_string(),
         );
         let _ = writeln!(o, "# HELP querent_statements_total Statements by path.\n# TYPE querent_statements_total counter");
         let _ = writeln!(

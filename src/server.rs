@@ -85,7 +85,15 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
                 ))
             })?;
             tracing::info!(roles = policies.roles.len(), dir = %dir.display(), "policies loaded; every statement of a guarded role is checked");
-            Some(crate::guard::Guard::new(policies, target.clone()))
+            let key = if config.guard.mask_secret.is_empty() {
+                tracing::warn!("guard.mask_secret is not set: hash masks use a random key for this process only; set it for hashes that stay the same across restarts and replicas");
+                let mut raw = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut raw);
+                raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            } else {
+                config.guard.mask_secret.clone()
+            };
+            Some(crate::guard::Guard::new(policies, target.clone(), &key))
         }
         None => None,
     };

@@ -114,6 +114,7 @@ fn golden_cases() {
             "querent_retail",
             case.search_path.clone(),
             snapshot(),
+            "golden-key",
         ) {
             Some(mut g) => render(&g.check(&case.sql)),
             None => "PASS (trusted)".into(),

@@ -1,6 +1,7 @@
-//! Client authentication: trust, SCRAM-SHA-256 and cleartext-over-TLS against the users file.
-//! Every session ends up with a [`Principal`].
+//! Client authentication: trust, SCRAM-SHA-256 and cleartext-over-TLS against the users file,
+//! or a JWT as the cleartext password (`jwt`). Every session ends up with a [`Principal`].
 
+pub mod jwt;
 pub mod scram;
 pub mod users;
 
@@ -19,7 +20,7 @@ use users::UsersFile;
 pub struct Principal {
     /// Login name.
     pub user: String,
-    /// Roles from the users file (or, later, a JWT).
+    /// Roles from the users file or the JWT's roles claim.
     pub roles: Vec<String>,
     /// Attributes usable by row filters.
     pub attributes: BTreeMap<String, String>,
@@ -41,6 +42,18 @@ fn wrong_password(user: &str) -> PgError {
         format!("password authentication failed for user \"{user}\""),
     )
     .with_hint("check the password; an administrator can reset it with `querent user add NAME --password ...`")
+}
+
+/// Cleartext passwords (and tokens) only travel encrypted.
+fn require_tls(is_tls: bool, what: &str) -> Result<(), PgError> {
+    if is_tls {
+        return Ok(());
+    }
+    Err(PgError::fatal(
+        sqlstate::INVALID_AUTHORIZATION,
+        format!("{what} authentication requires an encrypted connection"),
+    )
+    .with_hint("connect with sslmode=require"))
 }
 
 fn protocol(msg: impl Into<String>) -> PgError {
@@ -66,6 +79,10 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     if mode == AuthMode::Trust {
         return Ok(principal(entry));
     }
+    if mode == AuthMode::Jwt {
+        // The users file plays no part: identity, roles and attributes come from the token.
+        return jwt_login(stream, users.jwt.as_deref(), user, is_tls).await;
+    }
     let entry = entry.ok_or_else(|| unknown_user(user))?;
     let verifier = entry
         .scram
@@ -76,21 +93,10 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
         })?;
     let mut buf = BytesMut::new();
     match mode {
-        AuthMode::Trust => unreachable!("handled above"),
+        AuthMode::Trust | AuthMode::Jwt => unreachable!("handled above"),
         AuthMode::Password => {
-            if !is_tls {
-                return Err(PgError::fatal(
-                    sqlstate::INVALID_AUTHORIZATION,
-                    "password authentication requires an encrypted connection",
-                )
-                .with_hint("connect with sslmode=require"));
-            }
-            let mut out = BytesMut::new();
-            backend::auth_cleartext(&mut out);
-            write(stream, &out).await?;
-            let body = expect_password(stream, &mut buf).await?;
-            let mut b = &body[..];
-            let pw = take_cstr(&mut b).map_err(|e| protocol(e.to_string()))?;
+            require_tls(is_tls, "password")?;
+            let pw = cleartext_password(stream, &mut buf).await?;
             if !verifier.check_password(&pw) {
                 return Err(wrong_password(user));
             }
@@ -98,6 +104,38 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
         AuthMode::Scram => scram_exchange(stream, &mut buf, verifier, user, tls_endpoint).await?,
     }
     Ok(principal(Some(entry)))
+}
+
+/// Asks for a cleartext password and returns it.
+async fn cleartext_password<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    buf: &mut BytesMut,
+) -> Result<String, PgError> {
+    let mut out = BytesMut::new();
+    backend::auth_cleartext(&mut out);
+    write(stream, &out).await?;
+    let body = expect_password(stream, buf).await?;
+    let mut b = &body[..];
+    take_cstr(&mut b).map_err(|e| protocol(e.to_string()))
+}
+
+/// `auth = "jwt"`: the cleartext password is a JWT; see [`jwt`].
+async fn jwt_login<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    verifier: Option<&jwt::JwtVerifier>,
+    user: &str,
+    is_tls: bool,
+) -> Result<Principal, PgError> {
+    require_tls(is_tls, "JWT")?;
+    let verifier = verifier.ok_or_else(|| {
+        PgError::fatal(
+            sqlstate::INVALID_AUTHORIZATION,
+            "JWT authentication is not set up: no keys were loaded",
+        )
+        .with_hint("an administrator must configure [jwt] and restart Querent")
+    })?;
+    let token = cleartext_password(stream, &mut BytesMut::new()).await?;
+    verifier.verify(&token, user).map_err(|e| e.to_pg(user))
 }
 
 async fn scram_exchange<S: AsyncRead + AsyncWrite + Unpin>(

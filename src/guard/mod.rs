@@ -71,6 +71,7 @@ struct SnapshotEntry {
 /// Shared by all sessions: the policies and one catalog snapshot per database.
 pub struct Guard {
     policies: Policies,
+    mask_key: Arc<str>,
     target: UpstreamTarget,
     snapshots: tokio::sync::Mutex<HashMap<String, SnapshotEntry>>,
 }
@@ -159,6 +160,7 @@ pub struct SessionGuard {
     db: String,
     search_path: Vec<String>,
     view: SessionView,
+    mask_key: Arc<str>,
     derived: HashMap<(String, String), rewrite::Resolution>,
     cache: HashMap<(String, Vec<String>), Decision>,
 }
@@ -167,9 +169,10 @@ const RELOAD_AFTER_MISS: Duration = Duration::from_secs(2);
 
 impl Guard {
     /// A guard over these policies, reading catalogs with the proxy's upstream login.
-    pub fn new(policies: Policies, target: UpstreamTarget) -> Guard {
+    pub fn new(policies: Policies, target: UpstreamTarget, mask_key: &str) -> Guard {
         Guard {
             policies,
+            mask_key: mask_key.into(),
             target,
             snapshots: tokio::sync::Mutex::new(HashMap::new()),
         }
@@ -220,6 +223,7 @@ impl Guard {
             db: db.to_string(),
             search_path,
             view,
+            mask_key: self.mask_key.clone(),
             derived: HashMap::new(),
             cache: HashMap::new(),
         }))
@@ -255,6 +259,7 @@ impl SessionGuard {
         db: &str,
         search_path: Vec<String>,
         snap: Snapshot,
+        mask_key: &str,
     ) -> Option<SessionGuard> {
         let effective = Effective::new(policies, principal);
         if effective.trusted {
@@ -267,6 +272,7 @@ impl SessionGuard {
             db: db.to_string(),
             search_path,
             view,
+            mask_key: mask_key.into(),
             derived: HashMap::new(),
             cache: HashMap::new(),
         })
@@ -304,6 +310,7 @@ impl SessionGuard {
             search_path: &self.search_path,
             db: &self.db,
             view: &self.view,
+            mask_key: &self.mask_key,
         };
         let mut new_path = None;
         for stmt in stmts.iter_mut() {
@@ -313,6 +320,15 @@ impl SessionGuard {
                 return Err(e);
             }
             let wrapped = std::mem::take(&mut rw.wrapped);
+            if let sqlparser::ast::Statement::Explain { statement, .. } = &*stmt {
+                if rw.keyed || matches!(**statement, sqlparser::ast::Statement::Execute { .. }) {
+                    return Err(denied(format!(
+                        "EXPLAIN of this statement is not allowed for role(s) {}: its plan would show the hash mask's key",
+                        self.effective.roles.join(", ")
+                    ))
+                    .with_hint("run the query itself, or EXPLAIN a query without hash-masked columns"));
+                }
+            }
             if let Some(max) = self.effective.max_rows {
                 rules::cap_statement(stmt, max);
             }

@@ -44,6 +44,8 @@ pub enum Resolution {
         factor: TableFactor,
         /// Denied columns (for clear errors on explicit references).
         denied: BTreeSet<String>,
+        /// Whether it holds the hash mask's key (a plan of it would show the key).
+        keyed: bool,
     },
     /// Refused.
     Refuse(PgError),
@@ -61,6 +63,8 @@ pub struct Env<'a> {
     pub db: &'a str,
     /// Per-session values for catalog filters.
     pub view: &'a SessionView,
+    /// Key of the hash mask.
+    pub mask_key: &'a str,
 }
 
 fn name_parts(name: &ObjectName) -> Result<Vec<String>, PgError> {
@@ -123,6 +127,8 @@ pub struct Rewriter<'a, 'b> {
     derived: &'a mut HashMap<(String, String), Resolution>,
     /// Guarded tables that were replaced, with their denied columns.
     pub wrapped: BTreeMap<(String, String), BTreeSet<String>>,
+    /// Whether the statement now holds the hash mask's key.
+    pub keyed: bool,
 }
 
 fn parse_query(sql: &str) -> Result<Box<Query>, PgError> {
@@ -153,6 +159,7 @@ impl<'a, 'b> Rewriter<'a, 'b> {
             depth: 0,
             derived,
             wrapped: BTreeMap::new(),
+            keyed: false,
         }
     }
 
@@ -212,7 +219,12 @@ impl<'a, 'b> Rewriter<'a, 'b> {
         match &self.derived[&key] {
             Resolution::Plain => Ok(None),
             Resolution::Refuse(e) => Err(e.clone()),
-            Resolution::Replace { factor, denied } => {
+            Resolution::Replace {
+                factor,
+                denied,
+                keyed,
+            } => {
+                self.keyed |= *keyed;
                 if !SYSTEM_SCHEMAS.contains(&schema) {
                     self.wrapped.insert(key.clone(), denied.clone());
                 }
@@ -229,8 +241,14 @@ impl<'a, 'b> Rewriter<'a, 'b> {
                 self.env.eff.roles.join(", ")
             }
         };
-        let built = |sql: String, denied: BTreeSet<String>| match derived_factor(&sql, table) {
-            Ok(factor) => Resolution::Replace { factor, denied },
+        let built = |sql: String, denied: BTreeSet<String>, keyed: bool| match derived_factor(
+            &sql, table,
+        ) {
+            Ok(factor) => Resolution::Replace {
+                factor,
+                denied,
+                keyed,
+            },
             Err(e) => Resolution::Refuse(e),
         };
         if SYSTEM_SCHEMAS.contains(&schema) {
@@ -242,7 +260,7 @@ impl<'a, 'b> Rewriter<'a, 'b> {
                 ),
                 CatalogRule::Filter(tpl) => {
                     let filter = self.env.view.fill(tpl);
-                    built(format!("SELECT * FROM {}.{} WHERE {filter}", quote(schema), quote(table)), BTreeSet::new())
+                    built(format!("SELECT * FROM {}.{} WHERE {filter}", quote(schema), quote(table)), BTreeSet::new(), false)
                 }
             };
         }
@@ -279,7 +297,7 @@ impl<'a, 'b> Rewriter<'a, 'b> {
             .iter()
             .filter(|c| !rule.denied.contains(*c))
             .map(|c| match rule.masks.get(c) {
-                Some(m) => format!("{} AS {}", m.sql(&quote(c)), quote(c)),
+                Some(m) => format!("{} AS {}", m.sql(&quote(c), self.env.mask_key), quote(c)),
                 None => quote(c),
             })
             .collect();
@@ -292,7 +310,11 @@ impl<'a, 'b> Rewriter<'a, 'b> {
         if let Some(f) = &rule.filter {
             sql.push_str(&format!(" WHERE {f}"));
         }
-        built(sql, rule.denied)
+        let keyed = rule
+            .masks
+            .values()
+            .any(|m| *m == crate::policy::MaskKind::Hash);
+        built(sql, rule.denied, keyed)
     }
 
     fn table(&mut self, factor: &mut TableFactor) -> Result<(), PgError> {

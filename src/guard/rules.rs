@@ -76,6 +76,7 @@ const DENIED_FUNCTIONS: &[&str] = &[
     "txid_current",
     "pg_current_xact_id",
     "pg_notify",
+    "current_query",
 ];
 const DENIED_PREFIXES: &[&str] = &[
     "lo_",

@@ -36,10 +36,14 @@ impl MaskKind {
         }
     }
 
-    /// The SQL expression that replaces column `col` (an already quoted identifier).
-    pub fn sql(self, col: &str) -> String {
+    /// The SQL expression that replaces column `col` (an already quoted identifier). `key`
+    /// keys the hash, so nobody can confirm a guessed value by hashing it.
+    pub fn sql(self, col: &str, key: &str) -> String {
         match self {
-            MaskKind::Hash => format!("pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to({col}::text, 'UTF8')), 'hex')"),
+            MaskKind::Hash => format!(
+                "pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to('{}' || {col}::text, 'UTF8')), 'hex')",
+                key.replace('\'', "''")
+            ),
             MaskKind::Partial => format!(
                 "CASE WHEN {col} IS NULL THEN NULL ELSE pg_catalog.repeat('*', GREATEST(pg_catalog.length({col}::text) - 4, 0)) || pg_catalog.right({col}::text, 4) END"
             ),
