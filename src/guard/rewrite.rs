@@ -41,7 +41,7 @@ pub enum Resolution {
     /// Replaced by this derived table; these columns are denied.
     Replace {
         /// The derived table.
-        factor: TableFactor,
+        factor: Box<TableFactor>,
         /// Denied columns (for clear errors on explicit references).
         denied: BTreeSet<String>,
         /// Whether it holds the hash mask's key (a plan of it would show the key).
@@ -228,7 +228,7 @@ impl<'a, 'b> Rewriter<'a, 'b> {
                 if !SYSTEM_SCHEMAS.contains(&schema) {
                     self.wrapped.insert(key.clone(), denied.clone());
                 }
-                Ok(Some(factor.clone()))
+                Ok(Some((**factor).clone()))
             }
         }
     }
@@ -245,7 +245,7 @@ impl<'a, 'b> Rewriter<'a, 'b> {
             &sql, table,
         ) {
             Ok(factor) => Resolution::Replace {
-                factor,
+                factor: Box::new(factor),
                 denied,
                 keyed,
             },
