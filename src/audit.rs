@@ -13,8 +13,10 @@
 //! keeps the rows (up to `audit.queue` of them), retries with backoff and counts failures in
 //! `querent_audit_db_errors_total` — the file keeps being written meanwhile.
 //!
-//! The writer polls instead of being woken, so `record()` never makes a system call: its cost is
-//! one bounded-channel push (tens of nanoseconds).
+//! The queue is a `std::sync::mpsc::sync_channel`: a preallocated ring (about 260 bytes per
+//! slot, so 2.6 MB for the default 10,000), so `record()` neither allocates nor contends with the
+//! writer's allocator. The writer polls instead of being woken, so `record()` never makes a
+//! system call either: its cost is one ring push, a few tens of nanoseconds.
 
 use crate::config::{AuditConfig, Config};
 use crate::metrics::METRICS;
@@ -25,6 +27,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
@@ -198,7 +201,7 @@ enum Ctl {
 }
 
 struct Shared {
-    tx: std::sync::mpsc::SyncSender<Box<AuditRecord>>,
+    tx: SyncSender<AuditRecord>,
     ctl: mpsc::UnboundedSender<Ctl>,
     counts: Arc<Counts>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -346,7 +349,7 @@ impl Auditor {
             .enable_all()
             .build()
             .map_err(|e| format!("audit: cannot build the writer's runtime: {e}"))?;
-        let (tx, rx) = std::sync::mpsc::sync_channel(cfg.queue);
+        let (tx, rx) = sync_channel(cfg.queue);
         let (ctl, ctl_rx) = mpsc::unbounded_channel();
         let counts = Arc::new(Counts::default());
         let writer = Writer {
@@ -382,7 +385,7 @@ impl Auditor {
     #[inline]
     pub fn record(&self, rec: AuditRecord) {
         if let Some(s) = &self.inner {
-            if s.tx.try_send(Box::new(rec)).is_err() {
+            if s.tx.try_send(rec).is_err() {
                 s.counts.dropped(1);
             }
         }
@@ -444,7 +447,7 @@ fn open_append(p: &std::path::Path) -> Result<BufWriter<File>, String> {
 }
 
 struct Writer {
-    rx: std::sync::mpsc::Receiver<Box<AuditRecord>>,
+    rx: Receiver<AuditRecord>,
     ctl: mpsc::UnboundedReceiver<Ctl>,
     file: Option<BufWriter<File>>,
     path: Option<PathBuf>,
@@ -510,8 +513,8 @@ impl Writer {
         loop {
             let rec = match self.rx.try_recv() {
                 Ok(r) => r,
-                Err(std::sync::mpsc::TryRecvError::Empty) => return true,
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => return false,
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Disconnected) => return false,
             };
             self.write(rec, db);
             n += 1;
@@ -522,7 +525,7 @@ impl Writer {
         }
     }
 
-    fn write(&mut self, rec: Box<AuditRecord>, db: Option<&mpsc::Sender<DbMsg>>) {
+    fn write(&mut self, rec: AuditRecord, db: Option<&mpsc::Sender<DbMsg>>) {
         let mut line = match serde_json::to_string(&rec) {
             Ok(l) => l,
             Err(e) => {
@@ -1072,6 +1075,10 @@ mod tests {
         let dropped = a.stats().dropped;
         let (best_off, median_off, mean_off) = time(&Auditor::disabled());
         a.shutdown();
+        println!(
+            "size of AuditRecord: {} bytes",
+            std::mem::size_of::<AuditRecord>()
+        );
         println!(
             "audit record() ns per call: enabled best {best:.0}, median {median:.0}, mean {mean:.0} \
              ({dropped} dropped of {}); disabled best {best_off:.0}, median {median_off:.0}, \

@@ -26,6 +26,8 @@ pub struct Shared {
     pub shutdown: watch::Receiver<bool>,
     /// The policy guard, when `policies` is set.
     pub guard: Option<crate::guard::Guard>,
+    /// The audit sink (disabled unless audit.file or audit.table is set).
+    pub auditor: crate::audit::Auditor,
 }
 
 impl Shared {
@@ -97,6 +99,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         }
         None => None,
     };
+    let auditor = crate::audit::Auditor::from_config(&config).map_err(StartError)?;
     let listen = config.listen_addr().map_err(|e| StartError(e.0))?;
     let listener = TcpListener::bind(listen)
         .await
@@ -121,6 +124,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         cancels: Arc::new(CancelRegistry::default()),
         shutdown: shutdown_rx,
         guard,
+        auditor,
     });
     tracing::info!(%addr, tls = shared.tls.is_some(), auth = ?shared.config.auth, "querent listening");
     let workers = Workers::start(shared.config.workers, shared.clone()).map_err(StartError)?;
@@ -152,6 +156,7 @@ impl Server {
     pub async fn shutdown(self) {
         let _ = self.shutdown_tx.send(true);
         let _ = self.done.await;
+        self.shared.auditor.flush();
     }
 }
 

@@ -13,10 +13,27 @@ use crate::protocol::frame::peek_header;
 use bytes::{BufMut, BytesMut};
 use std::collections::HashMap;
 
+/// The guard's decision on the last Query or Parse, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Note {
+    /// The client's SQL.
+    pub sql: String,
+    /// What was decided.
+    pub decision: crate::audit::Decision,
+    /// The SQL sent instead, for a rewrite.
+    pub rewritten: Option<String>,
+    /// Why, for a refusal.
+    pub reason: Option<String>,
+    /// SQLSTATE of a refusal.
+    pub sqlstate: Option<String>,
+}
+
 /// A guarded session's interception state.
 pub struct Interceptor {
     /// The session's guard.
     pub guard: SessionGuard,
+    /// The decision on the last Query or Parse (taken by the relay for the audit log).
+    pub last: Option<Note>,
     subs: HashMap<u64, BytesMut>,
     carry: BytesMut,
     next: u64,
@@ -48,10 +65,40 @@ impl Interceptor {
     pub fn new(guard: SessionGuard) -> Self {
         Interceptor {
             guard,
+            last: None,
             subs: HashMap::new(),
             carry: BytesMut::new(),
             next: 0,
         }
+    }
+
+    /// Decides on one SQL text and notes it; `None` = send the message as it is.
+    async fn decide(&mut self, guard: &Guard, sql: &str) -> Option<String> {
+        use crate::audit::Decision as D;
+        let decision = guard.check(&mut self.guard, sql).await;
+        let mut note = Note {
+            sql: sql.to_string(),
+            decision: D::Allow,
+            rewritten: None,
+            reason: None,
+            sqlstate: None,
+        };
+        let out = match decision {
+            Decision::Pass => None,
+            Decision::Rewrite(s) => {
+                note.decision = D::Rewrite;
+                note.rewritten = Some(s.clone());
+                Some(s)
+            }
+            Decision::Deny(e) => {
+                note.decision = D::Deny;
+                note.reason = Some(e.message.clone());
+                note.sqlstate = Some(e.code.clone());
+                Some(self.refuse(&e))
+            }
+        };
+        self.last = Some(note);
+        out
     }
 
     fn refuse(&mut self, e: &PgError) -> String {
@@ -78,10 +125,8 @@ impl Interceptor {
                     message(out, b'Q', &[q.as_bytes(), b"\0"]);
                     return Outcome::Replaced;
                 };
-                let sql = match guard.check(&mut self.guard, sql).await {
-                    Decision::Pass => return Outcome::Same,
-                    Decision::Rewrite(s) => s,
-                    Decision::Deny(e) => self.refuse(&e),
+                let Some(sql) = self.decide(guard, sql).await else {
+                    return Outcome::Same;
                 };
                 message(out, b'Q', &[sql.as_bytes(), b"\0"]);
                 Outcome::Replaced
@@ -104,15 +149,14 @@ impl Interceptor {
                         return Outcome::Replaced;
                     }
                 };
-                let new_sql = match guard.check(&mut self.guard, sql).await {
-                    Decision::Pass => return Outcome::Same,
-                    Decision::Rewrite(s) => s,
-                    Decision::Deny(e) => self.refuse(&e),
+                let (name, tail) = (name.to_string(), tail.to_vec());
+                let Some(new_sql) = self.decide(guard, sql).await else {
+                    return Outcome::Same;
                 };
                 message(
                     out,
                     b'P',
-                    &[name.as_bytes(), b"\0", new_sql.as_bytes(), b"\0", tail],
+                    &[name.as_bytes(), b"\0", new_sql.as_bytes(), b"\0", &tail],
                 );
                 Outcome::Replaced
             }

@@ -11,6 +11,7 @@ mod intercept;
 mod params;
 mod relay;
 mod scan;
+mod trail;
 
 use crate::auth::{self, Principal};
 use crate::error::{sqlstate, PgError};
@@ -37,6 +38,8 @@ pub(crate) struct Client {
     /// What the client was told, by lower-cased parameter name.
     pub reported: Vec<(String, String)>,
     pub cancel: crate::cancel::Registration,
+    /// The client's address.
+    pub peer: SocketAddr,
 }
 
 /// Serves one accepted TCP connection to the end. Never panics on client input; errors go to
@@ -45,7 +48,7 @@ pub async fn serve(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let span = tracing::info_span!("conn", %peer, user = tracing::field::Empty, db = tracing::field::Empty);
     let _ = tcp.set_nodelay(true);
     let limit = shared.config.timeouts.auth.0;
-    let started = tokio::time::timeout(limit, startup(tcp, &shared))
+    let started = tokio::time::timeout(limit, startup(tcp, peer, &shared))
         .instrument(span.clone())
         .await;
     let client = match started {
@@ -74,7 +77,7 @@ async fn send_fatal(stream: &mut ClientStream, e: &PgError) {
 
 /// Negotiation and login. `None` when the connection is finished (cancel request, error sent,
 /// client gone).
-async fn startup(tcp: TcpStream, shared: &Shared) -> Option<Client> {
+async fn startup(tcp: TcpStream, peer: SocketAddr, shared: &Shared) -> Option<Client> {
     let mut stream = match direct_tls(tcp, shared).await? {
         Ok(tls) => tls,
         Err(tcp) => ClientStream::Plain(tcp),
@@ -145,6 +148,7 @@ async fn startup(tcp: TcpStream, shared: &Shared) -> Option<Client> {
                 settings,
                 reported,
                 cancel,
+                peer,
             })
         }
         Err(e) => {

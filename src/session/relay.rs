@@ -66,10 +66,19 @@ struct Relay {
     intercept: Option<super::intercept::Interceptor>,
     /// Statement time limit from the policy, if any.
     policy_timeout: Option<std::time::Duration>,
+    /// Pending audit records (only filled when an audit sink is configured).
+    trail: super::trail::Trail,
+    who: super::trail::Who,
 }
 
 /// Runs the relay for a logged-in client until the session ends.
 pub(crate) async fn run(client: Client, shared: Arc<Shared>, conn_span: tracing::Span) {
+    let who = super::trail::Who {
+        user: client.principal.user.clone(),
+        roles: client.principal.roles.clone(),
+        client_addr: client.peer.to_string(),
+        database: client.database.clone(),
+    };
     let now = Instant::now();
     let mut r = Relay {
         client,
@@ -91,6 +100,8 @@ pub(crate) async fn run(client: Client, shared: Arc<Shared>, conn_span: tracing:
         conn_span,
         intercept: None,
         policy_timeout: None,
+        trail: Default::default(),
+        who,
     };
     let end = r.run_loop().await;
     let span = r.conn_span.clone();
@@ -242,7 +253,11 @@ impl Relay {
     /// For a guarded session, the messages in `cbuf[..end]` with every Query and Parse
     /// checked and rewritten; `None` when nothing changed (or the session is not guarded).
     async fn guarded_messages(&mut self, end: usize) -> Option<BytesMut> {
+        let auditing = self.shared.auditor.is_enabled();
         let (Some(ic), Some(guard)) = (self.intercept.as_mut(), self.shared.guard.as_ref()) else {
+            if auditing {
+                self.note_unguarded(end);
+            }
             return None;
         };
         let mut out = BytesMut::new();
@@ -264,9 +279,34 @@ impl Relay {
                     debug_assert!(out.len() > before);
                 }
             }
+            if let (true, Some(note)) = (auditing, ic.last.take()) {
+                self.trail.push(note, crate::audit::AuditPath::Guarded);
+            }
             at += total;
         }
         changed.then_some(out)
+    }
+
+    /// Audit notes for a session the guard does not check (no policies, or trusted).
+    fn note_unguarded(&mut self, end: usize) {
+        let path = if self.shared.guard.is_some() {
+            crate::audit::AuditPath::Trusted
+        } else {
+            crate::audit::AuditPath::Passthrough
+        };
+        let mut at = 0;
+        while at < end {
+            let total = 1 + u32::from_be_bytes([
+                self.cbuf[at + 1],
+                self.cbuf[at + 2],
+                self.cbuf[at + 3],
+                self.cbuf[at + 4],
+            ]) as usize;
+            if let Some(sql) = super::trail::sql_of(&self.cbuf[at..at + total]) {
+                self.trail.push(super::trail::passthrough(sql), path);
+            }
+            at += total;
+        }
     }
 
     fn statement_sent(&mut self) {
@@ -322,12 +362,21 @@ impl Relay {
         let (mut finished, mut status) = (0u32, b'I');
         let at_boundary = self.scan.at_boundary();
         let mut fatal = false;
+        let auditing = self.shared.auditor.is_enabled();
+        let (trail, who, auditor) = (&mut self.trail, &self.who, &self.shared.auditor);
         self.scan.feed(&self.sbuf, |m: Seen| {
             if m.tag == b'Z' {
                 finished += 1;
                 status = m.status();
+                if auditing {
+                    trail.finish(who, auditor);
+                }
             } else if m.is_fatal_error() {
                 fatal = true;
+            } else if auditing {
+                if let Some(rows) = m.rows() {
+                    trail.rows(rows);
+                }
             }
         });
         self.saw_fatal |= fatal;

@@ -1,13 +1,15 @@
 //! Finds message boundaries in the upstream byte stream without copying or decoding it, so the
 //! relay can forward bytes as they come and still see ReadyForQuery and FATAL errors.
 
+const PREFIX: usize = 24;
+
 /// A complete backend message seen in the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seen {
     /// Message type.
     pub tag: u8,
-    /// Up to the first 8 body bytes (transaction status of `Z`, severity of `E`).
-    pub prefix: [u8; 8],
+    /// Up to the first 24 body bytes (status of `Z`, severity of `E`, tag of `C`).
+    pub prefix: [u8; PREFIX],
     /// How many prefix bytes are valid.
     pub prefix_len: u8,
 }
@@ -20,6 +22,16 @@ impl Seen {
         } else {
             b'I'
         }
+    }
+
+    /// Rows of a CommandComplete (`SELECT 5`, `INSERT 0 5`, `COPY 5`): its last number.
+    pub fn rows(&self) -> Option<u64> {
+        if self.tag != b'C' {
+            return None;
+        }
+        let p = &self.prefix[..self.prefix_len as usize];
+        let text = std::str::from_utf8(p.split(|&b| b == 0).next()?).ok()?;
+        text.rsplit(' ').next()?.parse().ok()
     }
 
     /// Whether this is an ErrorResponse of severity FATAL or PANIC.
@@ -74,7 +86,7 @@ impl Scanner {
                 self.remaining = len.saturating_sub(4);
                 let seen = Seen {
                     tag: self.hdr[0],
-                    prefix: [0; 8],
+                    prefix: [0; PREFIX],
                     prefix_len: 0,
                 };
                 if self.remaining == 0 {
@@ -88,8 +100,8 @@ impl Scanner {
             let take = self.remaining.min(data.len());
             if let Some(seen) = self.cur.as_mut() {
                 let have = seen.prefix_len as usize;
-                if have < 8 {
-                    let n = (8 - have).min(take);
+                if have < PREFIX {
+                    let n = (PREFIX - have).min(take);
                     seen.prefix[have..have + n].copy_from_slice(&data[..n]);
                     seen.prefix_len += n as u8;
                 }

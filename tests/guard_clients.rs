@@ -1,0 +1,149 @@
+//! The guard seen from real clients: psql's and pgjdbc's catalog introspection for a guarded
+//! role (only readable tables and columns), and the audit trail of its statements.
+
+mod common;
+#[allow(dead_code)]
+mod leak;
+
+use common::Proxy;
+use std::process::Command;
+
+fn guarded_proxy(audit: &std::path::Path) -> Proxy {
+    let users = leak::users_file();
+    Proxy::start_env(
+        &[
+            "--policies",
+            "policies",
+            "--auth",
+            "scram",
+            "--users",
+            users.to_str().unwrap(),
+        ],
+        &[("QUERENT_AUDIT_FILE", audit.to_str().unwrap())],
+    )
+}
+
+fn psql(p: &Proxy, user: &str, cmd: &str) -> (String, String) {
+    let out = Command::new("psql")
+        .arg(format!(
+            "host=127.0.0.1 port={} user={user} dbname=querent_retail",
+            p.port
+        ))
+        .args(["-XAt", "-c", cmd])
+        .env(
+            "PGPASSWORD",
+            if user == leak::ADMIN {
+                leak::ADMIN_PW
+            } else {
+                leak::ALICE_PW
+            },
+        )
+        .output()
+        .expect("psql (scripts/install-test-deps.sh)");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn psql_catalog_shows_only_what_the_role_may_read() {
+    leak::ensure_dataset().await;
+    let audit = std::env::temp_dir().join(format!("querent-audit-{}.jsonl", std::process::id()));
+    let p = guarded_proxy(&audit);
+    let (dt, err) = psql(&p, "alice", "\\dt retail.*");
+    assert!(
+        dt.contains("retail|stores|table") && dt.contains("retail|employees|table"),
+        "{dt}{err}"
+    );
+    let (d, err) = psql(&p, "alice", "\\d retail.employees");
+    assert!(d.contains("hire_date") && !d.contains("salary"), "{d}{err}");
+    let (cols, _) = psql(&p, "alice", "SELECT column_name FROM information_schema.columns WHERE table_name = 'employees' ORDER BY ordinal_position");
+    assert_eq!(
+        cols.lines().collect::<Vec<_>>(),
+        ["employee_id", "store_id", "name", "title", "hire_date"]
+    );
+    let (tables, _) = psql(&p, "alice", "SELECT count(*) FROM pg_class WHERE relnamespace = 'retail'::regnamespace AND relkind = 'r'");
+    assert_eq!(tables.trim(), "9");
+    let (admin_d, _) = psql(&p, "admin", "\\d retail.employees");
+    assert!(
+        admin_d.contains("salary"),
+        "the trusted role sees everything: {admin_d}"
+    );
+}
+
+#[tokio::test]
+async fn audit_records_every_decision() {
+    leak::ensure_dataset().await;
+    let audit = std::env::temp_dir().join(format!("querent-audit-d-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&audit);
+    let p = guarded_proxy(&audit);
+    psql(&p, "alice", "SELECT count(*) FROM retail.stores");
+    psql(&p, "alice", "SELECT salary FROM retail.employees");
+    psql(&p, "admin", "SELECT 1");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let text = loop {
+        let t = std::fs::read_to_string(&audit).unwrap_or_default();
+        if t.lines().count() >= 3 || std::time::Instant::now() > deadline {
+            break t;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let find = |sql: &str| {
+        records
+            .iter()
+            .find(|r| r["original_sql"] == sql)
+            .unwrap_or_else(|| panic!("no record for {sql}: {text}"))
+    };
+    let rewrite = find("SELECT count(*) FROM retail.stores");
+    assert_eq!(rewrite["decision"], "rewrite");
+    assert_eq!(rewrite["path"], "guarded");
+    assert_eq!(rewrite["user"], "alice");
+    assert_eq!(rewrite["rows"], 1);
+    assert!(rewrite["rewritten_sql"]
+        .as_str()
+        .unwrap()
+        .contains("region_id = '3'"));
+    assert!(rewrite["client_addr"]
+        .as_str()
+        .unwrap()
+        .starts_with("127.0.0.1:"));
+    let deny = find("SELECT salary FROM retail.employees");
+    assert_eq!(deny["decision"], "deny");
+    assert_eq!(deny["sqlstate"], "42501");
+    assert!(deny["reason"].as_str().unwrap().contains("salary"));
+    let trusted = find("SELECT 1");
+    assert_eq!(trusted["path"], "trusted");
+    assert_eq!(trusted["decision"], "allow");
+}
+
+#[test]
+fn pgjdbc_metadata_for_a_guarded_role() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(leak::ensure_dataset());
+    let audit = std::env::temp_dir().join(format!("querent-audit-j-{}.jsonl", std::process::id()));
+    let p = guarded_proxy(&audit);
+    let out = Command::new("java")
+        .args(["-cp", "/usr/share/java/postgresql.jar", "tests/clients/jdbc/GuardedMetadata.java"])
+        .arg(format!("jdbc:postgresql://127.0.0.1:{}/querent_retail?user=alice&password={}&prepareThreshold=1", p.port, leak::ALICE_PW))
+        .current_dir(common::repo())
+        .output()
+        .expect("java (scripts/install-test-deps.sh)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        p.log_text()
+    );
+    assert!(stdout.contains("tables: categories,customers,employees,order_items,orders,products,regions,returns,stores"), "{stdout}");
+    assert!(
+        stdout.contains("employees columns: employee_id,store_id,name,title,hire_date\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("stores rows: 8"), "{stdout}");
+}
