@@ -2,7 +2,6 @@
 //! role (only readable tables and columns), and the audit trail of its statements.
 
 mod common;
-#[allow(dead_code)]
 mod leak;
 
 use common::Proxy;
