@@ -142,3 +142,64 @@ fn golden_cases() {
 fn name(p: &Path) -> String {
     p.file_name().unwrap().to_string_lossy().into_owned()
 }
+
+/// Templates (decisions reused for statements differing only in literals) must give exactly
+/// the decision a fresh guard computes in full, for every literal, including the literals whose
+/// value the guard looks at (pg_sleep, set_config, LIMIT against max_rows).
+#[test]
+fn templates_agree_with_full_decisions() {
+    let policies = querent::policy::load_dir(&repo().join("policies")).expect("policies load");
+    let alice = parse_case("-- user: alice roles=analyst_west region_id=3\nSELECT 1\n-- expect:\n")
+        .principal;
+    let families: &[(&str, &[&str])] = &[
+        ("SELECT name FROM retail.stores WHERE store_id = {}", &["1", "17", "-4", "0"]),
+        ("SELECT email FROM retail.customers WHERE name = {} AND customer_id > {}", &["'O''Brien'", "'x'", "''", "'a\\b'"]),
+        ("SELECT pg_sleep({})", &["1", "29", "3600", "1"]),
+        ("SELECT set_config({}, 'x', false)", &["'work_mem'", "'role'", "'application_name'", "'search_path'"]),
+        ("SELECT order_id FROM retail.orders ORDER BY 1 LIMIT {}", &["5", "50000", "10000", "7"]),
+        ("SELECT * FROM retail.orders o JOIN retail.stores s USING (store_id) WHERE o.order_id BETWEEN {} AND {}", &["1", "100", "5", "9"]),
+        ("SELECT {} + 1, 'lit' FROM retail.regions", &["1", "2.5", "1e3", "3"]),
+    ];
+    let mut warm = SessionGuard::offline(
+        &policies,
+        &alice,
+        "querent_retail",
+        vec!["public".into()],
+        snapshot(),
+        "k",
+    )
+    .unwrap();
+    let mut compared = 0;
+    for (tpl, values) in families {
+        for round in 0..2 {
+            for (i, v) in values.iter().enumerate() {
+                let second = values[(i + round + 1) % values.len()];
+                let sql = tpl.replacen("{}", v, 1).replacen("{}", second, 1);
+                let mut fresh = SessionGuard::offline(
+                    &policies,
+                    &alice,
+                    "querent_retail",
+                    vec!["public".into()],
+                    snapshot(),
+                    "k",
+                )
+                .unwrap();
+                let full = render(&fresh.check(&sql));
+                let got = render(&warm.check(&sql));
+                assert_eq!(got, full, "template and full decision differ for {sql}");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 50);
+    // Shapes whose decision looks at a literal (pg_sleep, set_config, LIMIT) get no template;
+    // the others (point lookup with and without a sign, string filter, join, arithmetic) do.
+    let shapes = warm.templates();
+    assert!(
+        shapes
+            .iter()
+            .all(|k| !k.contains("pg_sleep") && !k.contains("set_config") && !k.contains("LIMIT")),
+        "a shape whose decision depends on a literal got a template: {shapes:#?}"
+    );
+    assert_eq!(shapes.len(), 5, "templates were not used: {shapes:#?}");
+}

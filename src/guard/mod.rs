@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod catalog_rules;
 pub mod rewrite;
 pub mod rules;
+pub mod template;
 
 use crate::auth::Principal;
 use crate::error::PgError;
@@ -162,7 +163,9 @@ pub struct SessionGuard {
     view: SessionView,
     mask_key: Arc<str>,
     derived: HashMap<(String, String), rewrite::Resolution>,
-    cache: HashMap<(String, Vec<String>), Decision>,
+    cache: HashMap<String, Decision>,
+    /// Template per statement shape; `None` = this shape cannot have one (do not retry).
+    templates: HashMap<String, Option<template::Template>>,
 }
 
 const RELOAD_AFTER_MISS: Duration = Duration::from_secs(2);
@@ -226,6 +229,7 @@ impl Guard {
             mask_key: self.mask_key.clone(),
             derived: HashMap::new(),
             cache: HashMap::new(),
+            templates: HashMap::new(),
         }))
     }
 
@@ -241,6 +245,7 @@ impl Guard {
                         session.snap = snap;
                         session.derived.clear();
                         session.cache.clear();
+                        session.templates.clear();
                         return session.check(sql);
                     }
                 }
@@ -275,35 +280,105 @@ impl SessionGuard {
             mask_key: mask_key.into(),
             derived: HashMap::new(),
             cache: HashMap::new(),
+            templates: HashMap::new(),
         })
     }
 
-    /// Decides on a statement string with the current snapshot (cached per SQL and search_path).
+    /// Decides on a statement string with the current snapshot: an exact cache per SQL text,
+    /// then templates for statements that differ only in literals (see `template`), then the
+    /// full check.
     pub fn check(&mut self, sql: &str) -> Decision {
-        let key = (sql.to_string(), self.search_path.clone());
-        // Statements that change the search_path are never cached, so a hit changes nothing.
-        if let Some(d) = self.cache.get(&key) {
+        if let Some(d) = self.cache.get(sql) {
             return d.clone();
         }
-        let (decision, new_path) = match self.decide(sql) {
-            Ok((d, p)) => (d, p),
-            Err(e) => (Decision::Deny(e), None),
+        let fp = template::fingerprint(sql);
+        if let Some(fp) = &fp {
+            if let Some(out) = self
+                .templates
+                .get(&fp.key)
+                .and_then(|t| t.as_ref()?.render(&fp.literals))
+            {
+                return Decision::Rewrite(out);
+            }
+        }
+        let (decision, new_path, inspected) = match self.decide(sql) {
+            Ok(r) => r,
+            Err(e) => (Decision::Deny(e), None, true),
         };
         if let Some(p) = new_path {
+            // Cached decisions assumed the old search_path.
             self.search_path = p;
-        } else if self.cache.len() < 4096 {
-            self.cache.insert(key, decision.clone());
+            self.cache.clear();
+            self.templates.clear();
+            return decision;
+        }
+        if let (Decision::Rewrite(out), Some(fp)) = (&decision, &fp) {
+            let untried = !self.templates.contains_key(&fp.key);
+            if untried && !fp.literals.is_empty() && self.templates.len() < 1024 {
+                let t = if inspected {
+                    None
+                } else {
+                    self.template_for(sql, fp, out)
+                };
+                let made = t.is_some();
+                self.templates.insert(fp.key.clone(), t);
+                if made {
+                    return decision;
+                }
+            }
+        }
+        if self.cache.len() < 4096 {
+            self.cache.insert(sql.to_string(), decision.clone());
         }
         decision
     }
 
-    fn decide(&mut self, sql: &str) -> Result<(Decision, Option<Vec<String>>), PgError> {
-        let mut stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+    /// How many statement shapes have a template (for tests and tools).
+    pub fn templates(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .templates
+            .iter()
+            .filter(|(_, t)| t.is_some())
+            .map(|(k, _)| k.clone())
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// Re-decides with every literal replaced by a slot mark; a template only if that decision
+    /// also looked at no literal and reproduces `expected` with the statement's own literals.
+    fn template_for(
+        &mut self,
+        sql: &str,
+        fp: &template::Fingerprint,
+        expected: &str,
+    ) -> Option<template::Template> {
+        let mut stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+        if !template::mark_literals(&mut stmts, fp) {
+            return None;
+        }
+        match self.decide_parsed(stmts) {
+            Ok((Decision::Rewrite(marked), None, false)) => template::build(&marked, fp, expected),
+            _ => None,
+        }
+    }
+
+    fn decide(&mut self, sql: &str) -> Result<(Decision, Option<Vec<String>>, bool), PgError> {
+        let stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql)
             .or_else(|e| table_statement(sql).ok_or(e))
             .map_err(|e| {
                 PgError::error("42601", format!("Querent cannot check this statement: {e}"))
                     .with_hint("guarded roles can only run SQL the guard can parse; simplify the statement or ask for a trusted role")
             })?;
+        self.decide_parsed(stmts)
+    }
+
+    /// The decision, the new search_path if the statements set one, and whether a literal's
+    /// value was looked at.
+    fn decide_parsed(
+        &mut self,
+        mut stmts: Vec<sqlparser::ast::Statement>,
+    ) -> Result<(Decision, Option<Vec<String>>, bool), PgError> {
         let env = Env {
             snap: &self.snap,
             eff: &self.effective,
@@ -311,6 +386,7 @@ impl SessionGuard {
             db: &self.db,
             view: &self.view,
             mask_key: &self.mask_key,
+            inspected: std::cell::Cell::new(false),
         };
         let mut new_path = None;
         for stmt in stmts.iter_mut() {
@@ -330,7 +406,9 @@ impl SessionGuard {
                 }
             }
             if let Some(max) = self.effective.max_rows {
-                rules::cap_statement(stmt, max);
+                if rules::cap_statement(stmt, max) {
+                    env.inspected.set(true);
+                }
             }
             let mut cols = Columns {
                 wrapped: &wrapped,
@@ -340,16 +418,17 @@ impl SessionGuard {
                 return Err(e);
             }
         }
+        let inspected = env.inspected.get();
         if stmts.is_empty() {
             // Never the client's own text: if the upstream's lexer saw a statement where ours
             // saw only comments, it would run unchecked. An empty query is what we checked.
-            return Ok((Decision::Rewrite(String::new()), new_path));
+            return Ok((Decision::Rewrite(String::new()), new_path, inspected));
         }
         let text = stmts
             .iter()
             .map(|s| s.to_string())
             .collect::<Vec<_>>()
             .join("; ");
-        Ok((Decision::Rewrite(text), new_path))
+        Ok((Decision::Rewrite(text), new_path, inspected))
     }
 }

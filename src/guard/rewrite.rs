@@ -65,6 +65,8 @@ pub struct Env<'a> {
     pub view: &'a SessionView,
     /// Key of the hash mask.
     pub mask_key: &'a str,
+    /// Set when a decision looked at a literal's value (such decisions are never templated).
+    pub inspected: std::cell::Cell<bool>,
 }
 
 fn name_parts(name: &ObjectName) -> Result<Vec<String>, PgError> {

@@ -233,6 +233,12 @@ pub fn check_expr(env: &Env, expr: &Expr) -> Result<(), PgError> {
         .last()
         .map(|p| p.to_string().to_lowercase())
         .unwrap_or_default();
+    if matches!(
+        fname.as_str(),
+        "set_config" | "pg_sleep" | "pg_sleep_for" | "pg_sleep_until"
+    ) {
+        env.inspected.set(true);
+    }
     match fname.as_str() {
         "set_config" => match args.first().and_then(literal_string) {
             Some(s) if !PROTECTED_SETTINGS.contains(&s.to_lowercase().as_str()) => Ok(()),
@@ -298,20 +304,17 @@ fn literal_limit(e: &Expr) -> Option<u64> {
 
 /// Caps a query's row count at `max` (the policy's `max_rows`): a missing or larger LIMIT
 /// becomes `LIMIT max`; a smaller literal LIMIT stays; FETCH FIRST is capped likewise.
-pub fn cap_rows(q: &mut Query, max: u64) {
+/// Returns `true` when a LIMIT or FETCH the client wrote was compared with the cap.
+pub fn cap_rows(q: &mut Query, max: u64) -> bool {
     use sqlparser::ast::LimitClause;
     let max_expr = Expr::Value(Value::Number(max.to_string(), false).into());
+    let over = |e: Option<&Expr>| e.and_then(literal_limit).is_none_or(|n| n > max);
     if let Some(f) = q.fetch.as_mut() {
-        if f.quantity
-            .as_ref()
-            .and_then(literal_limit)
-            .is_none_or(|n| n > max)
-            || f.percent
-        {
-            f.quantity = Some(max_expr.clone());
+        if over(f.quantity.as_ref()) || f.percent {
+            f.quantity = Some(max_expr);
             f.percent = false;
         }
-        return;
+        return true;
     }
     match q.limit_clause.as_mut() {
         None => {
@@ -320,26 +323,26 @@ pub fn cap_rows(q: &mut Query, max: u64) {
                 offset: None,
                 limit_by: vec![],
             });
+            false
         }
         Some(LimitClause::LimitOffset { limit, .. }) => {
-            if limit
-                .as_ref()
-                .and_then(literal_limit)
-                .is_none_or(|n| n > max)
-            {
+            if over(limit.as_ref()) {
                 *limit = Some(max_expr);
             }
+            true
         }
         Some(LimitClause::OffsetCommaLimit { limit, .. }) => {
-            if literal_limit(limit).is_none_or(|n| n > max) {
+            if over(Some(&*limit)) {
                 *limit = max_expr;
             }
+            true
         }
     }
 }
 
-/// Applies `max_rows` to the queries of a statement whose rows reach the client.
-pub fn cap_statement(stmt: &mut Statement, max: u64) {
+/// Applies `max_rows` to the queries of a statement whose rows reach the client; `true` when
+/// a LIMIT or FETCH the client wrote was compared with the cap.
+pub fn cap_statement(stmt: &mut Statement, max: u64) -> bool {
     match stmt {
         Statement::Query(q) => cap_rows(q, max),
         Statement::Copy {
@@ -349,9 +352,9 @@ pub fn cap_statement(stmt: &mut Statement, max: u64) {
         Statement::Declare { stmts } => stmts
             .iter_mut()
             .filter_map(|d| d.for_query.as_mut())
-            .for_each(|q| cap_rows(q, max)),
+            .fold(false, |acc, q| cap_rows(q, max) | acc),
         Statement::Prepare { statement, .. } => cap_statement(statement, max),
-        _ => {}
+        _ => false,
     }
 }
 
