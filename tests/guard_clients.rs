@@ -145,4 +145,10 @@ fn pgjdbc_metadata_for_a_guarded_role() {
         "{stdout}"
     );
     assert!(stdout.contains("stores rows: 8"), "{stdout}");
+    assert!(
+        stdout.contains("orders fks: customer_id->customers,store_id->stores"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("employees indexes: 2"), "{stdout}");
+    assert!(stdout.contains("stores pk: store_id"), "{stdout}");
 }

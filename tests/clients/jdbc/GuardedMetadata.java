@@ -19,6 +19,22 @@ public class GuardedMetadata {
             try (ResultSet rs = md.getPrimaryKeys(null, "retail", "stores")) {
                 while (rs.next()) System.out.println("stores pk: " + rs.getString("COLUMN_NAME"));
             }
+            List<String> fks = new ArrayList<>();
+            try (ResultSet rs = md.getImportedKeys(null, "retail", "orders")) {
+                while (rs.next()) fks.add(rs.getString("FKCOLUMN_NAME") + "->" + rs.getString("PKTABLE_NAME"));
+            }
+            Collections.sort(fks);
+            System.out.println("orders fks: " + String.join(",", fks));
+            int indexes = 0;
+            try (ResultSet rs = md.getIndexInfo(null, "retail", "employees", false, false)) {
+                while (rs.next()) indexes++;
+            }
+            System.out.println("employees indexes: " + indexes);
+            try (ResultSet rs = md.getSchemas()) {
+                List<String> schemas = new ArrayList<>();
+                while (rs.next()) schemas.add(rs.getString("TABLE_SCHEM"));
+                System.out.println("schemas: " + String.join(",", schemas));
+            }
             for (int i = 0; i < 3; i++) {
                 try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM retail.stores WHERE store_id > ?")) {
                     ps.setInt(1, 0);
