@@ -455,11 +455,16 @@ def session_reset(proxy_dsn):
         a.execute("DECLARE leftover_cursor CURSOR WITH HOLD FOR SELECT 1")
     state_sql = (
         "SELECT pg_backend_pid(), current_setting('search_path'), current_setting('statement_timeout'),"
-        " (SELECT count(*) FROM pg_class WHERE relname = 'leftover' AND relpersistence = 't'),"
+        # Only this session's temp schema: pg_class lists every session's temp tables, and the
+        # previous client's may not be dropped yet when its connection is still being reset.
+        " (SELECT count(*) FROM pg_class WHERE relname = 'leftover' AND relnamespace = pg_my_temp_schema()),"
         " (SELECT count(*) FROM pg_prepared_statements), (SELECT count(*) FROM pg_listening_channels()),"
         " coalesce(current_setting('querent.custom', true), ''), (SELECT count(*) FROM pg_cursors),"
         " current_setting('TimeZone'), current_setting('DateStyle')"
     )
+    import time
+
+    time.sleep(0.3)  # let the proxy finish ROLLBACK + DISCARD ALL so the next client reuses it
     with psycopg.connect(proxy_dsn, autocommit=True) as b:
         row = b.execute(state_sql).fetchone()
     with psycopg.connect(DIRECT, autocommit=True) as fresh:
