@@ -240,10 +240,24 @@ mod tests {
     use postgres_protocol::authentication::sasl::{ChannelBinding, ScramSha256};
 
     fn exchange(stored_for: &str, client_password: &str) -> Result<(), ScramError> {
-        let v = Verifier::parse(&Verifier::create(stored_for)).unwrap();
-        let mut server = ScramServer::new(v, Binding::default());
-        let mut client =
-            ScramSha256::new(client_password.as_bytes(), ChannelBinding::unsupported());
+        run(
+            stored_for,
+            client_password,
+            Binding::default(),
+            ChannelBinding::unsupported(),
+        )
+    }
+
+    /// One whole exchange between the server and postgres-protocol's client.
+    fn run(
+        stored: &str,
+        password: &str,
+        binding: Binding,
+        cb: ChannelBinding,
+    ) -> Result<(), ScramError> {
+        let v = Verifier::parse(&Verifier::create(stored)).unwrap();
+        let mut server = ScramServer::new(v, binding);
+        let mut client = ScramSha256::new(password.as_bytes(), cb);
         let first = server.client_first(client.message())?;
         client.update(first.as_bytes()).unwrap();
         let fin = server.client_final(client.message())?;
@@ -263,15 +277,7 @@ mod tests {
     }
 
     fn bound(binding: Binding, client_cb: ChannelBinding) -> Result<(), ScramError> {
-        let v = Verifier::parse(&Verifier::create("pw")).unwrap();
-        let mut server = ScramServer::new(v, binding);
-        let mut client = ScramSha256::new(b"pw", client_cb);
-        let first = server.client_first(client.message())?;
-        client.update(first.as_bytes()).unwrap();
-        let fin = server.client_final(client.message())?;
-        client
-            .finish(fin.as_bytes())
-            .map_err(|_| ScramError::Malformed("client rejected server"))
+        run("pw", "pw", binding, client_cb)
     }
 
     #[test]

@@ -40,6 +40,23 @@ pub fn peek_header(buf: &[u8], max_len: usize) -> Result<Option<Header>, Protoco
     }))
 }
 
+/// Whole messages in a buffer already checked with [`peek_header`] (each `&[u8]` includes tag
+/// and length); stops at anything incomplete.
+pub fn messages(mut buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        if buf.len() < 5 {
+            return None;
+        }
+        let total = 1 + u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
+        if total < 5 || buf.len() < total {
+            return None;
+        }
+        let (msg, rest) = buf.split_at(total);
+        buf = rest;
+        Some(msg)
+    })
+}
+
 /// The tag as a character for messages, `?` when unprintable.
 pub fn printable(tag: u8) -> char {
     if tag.is_ascii_graphic() {

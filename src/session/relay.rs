@@ -262,15 +262,7 @@ impl Relay {
         };
         let mut out = BytesMut::new();
         let mut changed = false;
-        let mut at = 0;
-        while at < end {
-            let total = 1 + u32::from_be_bytes([
-                self.cbuf[at + 1],
-                self.cbuf[at + 2],
-                self.cbuf[at + 3],
-                self.cbuf[at + 4],
-            ]) as usize;
-            let msg = &self.cbuf[at..at + total];
+        for msg in crate::protocol::frame::messages(&self.cbuf[..end]) {
             let before = out.len();
             match ic.client_message(guard, msg, &mut out).await {
                 super::intercept::Outcome::Same => out.extend_from_slice(msg),
@@ -282,7 +274,6 @@ impl Relay {
             if let (true, Some(note)) = (auditing, ic.last.take()) {
                 self.trail.push(note, crate::audit::AuditPath::Guarded);
             }
-            at += total;
         }
         changed.then_some(out)
     }
@@ -294,18 +285,10 @@ impl Relay {
         } else {
             crate::audit::AuditPath::Passthrough
         };
-        let mut at = 0;
-        while at < end {
-            let total = 1 + u32::from_be_bytes([
-                self.cbuf[at + 1],
-                self.cbuf[at + 2],
-                self.cbuf[at + 3],
-                self.cbuf[at + 4],
-            ]) as usize;
-            if let Some(sql) = super::trail::sql_of(&self.cbuf[at..at + total]) {
+        for msg in crate::protocol::frame::messages(&self.cbuf[..end]) {
+            if let Some(sql) = super::trail::sql_of(msg) {
                 self.trail.push(super::trail::passthrough(sql), path);
             }
-            at += total;
         }
     }
 
