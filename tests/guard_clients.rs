@@ -152,3 +152,47 @@ fn pgjdbc_metadata_for_a_guarded_role() {
     assert!(stdout.contains("employees indexes: 2"), "{stdout}");
     assert!(stdout.contains("stores pk: store_id"), "{stdout}");
 }
+
+/// A role's `statement_timeout` cancels its statements upstream (57014), whatever the
+/// proxy-wide timeout is.
+#[tokio::test]
+async fn policy_statement_timeout_cancels() {
+    let dir = std::env::temp_dir().join(format!("querent-slow-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("policies")).unwrap();
+    std::fs::write(
+        dir.join("policies/slow.toml"),
+        "[role.slow]\nread_only = true\ntables = [\"public.*\"]\nstatement_timeout = \"1s\"\n",
+    )
+    .unwrap();
+    let users = dir.join("users.toml");
+    let st = Command::new(env!("CARGO_BIN_EXE_querent"))
+        .args(["user", "add", "sloth", "--users"])
+        .arg(&users)
+        .args(["--password", "x", "--role", "slow"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let p = Proxy::start(&[
+        "--policies",
+        dir.join("policies").to_str().unwrap(),
+        "--users",
+        users.to_str().unwrap(),
+    ]);
+    let c = common::connect(&p.dsn("sloth")).await.unwrap();
+    let t = std::time::Instant::now();
+    let err = c
+        .simple_query("SELECT count(*) FROM generate_series(1, 100000000000)")
+        .await
+        .expect_err("cancelled by the policy's statement_timeout");
+    assert_eq!(
+        err.as_db_error().map(|e| e.code().code()),
+        Some("57014"),
+        "{err:?}"
+    );
+    assert!(t.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(
+        c.simple_query("SELECT 1").await.unwrap().len(),
+        2,
+        "the session goes on"
+    );
+}
