@@ -190,9 +190,8 @@ async fn policy_statement_timeout_cancels() {
         "{err:?}"
     );
     assert!(t.elapsed() < std::time::Duration::from_secs(20));
-    assert_eq!(
-        c.simple_query("SELECT 1").await.unwrap().len(),
-        2,
-        "the session goes on"
-    );
+    let rows = c.simple_query("SELECT 1").await.expect("the session goes on");
+    assert!(rows
+        .iter()
+        .any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_))));
 }
