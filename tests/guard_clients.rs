@@ -190,7 +190,10 @@ async fn policy_statement_timeout_cancels() {
         "{err:?}"
     );
     assert!(t.elapsed() < std::time::Duration::from_secs(20));
-    let rows = c.simple_query("SELECT 1").await.expect("the session goes on");
+    let rows = c
+        .simple_query("SELECT 1")
+        .await
+        .expect("the session goes on");
     assert!(rows
         .iter()
         .any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_))));

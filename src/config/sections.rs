@@ -1,0 +1,292 @@
+//! The `[section]` tables of the configuration and the value types they use (`Dur`, `List`).
+
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A duration written as `30s`, `250ms`, `5m`, `1h` or a number of seconds; `0` disables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dur(pub Duration);
+
+impl Dur {
+    /// `None` when the duration is zero (disabled).
+    pub fn enabled(self) -> Option<Duration> {
+        (!self.0.is_zero()).then_some(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(u64),
+            Str(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Int(s) => Ok(Dur(Duration::from_secs(s))),
+            Raw::Str(s) => parse_duration(&s)
+                .map(Dur)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Parses `30s`, `250ms`, `5m`, `1h`, `2d` or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| {
+        format!("invalid duration \"{s}\": expected a number with a unit such as 30s, 250ms, 5m")
+    })?;
+    let secs = match unit.trim() {
+        "" | "s" | "sec" | "secs" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        u => {
+            return Err(format!(
+                "invalid duration unit \"{u}\" in \"{s}\": use ms, s, m, h or d"
+            ))
+        }
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// TLS for client connections; on when both files are set.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain.
+    pub cert: Option<PathBuf>,
+    /// PEM private key.
+    pub key: Option<PathBuf>,
+}
+
+/// A list of words or paths: a TOML array, or one string with comma-separated items (the form
+/// environment variables and flags use).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct List(pub Vec<String>);
+
+impl List {
+    pub(super) fn parse(s: &str) -> List {
+        List(
+            s.split(',')
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .map(str::to_string)
+                .collect(),
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for List {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(String),
+            Many(Vec<String>),
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::One(s) => List::parse(&s),
+            Raw::Many(v) => List::parse(&v.join(",")),
+        })
+    }
+}
+
+/// JWT verification for `auth = "jwt"`: the client's password is a JWT.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JwtConfig {
+    /// HS256 shared secret.
+    pub secret: Option<String>,
+    /// File holding the HS256 shared secret (a trailing newline is ignored).
+    pub secret_file: Option<PathBuf>,
+    /// PEM public keys (RSA or EC P-256) for RS256 and ES256.
+    pub public_keys: List,
+    /// JWKS file (JSON) whose keys are matched by `kid`.
+    pub jwks: Option<PathBuf>,
+    /// Algorithms a token may use.
+    pub algorithms: List,
+    /// Required `aud` value, when set.
+    pub audience: Option<String>,
+    /// Required `iss` value, when set.
+    pub issuer: Option<String>,
+    /// Claim that must equal the startup user name.
+    pub user_claim: String,
+    /// Claim holding the roles: an array of strings or a space/comma separated string.
+    pub roles_claim: String,
+    /// Claim holding an object whose scalar values become attributes.
+    pub attributes_claim: String,
+    /// Clock skew allowed for `exp` and `nbf`.
+    pub leeway: Dur,
+}
+
+impl Default for JwtConfig {
+    fn default() -> Self {
+        JwtConfig {
+            secret: None,
+            secret_file: None,
+            public_keys: List::default(),
+            jwks: None,
+            algorithms: List::parse("HS256,RS256,ES256"),
+            audience: None,
+            issuer: None,
+            user_claim: "sub".into(),
+            roles_claim: "roles".into(),
+            attributes_claim: "attrs".into(),
+            leeway: Dur(Duration::from_secs(30)),
+        }
+    }
+}
+
+impl JwtConfig {
+    pub(super) fn has_secret(&self) -> bool {
+        self.secret.as_deref().is_some_and(|s| !s.trim().is_empty())
+    }
+
+    pub(super) fn has_secret_file(&self) -> bool {
+        self.secret_file
+            .as_deref()
+            .is_some_and(|p| !p.as_os_str().is_empty())
+    }
+
+    /// Whether any key source is configured.
+    pub fn has_keys(&self) -> bool {
+        self.has_secret()
+            || self.has_secret_file()
+            || !self.public_keys.0.is_empty()
+            || self
+                .jwks
+                .as_deref()
+                .is_some_and(|p| !p.as_os_str().is_empty())
+    }
+}
+
+/// Timeouts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeouts {
+    /// Upstream TCP connect plus login.
+    pub connect: Dur,
+    /// A client must finish startup and authentication within this.
+    pub auth: Dur,
+    /// Close a client idle (not in a statement) this long; 0 = never.
+    pub idle: Dur,
+    /// Cancel a statement running this long upstream; 0 = never.
+    pub query: Dur,
+    /// On SIGTERM, how long running statements may finish.
+    pub shutdown: Dur,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Dur(Duration::from_secs(5)),
+            auth: Dur(Duration::from_secs(60)),
+            idle: Dur(Duration::ZERO),
+            query: Dur(Duration::ZERO),
+            shutdown: Dur(Duration::from_secs(30)),
+        }
+    }
+}
+
+/// Upstream connection pool.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolConfig {
+    /// Idle upstream connections kept per database.
+    pub max_idle: usize,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig { max_idle: 64 }
+    }
+}
+
+/// Limits that protect the proxy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Most client connections at once; more get 53300.
+    pub max_clients: usize,
+    /// Largest message a client may send, in bytes.
+    pub max_message_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_clients: 10_000,
+            max_message_size: 64 << 20,
+        }
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `querent=debug`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+/// The policy guard (`policies`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GuardConfig {
+    /// Key of the `hash` column mask; empty = a random key per process.
+    pub mask_secret: String,
+}
+
+/// The audit log of statement decisions (`crate::audit`); off unless `file` or `table` is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// JSON-lines file the records are appended to.
+    pub file: Option<PathBuf>,
+    /// PostgreSQL table (`schema.table` or `table`) the records are also inserted into; empty = none.
+    pub table: String,
+    /// Connection URL for `table`; empty = `upstream`.
+    pub upstream: String,
+    /// Records that may wait for the writer; more are dropped and counted.
+    pub queue: usize,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            file: None,
+            table: String::new(),
+            upstream: String::new(),
+            queue: 10_000,
+        }
+    }
+}
