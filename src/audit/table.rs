@@ -221,7 +221,12 @@ impl DbSink {
             json.push_str(l);
         }
         json.push(']');
-        let client = self.client.as_ref().expect("connected above");
+        let Some(client) = self.client.as_ref() else {
+            return Err(format!(
+                "insert into {}: not connected",
+                self.target.qualified
+            ));
+        };
         match tokio::time::timeout(
             DB_INSERT_TIMEOUT,
             client.execute(self.insert_sql.as_str(), &[&json]),
