@@ -2,7 +2,11 @@
 //! the one statement that applies them to a pooled upstream connection when the session binds.
 
 use crate::error::{sqlstate, PgError};
+use crate::protocol::backend;
 use crate::protocol::startup::parse_options;
+use crate::upstream::UpstreamConn;
+use bytes::BytesMut;
+use tokio::io::AsyncWriteExt;
 
 /// Parameters that describe the connection, not settings to apply.
 const NOT_SETTINGS: [&str; 3] = ["user", "database", "options"];
@@ -82,6 +86,59 @@ pub fn apply_statement(settings: &[(String, String)]) -> Option<String> {
         })
         .collect();
     Some(format!("SELECT {}", calls.join(", ")))
+}
+
+/// Applies startup settings on a fresh binding; returns the ParameterStatus messages whose
+/// value differs from what the client was told, ready to forward.
+pub(super) async fn apply_settings(
+    up: &mut UpstreamConn,
+    sql: &str,
+    reported: &[(String, String)],
+) -> Result<BytesMut, PgError> {
+    let mut out = BytesMut::new();
+    postgres_protocol::message::frontend::query(sql, &mut out)
+        .map_err(|e| PgError::fatal(sqlstate::PROTOCOL_VIOLATION, e.to_string()))?;
+    let lost = |e: String| {
+        PgError::fatal(
+            sqlstate::CONNECTION_FAILURE,
+            format!("upstream failed while applying startup parameters: {e}"),
+        )
+    };
+    up.stream
+        .write_all(&out)
+        .await
+        .map_err(|e| lost(e.to_string()))?;
+    let mut buf = BytesMut::with_capacity(1024);
+    let mut forward = BytesMut::new();
+    let mut error = None;
+    loop {
+        let (tag, body) = crate::protocol::frame::read_message(&mut up.stream, &mut buf, 1 << 20)
+            .await
+            .map_err(|e| lost(e.to_string()))?;
+        match tag {
+            b'S' => {
+                let mut b = &body[..];
+                let k = crate::protocol::frame::take_cstr(&mut b).unwrap_or_default();
+                let v = crate::protocol::frame::take_cstr(&mut b).unwrap_or_default();
+                if !reported.iter().any(|(n, rv)| *n == k && *rv == v) {
+                    backend::parameter_status(&mut forward, &k, &v);
+                }
+            }
+            b'E' => {
+                let mut e = backend::parse_error_fields(&body);
+                e.severity = crate::error::Severity::Fatal;
+                error = Some(e.with_hint("a startup parameter (or -c option) was rejected by the upstream; fix it and reconnect"));
+            }
+            b'Z' => {
+                up.tx_status = body.first().copied().unwrap_or(b'I');
+                return match error {
+                    Some(e) => Err(e),
+                    None => Ok(forward),
+                };
+            }
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]
