@@ -24,6 +24,8 @@ pub struct Shared {
     pub cancels: Arc<CancelRegistry>,
     /// Becomes true when the server begins to shut down.
     pub shutdown: watch::Receiver<bool>,
+    /// The JWT verifier, when `auth = "jwt"` (keys loaded at start).
+    pub jwt: Option<Arc<crate::auth::jwt::JwtVerifier>>,
     /// The policy guard, when `policies` is set.
     pub guard: Option<crate::guard::Guard>,
     /// The audit sink (disabled unless audit.file or audit.table is set).
@@ -59,15 +61,17 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         (Some(c), Some(k)) => Some(crate::net::tls_acceptor(c, k).map_err(StartError)?),
         _ => None,
     };
-    let mut users = match &config.users {
+    let users = match &config.users {
         Some(p) => UsersFile::load(p, false).map_err(StartError)?,
         None => UsersFile::default(),
     };
-    if config.auth == crate::config::AuthMode::Jwt {
+    let jwt = if config.auth == crate::config::AuthMode::Jwt {
         let verifier = crate::auth::jwt::JwtVerifier::load(&config.jwt).map_err(StartError)?;
         tracing::info!(?verifier, "auth = jwt: tokens are checked with these keys");
-        users.jwt = Some(Arc::new(verifier));
-    }
+        Some(Arc::new(verifier))
+    } else {
+        None
+    };
     if config.auth == crate::config::AuthMode::Trust {
         tracing::warn!(
             "auth = trust: any client may connect as any user; use scram outside local development"
@@ -123,6 +127,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         users: RwLock::new(Arc::new(users)),
         cancels: Arc::new(CancelRegistry::default()),
         shutdown: shutdown_rx,
+        jwt,
         guard,
         auditor,
     });
@@ -144,9 +149,7 @@ impl Server {
         let Some(path) = &self.shared.config.users else {
             return Ok(0);
         };
-        let mut users = UsersFile::load(path, false)?;
-        // The JWT keys were loaded at start; a users file reload keeps them.
-        users.jwt = self.shared.users().jwt.clone();
+        let users = UsersFile::load(path, false)?;
         let n = users.users.len();
         *self.shared.users.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(users);
         Ok(n)

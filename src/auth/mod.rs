@@ -66,6 +66,7 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     mode: AuthMode,
     users: &UsersFile,
+    jwt: Option<&jwt::JwtVerifier>,
     user: &str,
     tls_endpoint: Option<&[u8]>,
 ) -> Result<Principal, PgError> {
@@ -81,7 +82,7 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     }
     if mode == AuthMode::Jwt {
         // The users file plays no part: identity, roles and attributes come from the token.
-        return jwt_login(stream, users.jwt.as_deref(), user, is_tls).await;
+        return jwt_login(stream, jwt, user, is_tls).await;
     }
     let entry = entry.ok_or_else(|| unknown_user(user))?;
     let verifier = entry
@@ -228,12 +229,12 @@ mod tests {
     #[tokio::test]
     async fn trust_keeps_roles_and_attributes_of_known_users() {
         let (mut server, _client) = tokio::io::duplex(1024);
-        let p = authenticate(&mut server, AuthMode::Trust, &users(), "alice", None)
+        let p = authenticate(&mut server, AuthMode::Trust, &users(), None, "alice", None)
             .await
             .unwrap();
         assert_eq!(p.roles, vec!["analyst".to_string()]);
         assert_eq!(p.attributes.get("region_id").map(String::as_str), Some("3"));
-        let p = authenticate(&mut server, AuthMode::Trust, &users(), "nobody", None)
+        let p = authenticate(&mut server, AuthMode::Trust, &users(), None, "nobody", None)
             .await
             .unwrap();
         assert_eq!(
@@ -248,9 +249,16 @@ mod tests {
     #[tokio::test]
     async fn password_mode_refuses_plain_connections_before_asking() {
         let (mut server, _client) = tokio::io::duplex(1024);
-        let e = authenticate(&mut server, AuthMode::Password, &users(), "alice", None)
-            .await
-            .unwrap_err();
+        let e = authenticate(
+            &mut server,
+            AuthMode::Password,
+            &users(),
+            None,
+            "alice",
+            None,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code, sqlstate::INVALID_AUTHORIZATION);
         assert!(e.hint.unwrap().contains("sslmode=require"));
     }
@@ -258,9 +266,16 @@ mod tests {
     #[tokio::test]
     async fn scram_unknown_user_is_28000() {
         let (mut server, _client) = tokio::io::duplex(1024);
-        let e = authenticate(&mut server, AuthMode::Scram, &users(), "mallory", None)
-            .await
-            .unwrap_err();
+        let e = authenticate(
+            &mut server,
+            AuthMode::Scram,
+            &users(),
+            None,
+            "mallory",
+            None,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code, "28000");
     }
 }

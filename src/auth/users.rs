@@ -34,11 +34,6 @@ pub struct UsersFile {
     /// Users by login name.
     #[serde(default)]
     pub users: BTreeMap<String, UserEntry>,
-    /// Under `auth = "jwt"`, the token verifier built from `[jwt]` at start. It travels with
-    /// the users because that is what a session's login is handed; it is never read from or
-    /// written to the file.
-    #[serde(skip)]
-    pub jwt: Option<std::sync::Arc<super::jwt::JwtVerifier>>,
 }
 
 impl UsersFile {

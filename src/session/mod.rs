@@ -229,12 +229,19 @@ async fn login(
         (Some(tls), true) => Some(tls.endpoint.as_slice()),
         _ => None,
     };
-    let principal = auth::authenticate(stream, shared.config.auth, &users, &user, endpoint)
-        .await
-        .inspect_err(|e| {
-            crate::metrics::METRICS.auth_failures.inc();
-            tracing::info!(user = %user, code = %e.code, "authentication failed: {}", e.message);
-        })?;
+    let principal = auth::authenticate(
+        stream,
+        shared.config.auth,
+        &users,
+        shared.jwt.as_deref(),
+        &user,
+        endpoint,
+    )
+    .await
+    .inspect_err(|e| {
+        crate::metrics::METRICS.auth_failures.inc();
+        tracing::info!(user = %user, code = %e.code, "authentication failed: {}", e.message);
+    })?;
     let baseline = shared.pool.baseline(&database).await.map_err(|e| {
         crate::metrics::METRICS.upstream_errors.inc();
         tracing::warn!(error = %e, db = %database, "upstream unavailable at login");
