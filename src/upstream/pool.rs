@@ -128,11 +128,6 @@ impl Pool {
     }
 
     /// Returns a connection that is known clean (idle, nothing changed) without a reset.
-    pub(crate) fn put_back(&self, conn: UpstreamConn) {
-        self.put_idle(conn);
-    }
-
-    /// Same as [`Pool::put_back`], for the session layer.
     pub fn put_clean(&self, conn: UpstreamConn) {
         self.put_idle(conn);
     }

@@ -64,14 +64,14 @@ pub async fn resolve(
         let answer = ask(&mut conn, &missing).await;
         match answer {
             Ok(values) => {
-                pool.put_back(conn);
+                pool.put_clean(conn);
                 for ((k, v), canonical) in missing.iter().zip(values) {
                     pool.settings_cache().put(key(k, v), canonical);
                 }
             }
             Err(e) => {
                 if conn.tx_status == b'I' {
-                    pool.put_back(conn);
+                    pool.put_clean(conn);
                 }
                 return Err(e);
             }
