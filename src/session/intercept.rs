@@ -32,8 +32,10 @@ pub struct Note {
 pub struct Interceptor {
     /// The session's guard.
     pub guard: SessionGuard,
-    /// The decision on the last Query or Parse (taken by the relay for the audit log).
+    /// The decision on the last Query or Parse (taken by the relay for the audit log); only
+    /// noted when `auditing`, so the hot path copies no SQL for nothing.
     pub last: Option<Note>,
+    auditing: bool,
     subs: HashMap<u64, BytesMut>,
     carry: BytesMut,
     next: u64,
@@ -61,11 +63,12 @@ pub enum Outcome {
 }
 
 impl Interceptor {
-    /// Wraps a session guard.
-    pub fn new(guard: SessionGuard) -> Self {
+    /// Wraps a session guard; `auditing` = keep a [`Note`] of each decision.
+    pub fn new(guard: SessionGuard, auditing: bool) -> Self {
         Interceptor {
             guard,
             last: None,
+            auditing,
             subs: HashMap::new(),
             carry: BytesMut::new(),
             next: 0,
@@ -76,29 +79,25 @@ impl Interceptor {
     async fn decide(&mut self, guard: &Guard, sql: &str) -> Option<String> {
         use crate::audit::Decision as D;
         let decision = guard.check(&mut self.guard, sql).await;
-        let mut note = Note {
-            sql: sql.to_string(),
-            decision: D::Allow,
-            rewritten: None,
-            reason: None,
-            sqlstate: None,
-        };
-        let out = match decision {
+        if self.auditing {
+            let (d, rewritten, reason, sqlstate) = match &decision {
+                Decision::Pass => (D::Allow, None, None, None),
+                Decision::Rewrite(s) => (D::Rewrite, Some(s.clone()), None, None),
+                Decision::Deny(e) => (D::Deny, None, Some(e.message.clone()), Some(e.code.clone())),
+            };
+            self.last = Some(Note {
+                sql: sql.to_string(),
+                decision: d,
+                rewritten,
+                reason,
+                sqlstate,
+            });
+        }
+        match decision {
             Decision::Pass => None,
-            Decision::Rewrite(s) => {
-                note.decision = D::Rewrite;
-                note.rewritten = Some(s.clone());
-                Some(s)
-            }
-            Decision::Deny(e) => {
-                note.decision = D::Deny;
-                note.reason = Some(e.message.clone());
-                note.sqlstate = Some(e.code.clone());
-                Some(self.refuse(&e))
-            }
-        };
-        self.last = Some(note);
-        out
+            Decision::Rewrite(s) => Some(s),
+            Decision::Deny(e) => Some(self.refuse(&e)),
+        }
     }
 
     fn refuse(&mut self, e: &PgError) -> String {
@@ -149,14 +148,13 @@ impl Interceptor {
                         return Outcome::Replaced;
                     }
                 };
-                let (name, tail) = (name.to_string(), tail.to_vec());
                 let Some(new_sql) = self.decide(guard, sql).await else {
                     return Outcome::Same;
                 };
                 message(
                     out,
                     b'P',
-                    &[name.as_bytes(), b"\0", new_sql.as_bytes(), b"\0", &tail],
+                    &[name.as_bytes(), b"\0", new_sql.as_bytes(), b"\0", tail],
                 );
                 Outcome::Replaced
             }

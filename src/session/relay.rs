@@ -426,7 +426,10 @@ impl Relay {
                     // or a backslash could make them see two different statements.
                     settings.push(("standard_conforming_strings".into(), "on".into()));
                     self.policy_timeout = sg.effective.statement_timeout;
-                    self.intercept = Some(super::intercept::Interceptor::new(sg));
+                    self.intercept = Some(super::intercept::Interceptor::new(
+                        sg,
+                        self.shared.auditor.is_enabled(),
+                    ));
                 }
                 Ok(None) => {}
                 Err(e) => {
