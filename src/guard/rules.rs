@@ -404,7 +404,7 @@ pub fn check_statement(
                 Ok(())
             }
         }
-        Statement::Set(set) => check_set(env, set, new_search_path, &roles),
+        Statement::Set(set) => check_set(set, new_search_path, &roles),
         Statement::Copy {
             source, to, target, ..
         } => {
@@ -446,7 +446,6 @@ pub fn check_statement(
 }
 
 fn check_set(
-    env: &Env,
     set: &Set,
     new_search_path: &mut Option<Vec<String>>,
     roles: &str,
@@ -480,15 +479,9 @@ fn check_set(
                 *new_search_path = Some(path);
                 return Ok(());
             }
-            if PROTECTED_SETTINGS.contains(&name.as_str()) && name != "statement_timeout"
-                || name.starts_with("role")
-            {
+            if PROTECTED_SETTINGS.contains(&name.as_str()) || name.starts_with("role") {
                 return refuse(&format!("SET {name}"));
             }
-            if name == "statement_timeout" {
-                return refuse("SET statement_timeout");
-            }
-            let _ = env;
             Ok(())
         }
         Set::SetTimeZone { .. } | Set::SetNames { .. } | Set::SetNamesDefault { .. } => Ok(()),
