@@ -166,7 +166,12 @@ fn cleartext_password_only_over_tls() {
 #[test]
 fn trust_mode_logs_a_warning() {
     let p = Proxy::start(&[]);
-    assert!(p.log_text().contains("auth = trust"));
+    let log = p.log_text();
+    assert!(log.contains("auth = trust"));
+    assert!(
+        !log.contains('\u{1b}'),
+        "no terminal colour codes in a log file: {log:?}"
+    );
 }
 
 #[test]
