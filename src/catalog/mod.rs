@@ -1,0 +1,16 @@
+//! What Querent knows about a database: introspection and profiling of the upstream
+//! (`introspect`, `profile`), business annotations from `schemas/*.toml` (`annotations`), the
+//! join graph (`graph`), schema linking of a question (`text`, `fuzzy`, `link`) and a role's
+//! filtered view (`view`). See docs/CATALOG.md.
+
+pub mod annotations;
+pub mod fuzzy;
+pub mod graph;
+pub mod introspect;
+pub mod link;
+pub mod model;
+pub mod profile;
+pub mod text;
+pub mod view;
+
+pub use model::*;
