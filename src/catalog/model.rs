@@ -66,7 +66,10 @@ pub enum ValueKind {
 impl ValueKind {
     /// Numbers (integers, decimals, floats).
     pub fn is_numeric(self) -> bool {
-        matches!(self, ValueKind::Integer | ValueKind::Decimal | ValueKind::Float)
+        matches!(
+            self,
+            ValueKind::Integer | ValueKind::Decimal | ValueKind::Float
+        )
     }
     /// Dates and timestamps.
     pub fn is_temporal(self) -> bool {
@@ -227,6 +230,8 @@ pub struct Metric {
     pub sql: String,
     /// Tables the expression and filters need.
     pub tables: Vec<TableId>,
+    /// Columns the expression and filters read (resolved from their `table.column` names).
+    pub columns: Vec<ColRef>,
     /// Conditions always applied (`orders.status = 'completed'`).
     pub filters: Vec<String>,
     /// The column that dates it (for "in 2024", "by month").
@@ -261,7 +266,11 @@ impl Catalog {
                 .iter()
                 .position(|t| t.schema == s && t.name == n),
             None => {
-                let mut hits = self.tables.iter().enumerate().filter(|(_, t)| t.name == name);
+                let mut hits = self
+                    .tables
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| t.name == name);
                 let first = hits.next()?;
                 hits.next().is_none().then_some(first.0)
             }
@@ -274,7 +283,10 @@ impl Catalog {
         let (table, column) = name.rsplit_once('.')?;
         let t = self.find_table(table)?;
         let c = self.tables[t as usize].column(column)?;
-        Some(ColRef { table: t, column: c })
+        Some(ColRef {
+            table: t,
+            column: c,
+        })
     }
 
     /// The table of `id`.

@@ -1,0 +1,492 @@
+//! Tests of annotations, join trees and role views on a hand-built copy of the retail
+//! structure (the same tables, keys and foreign keys as ../shared/bench/retail), annotated with
+//! the real `schemas/retail.toml`. Introspection against Postgres is tested in
+//! tests/catalog_introspect.rs.
+
+use super::annotations;
+use super::graph::JoinGraph;
+use super::model::*;
+use super::view;
+use crate::auth::Principal;
+use crate::policy::{Effective, Policies};
+use std::path::Path;
+
+fn col(name: &str, kind: ValueKind) -> Column {
+    let data_type = match kind {
+        ValueKind::Text => "text",
+        ValueKind::Integer => "integer",
+        ValueKind::Decimal => "numeric(10,2)",
+        ValueKind::Date => "date",
+        ValueKind::Timestamp => "timestamp(0) without time zone",
+        _ => "boolean",
+    };
+    Column {
+        name: name.into(),
+        data_type: data_type.into(),
+        kind,
+        nullable: false,
+        comment: None,
+        profile: None,
+        notes: ColumnNotes::default(),
+    }
+}
+
+fn table(name: &str, cols: &[(&str, ValueKind)]) -> Table {
+    Table {
+        schema: "retail".into(),
+        name: name.into(),
+        kind: TableKind::Table,
+        comment: None,
+        row_estimate: Some(100),
+        columns: cols.iter().map(|(n, k)| col(n, *k)).collect(),
+        primary_key: vec![0],
+        notes: TableNotes::default(),
+    }
+}
+
+/// The retail structure with its nine foreign keys.
+pub(crate) fn retail() -> Catalog {
+    use ValueKind::*;
+    let mut c = Catalog {
+        database: "bench".into(),
+        tables: vec![
+            table("categories", &[("category_id", Integer), ("name", Text)]),
+            table(
+                "customers",
+                &[
+                    ("customer_id", Integer),
+                    ("name", Text),
+                    ("email", Text),
+                    ("phone", Text),
+                    ("segment", Text),
+                    ("signup_date", Date),
+                    ("city", Text),
+                    ("region_id", Integer),
+                    ("loyalty_tier", Text),
+                ],
+            ),
+            table(
+                "employees",
+                &[
+                    ("employee_id", Integer),
+                    ("store_id", Integer),
+                    ("name", Text),
+                    ("title", Text),
+                    ("hire_date", Date),
+                    ("salary", Decimal),
+                ],
+            ),
+            table(
+                "order_items",
+                &[
+                    ("order_item_id", Integer),
+                    ("order_id", Integer),
+                    ("product_id", Integer),
+                    ("quantity", Integer),
+                    ("unit_price", Decimal),
+                    ("discount", Decimal),
+                ],
+            ),
+            table(
+                "orders",
+                &[
+                    ("order_id", Integer),
+                    ("customer_id", Integer),
+                    ("store_id", Integer),
+                    ("order_date", Timestamp),
+                    ("channel", Text),
+                    ("status", Text),
+                    ("payment_method", Text),
+                ],
+            ),
+            table(
+                "products",
+                &[
+                    ("product_id", Integer),
+                    ("name", Text),
+                    ("category_id", Integer),
+                    ("brand", Text),
+                    ("unit_price", Decimal),
+                    ("unit_cost", Decimal),
+                    ("launched_on", Date),
+                ],
+            ),
+            table("regions", &[("region_id", Integer), ("name", Text)]),
+            table(
+                "returns",
+                &[
+                    ("return_id", Integer),
+                    ("order_id", Integer),
+                    ("reason", Text),
+                    ("refund_amount", Decimal),
+                    ("returned_on", Date),
+                ],
+            ),
+            table(
+                "stores",
+                &[
+                    ("store_id", Integer),
+                    ("name", Text),
+                    ("city", Text),
+                    ("region_id", Integer),
+                    ("opened_on", Date),
+                    ("size_sqft", Integer),
+                ],
+            ),
+        ],
+        ..Default::default()
+    };
+    for (from, to) in [
+        ("stores.region_id", "regions.region_id"),
+        ("customers.region_id", "regions.region_id"),
+        ("products.category_id", "categories.category_id"),
+        ("orders.customer_id", "customers.customer_id"),
+        ("orders.store_id", "stores.store_id"),
+        ("order_items.order_id", "orders.order_id"),
+        ("order_items.product_id", "products.product_id"),
+        ("employees.store_id", "stores.store_id"),
+        ("returns.order_id", "orders.order_id"),
+    ] {
+        let (f, t) = (c.find_column(from).unwrap(), c.find_column(to).unwrap());
+        c.relations.push(Relation {
+            from: f.table,
+            from_columns: vec![f.column],
+            to: t.table,
+            to_columns: vec![t.column],
+            one_to_one: from == "returns.order_id",
+            preferred: false,
+            origin: RelationOrigin::ForeignKey(format!("{}_fkey", from.replace('.', "_"))),
+        });
+    }
+    c.seal();
+    c
+}
+
+fn annotated() -> Catalog {
+    let mut c = retail();
+    let files = annotations::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas"))
+        .expect("schemas/*.toml parse");
+    let problems = annotations::apply(&mut c, &files);
+    assert!(problems.is_empty(), "{problems:#?}");
+    c
+}
+
+fn id(c: &Catalog, t: &str) -> TableId {
+    c.find_table(t).unwrap()
+}
+
+fn names(c: &Catalog, ids: &[TableId]) -> Vec<String> {
+    ids.iter().map(|t| c.table(*t).name.clone()).collect()
+}
+
+#[test]
+fn retail_annotations_apply_cleanly_and_change_the_version() {
+    let plain = retail();
+    let c = annotated();
+    assert_ne!(plain.version, c.version);
+    let customers = c.table(id(&c, "customers"));
+    assert!(customers.notes.synonyms.contains(&"client".to_string()));
+    assert_eq!(customers.notes.display_column, customers.column("name"));
+    let orders = c.table(id(&c, "orders"));
+    assert_eq!(orders.notes.time_column, orders.column("order_date"));
+    let channel = &orders.columns[orders.column("channel").unwrap() as usize];
+    assert!(channel
+        .notes
+        .value_synonyms
+        .contains(&("web".into(), "Online".into())));
+    let revenue = c.metrics.iter().find(|m| m.name == "revenue").unwrap();
+    assert_eq!(names(&c, &revenue.tables), ["order_items", "orders"]);
+    assert_eq!(revenue.filters, ["orders.status = 'completed'"]);
+    assert_eq!(revenue.time_column, c.find_column("orders.order_date"));
+    assert_eq!(revenue.format.as_deref(), Some("money"));
+    let margin = c.metrics.iter().find(|m| m.name == "gross_margin").unwrap();
+    assert_eq!(
+        names(&c, &margin.tables),
+        ["order_items", "products", "orders"]
+    );
+    // The declared relationship is added beside the foreign key and is preferred.
+    assert_eq!(c.relations.len(), 10);
+    assert!(c.relations.iter().any(|r| r.preferred));
+}
+
+#[test]
+fn annotation_errors_name_file_line_and_key() {
+    let text = r#"
+schema = "retail"
+[tables.orders]
+time_column = "channel"
+[tables.orders.columns.nope]
+synonyms = ["x"]
+[tables.warehouses]
+description = "not here"
+[[relationships]]
+from = "orders.store_id"
+to = "shops.store_id"
+[metrics.bad]
+sql = "SUM(quantity)"
+[metrics.fmt]
+sql = "SUM(order_items.quantity)"
+format = "dollars"
+"#;
+    let f = annotations::parse(Path::new("x.toml"), text.into()).unwrap();
+    let mut c = retail();
+    let problems: Vec<String> = annotations::apply(&mut c, &[f])
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    let want = [
+        "x.toml:4: tables.orders.time_column: column \"channel\" is text, not a date or timestamp",
+        "x.toml: tables.orders.columns.nope: table \"orders\" has no column \"nope\"",
+        "x.toml: tables.warehouses: no table \"warehouses\" in this database",
+        "x.toml:11: relationships[0].to: no table \"shops\" in this database",
+        "x.toml:13: metrics.bad.sql: write column \"quantity\" as table.column",
+        "x.toml:16: metrics.fmt.format: unknown format \"dollars\"",
+    ];
+    for w in want {
+        assert!(
+            problems.iter().any(|p| p.starts_with(w)),
+            "missing {w:?} in {problems:#?}"
+        );
+    }
+    // What resolved still applies; what did not is skipped.
+    assert!(c.metrics.iter().any(|m| m.name == "fmt"));
+    assert!(!c.metrics.iter().any(|m| m.name == "bad"));
+}
+
+#[test]
+fn syntax_errors_and_unknown_keys_are_reported_with_lines() {
+    let e = annotations::parse(
+        Path::new("y.toml"),
+        "[tables.orders]\nsynonym = [\"x\"]\n".into(),
+    )
+    .unwrap_err();
+    assert_eq!(e.line, Some(2), "{e}");
+    assert!(e.message.contains("unknown field `synonym`"), "{e}");
+    let e = annotations::parse(Path::new("y.toml"), "[metrics.x\nsql=1".into()).unwrap_err();
+    assert_eq!(e.line, Some(1), "{e}");
+}
+
+#[test]
+fn a_file_for_another_database_is_skipped() {
+    let f = annotations::parse(
+        Path::new("other.toml"),
+        "schema = \"crm\"\n[tables.orders]\nsynonyms = [\"deals\"]\n".into(),
+    )
+    .unwrap();
+    let mut c = retail();
+    assert!(annotations::apply(&mut c, &[f]).is_empty());
+    assert!(c.tables.iter().all(|t| t.notes.synonyms.is_empty()));
+}
+
+#[test]
+fn region_of_an_order_goes_through_its_store() {
+    let c = annotated();
+    let g = JoinGraph::build(&c);
+    let tree = g
+        .join_tree(
+            &c,
+            id(&c, "order_items"),
+            &[id(&c, "orders"), id(&c, "regions")],
+        )
+        .unwrap();
+    assert_eq!(
+        names(&c, &tree.tables()),
+        ["order_items", "orders", "stores", "regions"]
+    );
+    assert!(!tree.fans_out);
+    assert!(tree.ambiguous.is_empty(), "{tree:?}");
+    // Without the preference, the two paths tie and the tree says so.
+    let plain = retail();
+    let g = JoinGraph::build(&plain);
+    let tree = g
+        .join_tree(&plain, id(&plain, "orders"), &[id(&plain, "regions")])
+        .unwrap();
+    assert_eq!(tree.ambiguous, [id(&plain, "regions")]);
+    // Naming customers makes the customer's region the nearest.
+    let c = annotated();
+    let g = JoinGraph::build(&c);
+    let tree = g
+        .join_tree(
+            &c,
+            id(&c, "customers"),
+            &[id(&c, "regions"), id(&c, "customers")],
+        )
+        .unwrap();
+    assert_eq!(names(&c, &tree.tables()), ["customers", "regions"]);
+}
+
+#[test]
+fn join_trees_are_minimal_and_never_fan_out_when_avoidable() {
+    let c = annotated();
+    let g = JoinGraph::build(&c);
+    // Revenue by category: order lines → products → categories, and orders for the filter.
+    let tree = g
+        .join_tree(
+            &c,
+            id(&c, "order_items"),
+            &[id(&c, "categories"), id(&c, "orders")],
+        )
+        .unwrap();
+    let mut t = names(&c, &tree.tables());
+    t.sort();
+    assert_eq!(t, ["categories", "order_items", "orders", "products"]);
+    assert!(!tree.fans_out);
+    // Orders by region must not pass through order_items or returns (one-to-many).
+    let tree = g
+        .join_tree(&c, id(&c, "orders"), &[id(&c, "regions")])
+        .unwrap();
+    assert_eq!(names(&c, &tree.tables()), ["orders", "stores", "regions"]);
+    // Orders by category has to fan out (orders → order_items), and says so.
+    let tree = g
+        .join_tree(&c, id(&c, "orders"), &[id(&c, "categories")])
+        .unwrap();
+    assert!(tree.fans_out);
+    assert_eq!(
+        names(&c, &tree.tables()),
+        ["orders", "order_items", "products", "categories"]
+    );
+    assert!(tree.steps[0].fans_out && !tree.steps[1].fans_out);
+}
+
+#[test]
+fn grain_is_the_table_everything_else_hangs_off() {
+    let c = annotated();
+    let g = JoinGraph::build(&c);
+    let revenue = c.metrics.iter().find(|m| m.name == "revenue").unwrap();
+    assert_eq!(g.grain(&revenue.tables), Some(id(&c, "order_items")));
+    let payroll = c.metrics.iter().find(|m| m.name == "payroll").unwrap();
+    assert_eq!(g.grain(&payroll.tables), Some(id(&c, "employees")));
+    assert_eq!(g.grain(&[id(&c, "stores"), id(&c, "customers")]), None);
+}
+
+#[test]
+fn unreachable_tables_are_named() {
+    let mut c = retail();
+    c.relations
+        .retain(|r| c.tables[r.to as usize].name != "categories");
+    let g = JoinGraph::build(&c);
+    let e = g
+        .join_tree(&c, id(&c, "order_items"), &[id(&c, "categories")])
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "no join path from retail.order_items to retail.categories"
+    );
+}
+
+fn effective(policy: &str, attrs: &[(&str, &str)]) -> Effective {
+    let dir = std::env::temp_dir().join(format!(
+        "querent-view-{}-{}",
+        std::process::id(),
+        policy.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("p.toml"), policy).unwrap();
+    let policies: Policies = crate::policy::load_dir(&dir).unwrap();
+    let principal = Principal {
+        user: "u".into(),
+        roles: vec!["analyst".into()],
+        attributes: attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    Effective::new(&policies, &principal)
+}
+
+fn with_values(mut c: Catalog) -> Catalog {
+    for t in &mut c.tables {
+        for col in &mut t.columns {
+            col.profile = Some(Profile {
+                distinct: Some(3),
+                values: Some(vec!["a".into(), "b".into()]),
+                min: Some("a".into()),
+                max: Some("b".into()),
+                source: Some(ProfileSource::Scan),
+            });
+        }
+    }
+    c
+}
+
+#[test]
+fn a_role_sees_only_what_its_policy_allows() {
+    let c = with_values(annotated());
+    let eff = effective(
+        r#"
+[role.analyst]
+tables = ["retail.orders", "retail.order_items", "retail.products", "retail.categories",
+          "retail.stores", "retail.regions", "retail.customers"]
+deny_columns = ["retail.products.unit_cost", "retail.customers.phone"]
+mask = { "retail.customers.name" = "hash" }
+row_filter = { "retail.stores" = "region_id = ${user.region}" }
+"#,
+        &[("region", "4")],
+    );
+    let v = view::for_role(&c, &eff);
+    let tables: Vec<&str> = v.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        tables,
+        [
+            "categories",
+            "customers",
+            "order_items",
+            "orders",
+            "products",
+            "regions",
+            "stores"
+        ]
+    );
+    // Denied columns are gone, and metrics reading them too (cost and margins read unit_cost).
+    let products = v.table(v.find_table("products").unwrap());
+    assert!(products.column("unit_cost").is_none());
+    let metrics: Vec<&str> = v.metrics.iter().map(|m| m.name.as_str()).collect();
+    assert!(metrics.contains(&"revenue"));
+    for hidden in ["cost", "gross_margin", "refunds", "payroll", "headcount"] {
+        assert!(!metrics.contains(&hidden), "{hidden} in {metrics:?}");
+    }
+    // Relations to hidden tables are gone; the rest is remapped and still joins.
+    assert!(v
+        .relations
+        .iter()
+        .all(|r| r.from_columns.len() == 1 && (r.from as usize) < v.tables.len()));
+    let g = JoinGraph::build(&v);
+    let tree = g
+        .join_tree(
+            &v,
+            v.find_table("order_items").unwrap(),
+            &[v.find_table("regions").unwrap()],
+        )
+        .unwrap();
+    assert_eq!(
+        names(&v, &tree.tables()),
+        ["order_items", "orders", "stores", "regions"]
+    );
+    // Masked, pii and row-filtered columns keep no values; others do.
+    let customers = v.table(v.find_table("customers").unwrap());
+    let prof = |t: &Table, name: &str| t.columns[t.column(name).unwrap() as usize].profile.clone();
+    assert_eq!(prof(customers, "name").unwrap().values, None);
+    assert_eq!(prof(customers, "email").unwrap().values, None);
+    assert!(prof(customers, "segment").unwrap().values.is_some());
+    let stores = v.table(v.find_table("stores").unwrap());
+    assert_eq!(prof(stores, "city").unwrap().values, None);
+    assert_eq!(prof(stores, "opened_on").unwrap().max, None);
+    assert_eq!(stores.notes.display_column, stores.column("name"));
+}
+
+#[test]
+fn a_missing_attribute_hides_the_table() {
+    let c = annotated();
+    let eff = effective(
+        r#"
+[role.analyst]
+tables = ["retail.*"]
+row_filter = { "retail.orders" = "store_id = ${user.store}" }
+"#,
+        &[],
+    );
+    let v = view::for_role(&c, &eff);
+    assert!(v.find_table("orders").is_none());
+    assert!(v.find_table("order_items").is_some());
+    assert!(!v.metrics.iter().any(|m| m.name == "revenue"));
+}
