@@ -10,6 +10,7 @@ pub mod introspect;
 pub mod link;
 pub mod model;
 pub mod profile;
+pub mod suggest;
 pub mod text;
 pub mod view;
 

@@ -490,3 +490,50 @@ row_filter = { "retail.orders" = "store_id = ${user.store}" }
     assert!(v.find_table("order_items").is_some());
     assert!(!v.metrics.iter().any(|m| m.name == "revenue"));
 }
+
+#[test]
+fn suggested_annotations_parse_apply_and_guess_relationships() {
+    let mut c = with_values(retail());
+    c.tables[1].comment = Some("People who \"buy\" things".into());
+    let draft = super::suggest::suggest(&c);
+    assert!(
+        draft.contains("description = 'People who \"buy\" things'"),
+        "{draft}"
+    );
+    assert!(
+        draft.contains("[tables.customers.columns.email]\npii = true"),
+        "{draft}"
+    );
+    assert!(draft.contains("display_column = \"name\""));
+    assert!(draft.contains("time_column = \"order_date\""));
+    assert!(draft.contains("# [metrics.total_salary]\n# sql = \"SUM(employees.salary)\""));
+    let f = annotations::parse(Path::new("draft.toml"), draft.clone()).unwrap();
+    let mut applied = c.clone();
+    assert!(annotations::apply(&mut applied, &[f]).is_empty());
+    // With foreign keys there is nothing to guess.
+    assert!(!draft.contains("[[relationships]]"), "{draft}");
+    // Without them, the nine links are guessed from the column names.
+    let mut bare = c.clone();
+    bare.relations.clear();
+    let draft = super::suggest::suggest(&bare);
+    let f = annotations::parse(Path::new("draft.toml"), draft.clone()).unwrap();
+    assert!(annotations::apply(&mut bare, &[f]).is_empty());
+    let mut got: Vec<(String, String)> = bare
+        .relations
+        .iter()
+        .map(|r| {
+            (
+                bare.table(r.from).name.clone(),
+                bare.table(r.to).name.clone(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, String)> = c
+        .relations
+        .iter()
+        .map(|r| (c.table(r.from).name.clone(), c.table(r.to).name.clone()))
+        .collect();
+    want.sort();
+    assert_eq!(got, want, "{draft}");
+}
