@@ -241,6 +241,8 @@ impl Resolver<'_> {
     }
 }
 
+const QUALIFY: &str = "table.column, so that Querent knows which table it needs";
+
 #[derive(Default)]
 struct NameCollector {
     names: Vec<String>,
@@ -258,10 +260,9 @@ impl Visitor for NameCollector {
                     .collect::<Vec<_>>()
                     .join("."),
             ),
-            Expr::Identifier(id) => self.problem = Some(format!(
-                "write column \"{}\" as table.column, so that Querent knows which table it needs",
-                id.value
-            )),
+            Expr::Identifier(id) => {
+                self.problem = Some(format!("write column \"{}\" as {QUALIFY}", id.value))
+            }
             Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => {
                 self.problem =
                     Some("subqueries are not allowed here; use columns of joined tables".into())
