@@ -7,7 +7,7 @@ mod sections;
 mod settings;
 
 pub use sections::{
-    parse_duration, AuditConfig, Dur, GuardConfig, JwtConfig, Limits, List, LogConfig, LogFormat,
+    parse_duration, AuditConfig, CatalogConfig, Dur, GuardConfig, JwtConfig, Limits, List, LogConfig, LogFormat,
     PoolConfig, Timeouts, TlsConfig,
 };
 use settings::{check_value, set_path};
@@ -67,6 +67,8 @@ pub struct Config {
     pub guard: GuardConfig,
     /// Audit log.
     pub audit: AuditConfig,
+    /// Catalog introspection and annotations.
+    pub catalog: CatalogConfig,
 }
 
 impl Default for Config {
@@ -88,6 +90,7 @@ impl Default for Config {
             log: LogConfig::default(),
             guard: GuardConfig::default(),
             audit: AuditConfig::default(),
+            catalog: CatalogConfig::default(),
         }
     }
 }

@@ -290,3 +290,37 @@ impl Default for AuditConfig {
         }
     }
 }
+
+/// The catalog: introspection, profiling and annotations (`crate::catalog`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogConfig {
+    /// Upstream schemas to read; empty = every schema but the system ones.
+    pub include_schemas: List,
+    /// Text columns with at most this many distinct values have them indexed for linking.
+    pub value_threshold: u64,
+    /// Tables with at most this many estimated rows are profiled exactly; bigger ones sampled.
+    pub full_scan_rows: u64,
+    /// Target rows of a sample of a big table.
+    pub sample_rows: u64,
+    /// `on` or `off`: profile columns (distinct counts, values, min/max).
+    pub profile: String,
+    /// Time limit of each profiling statement.
+    pub statement_timeout: Dur,
+    /// Re-read the catalog this often; 0 = only at start and on demand.
+    pub refresh_interval: Dur,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        CatalogConfig {
+            include_schemas: List::default(),
+            value_threshold: 1000,
+            full_scan_rows: 1_000_000,
+            sample_rows: 100_000,
+            profile: "on".into(),
+            statement_timeout: Dur(Duration::from_secs(5)),
+            refresh_interval: Dur(Duration::ZERO),
+        }
+    }
+}

@@ -80,6 +80,13 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "audit.table", kind: Kind::Text, default: "", doc: "also insert audit records, in batches, into this PostgreSQL table (schema.table), created if missing; empty = none" },
     Setting { key: "audit.upstream", kind: Kind::Text, default: "", doc: "PostgreSQL URL for audit.table; empty = the upstream URL" },
     Setting { key: "audit.queue", kind: Kind::Int, default: "10000", doc: "audit records waiting to be written; beyond this they are dropped and counted (querent_audit_dropped_total), never delaying statements" },
+    Setting { key: "catalog.include_schemas", kind: Kind::List, default: "", doc: "upstream schemas the catalog reads (comma-separated); empty = all but the system schemas" },
+    Setting { key: "catalog.value_threshold", kind: Kind::Int, default: "1000", doc: "text columns with at most this many distinct values have their values indexed, so \"in the West region\" links to a value" },
+    Setting { key: "catalog.full_scan_rows", kind: Kind::Int, default: "1000000", doc: "tables with at most this many estimated rows are profiled exactly; bigger ones from a TABLESAMPLE" },
+    Setting { key: "catalog.sample_rows", kind: Kind::Int, default: "100000", doc: "rows a profiling sample of a big table aims for" },
+    Setting { key: "catalog.profile", kind: Kind::OneOf(&["on", "off"]), default: "on", doc: "profile columns (distinct counts, values, min/max); off = names, keys and comments only" },
+    Setting { key: "catalog.statement_timeout", kind: Kind::Duration, default: "5s", doc: "time limit of each profiling statement (profiling also gives up on locks after 200ms)" },
+    Setting { key: "catalog.refresh_interval", kind: Kind::Duration, default: "0s", doc: "re-read the catalog this often; 0s = at start and on demand (POST /catalog/refresh, querent catalog refresh)" },
 ];
 
 pub(super) fn check_value(
