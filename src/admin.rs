@@ -1,17 +1,28 @@
-//! The admin HTTP port: `GET /metrics` (Prometheus text) and `GET /healthz`.
+//! The admin HTTP port: `GET /metrics` (Prometheus text), `GET /healthz`, `GET /catalog` (a
+//! JSON summary of the catalogs read) and `POST /catalog/refresh[?database=DB]`.
 //! A deliberately small HTTP/1.1 responder: one request per connection, no keep-alive.
 
+use crate::catalog::store::CatalogStore;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+/// What the admin port serves besides metrics.
+#[derive(Clone)]
+pub struct AdminState {
+    /// Becomes true when the server shuts down.
+    pub shutdown: watch::Receiver<bool>,
+    /// The server's catalogs.
+    pub catalog: Arc<CatalogStore>,
+    /// Database refreshed when the request names none.
+    pub default_db: String,
+}
+
 /// Binds the admin port and serves it in the background; returns the bound address.
-pub async fn start(
-    addr: SocketAddr,
-    shutdown: watch::Receiver<bool>,
-) -> Result<SocketAddr, String> {
+pub async fn start(addr: SocketAddr, state: AdminState) -> Result<SocketAddr, String> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on admin_listen {addr}: {e}"))?;
@@ -22,30 +33,60 @@ pub async fn start(
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             };
-            let shutdown = shutdown.clone();
+            let state = state.clone();
             tokio::spawn(async move {
-                let _ = tokio::time::timeout(Duration::from_secs(10), handle(tcp, shutdown)).await;
+                let _ = handle(tcp, state).await;
             });
         }
     });
     Ok(bound)
 }
 
-async fn handle(mut tcp: TcpStream, shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
+async fn read_head(tcp: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
         let n = tcp.read(&mut chunk).await?;
         if n == 0 || buf.len() > 16 * 1024 {
-            return Ok(());
+            return Ok(None);
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+    Ok(Some(buf))
+}
+
+async fn handle(mut tcp: TcpStream, state: AdminState) -> std::io::Result<()> {
+    let head = tokio::time::timeout(Duration::from_secs(10), read_head(&mut tcp)).await;
+    let Ok(Ok(Some(buf))) = head else {
+        return Ok(());
+    };
     let line = String::from_utf8_lossy(&buf);
     let mut parts = line.split_whitespace();
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let path = path.split('?').next().unwrap_or("");
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let shutdown = &state.shutdown;
     let (status, ctype, body) = match (method, path) {
+        ("GET", "/catalog") => ("200 OK", "application/json", state.catalog.summary_json()),
+        ("POST", "/catalog/refresh") => {
+            let db = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("database="))
+                .filter(|d| !d.is_empty())
+                .unwrap_or(&state.default_db)
+                .to_string();
+            match state.catalog.refresh(&db).await {
+                Ok(l) => (
+                    "200 OK",
+                    "application/json",
+                    format!("{}\n", crate::catalog::store::summary(&db, Some(&l), None)),
+                ),
+                Err(e) => (
+                    "502 Bad Gateway",
+                    "application/json",
+                    format!("{}\n", crate::catalog::store::summary(&db, None, Some(&e))),
+                ),
+            }
+        }
         ("GET", "/metrics") => (
             "200 OK",
             "text/plain; version=0.0.4",
@@ -60,12 +101,12 @@ async fn handle(mut tcp: TcpStream, shutdown: watch::Receiver<bool>) -> std::io:
         ("GET", _) => (
             "404 Not Found",
             "text/plain",
-            "not found: try /metrics or /healthz\n".into(),
+            "not found: try /metrics, /healthz or /catalog\n".into(),
         ),
         _ => (
             "405 Method Not Allowed",
             "text/plain",
-            "only GET is supported\n".into(),
+            "only GET, and POST /catalog/refresh, are supported\n".into(),
         ),
     };
     let head = format!(

@@ -6,6 +6,8 @@ use querent::config;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod cli;
+
 /// Querent: a PostgreSQL-wire proxy for plain-English questions and guarded SQL.
 #[derive(Parser)]
 #[command(name = "querent", version, about)]
@@ -26,6 +28,12 @@ enum Command {
     /// Check policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Print what Querent knows about a database: tables, keys, join graph, metrics, value
+    /// index; `catalog refresh` makes a running server re-read it.
+    Catalog(cli::catalog::CatalogArgs),
+    /// Work with annotation files (schemas/*.toml).
+    #[command(subcommand)]
+    Schema(cli::catalog::SchemaCommand),
 }
 
 #[derive(Subcommand)]
@@ -108,6 +116,8 @@ fn main() -> ExitCode {
             attrs,
         }) => user_add(&name, &users, password, &roles, &attrs),
         Command::Policy(PolicyCommand::Check { dir }) => policy_check(&dir),
+        Command::Catalog(args) => cli::catalog::catalog(args),
+        Command::Schema(cmd) => cli::catalog::schema(cmd),
         Command::Settings => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

@@ -30,6 +30,8 @@ pub struct Shared {
     pub guard: Option<crate::guard::Guard>,
     /// The audit sink (disabled unless audit.file or audit.table is set).
     pub auditor: crate::audit::Auditor,
+    /// What Querent knows about each upstream database.
+    pub catalog: Arc<crate::catalog::store::CatalogStore>,
 }
 
 impl Shared {
@@ -104,6 +106,9 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         None => None,
     };
     let auditor = crate::audit::Auditor::from_config(&config).map_err(StartError)?;
+    let catalog = Arc::new(
+        crate::catalog::store::CatalogStore::new(&config, target.clone()).map_err(StartError)?,
+    );
     let listen = config.listen_addr().map_err(|e| StartError(e.0))?;
     let listener = TcpListener::bind(listen)
         .await
@@ -114,13 +119,22 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let admin_addr = match config.admin_addr().map_err(|e| StartError(e.0))? {
         Some(a) => Some(
-            crate::admin::start(a, shutdown_rx.clone())
-                .await
-                .map_err(StartError)?,
+            crate::admin::start(
+                a,
+                crate::admin::AdminState {
+                    shutdown: shutdown_rx.clone(),
+                    catalog: catalog.clone(),
+                    default_db: target.dbname.clone(),
+                },
+            )
+            .await
+            .map_err(StartError)?,
         ),
         None => None,
     };
+    spawn_catalog_refresh(catalog.clone(), target.dbname.clone(), &config);
     let shared = Arc::new(Shared {
+        catalog,
         pool: Pool::new(target, config.timeouts.connect.0, config.pool.max_idle),
         config,
         tls,
@@ -229,4 +243,23 @@ async fn refuse(mut tcp: tokio::net::TcpStream, max: usize) {
         tcp.write_all(&out).await
     };
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), fut).await;
+}
+
+/// Reads the default database's catalog in the background at start, then every
+/// `catalog.refresh_interval` when set. Failures are logged; the proxy serves SQL regardless.
+fn spawn_catalog_refresh(
+    store: Arc<crate::catalog::store::CatalogStore>,
+    db: String,
+    config: &Config,
+) {
+    let every = config.catalog.refresh_interval.0;
+    tokio::spawn(async move {
+        loop {
+            let _ = store.refresh(&db).await;
+            if every.is_zero() {
+                return;
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
 }

@@ -1,4 +1,5 @@
-//! The README's runnable examples (shell blocks starting with `# example:`) run against a live
+//! The runnable examples of README.md and docs/*.md (shell blocks starting with `# example:`) run
+//! against a live
 //! proxy, and its sample querent.toml loads: documentation that cannot rot silently.
 
 mod common;
@@ -17,12 +18,21 @@ fn blocks(readme: &str, lang: &str) -> Vec<String> {
 
 #[test]
 fn shell_examples_run() {
-    let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
-    let examples: Vec<String> = blocks(&readme, "sh")
-        .into_iter()
+    // The README's examples, then those of docs/*.md.
+    let mut docs = vec![common::repo().join("README.md")];
+    let mut pages: Vec<_> = std::fs::read_dir(common::repo().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    pages.sort();
+    docs.extend(pages);
+    let examples: Vec<String> = docs
+        .iter()
+        .flat_map(|d| blocks(&std::fs::read_to_string(d).unwrap(), "sh"))
         .filter(|b| b.starts_with("# example:"))
         .collect();
-    assert!(examples.len() >= 4, "found {} examples", examples.len());
+    assert!(examples.len() >= 6, "found {} examples", examples.len());
     let p = Proxy::start(&[]);
     let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_querent"))
         .parent()

@@ -333,7 +333,20 @@ impl Edits {
         for (c, notes) in self.columns {
             catalog.tables[c.table as usize].columns[c.column as usize].notes = notes;
         }
-        catalog.relations.extend(self.relations);
+        for rel in self.relations {
+            // Declaring a foreign key again only adds its flags.
+            let same = catalog.relations.iter_mut().find(|r| {
+                (r.from, &r.from_columns, r.to, &r.to_columns)
+                    == (rel.from, &rel.from_columns, rel.to, &rel.to_columns)
+            });
+            match same {
+                Some(r) => {
+                    r.preferred |= rel.preferred;
+                    r.one_to_one |= rel.one_to_one;
+                }
+                None => catalog.relations.push(rel),
+            }
+        }
         for m in self.metrics {
             catalog.metrics.retain(|x| x.name != m.name);
             catalog.metrics.push(m);

@@ -246,10 +246,10 @@ impl JoinGraph {
                             table: e.to,
                         });
                     }
-                    Ordering::Equal if !in_tree[slot] => {
-                        if prev[slot].is_some_and(|(p, _)| p != table) {
-                            tied[slot] = true;
-                        }
+                    Ordering::Equal
+                        if !in_tree[slot] && prev[slot].is_some_and(|(p, _)| p != table) =>
+                    {
+                        tied[slot] = true;
                     }
                     _ => {}
                 }

@@ -10,6 +10,8 @@ pub mod introspect;
 pub mod link;
 pub mod model;
 pub mod profile;
+pub mod report;
+pub mod store;
 pub mod suggest;
 pub mod text;
 pub mod view;

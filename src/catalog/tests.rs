@@ -204,9 +204,14 @@ fn retail_annotations_apply_cleanly_and_change_the_version() {
         names(&c, &margin.tables),
         ["order_items", "products", "orders"]
     );
-    // The declared relationship is added beside the foreign key and is preferred.
-    assert_eq!(c.relations.len(), 10);
-    assert!(c.relations.iter().any(|r| r.preferred));
+    // Declaring an existing foreign key only marks it preferred.
+    assert_eq!(c.relations.len(), 9);
+    let preferred: Vec<&Relation> = c.relations.iter().filter(|r| r.preferred).collect();
+    assert_eq!(preferred.len(), 1);
+    assert_eq!(
+        preferred[0].origin,
+        RelationOrigin::ForeignKey("orders_store_id_fkey".into())
+    );
 }
 
 #[test]

@@ -7,8 +7,8 @@ mod sections;
 mod settings;
 
 pub use sections::{
-    parse_duration, AuditConfig, CatalogConfig, Dur, GuardConfig, JwtConfig, Limits, List, LogConfig, LogFormat,
-    PoolConfig, Timeouts, TlsConfig,
+    parse_duration, AuditConfig, CatalogConfig, Dur, GuardConfig, JwtConfig, Limits, List,
+    LogConfig, LogFormat, PoolConfig, Timeouts, TlsConfig,
 };
 use settings::{check_value, set_path};
 pub use settings::{Kind, Setting, SETTINGS};

@@ -2,6 +2,8 @@
 //! against the local PostgreSQL, and connect to either side.
 #![allow(dead_code)]
 
+pub mod retail;
+
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;

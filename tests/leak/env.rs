@@ -9,89 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_postgres::{AsyncMessage, Client, NoTls, SimpleQueryMessage};
 
-fn direct_dsn_db(db: &str) -> String {
-    format!(
-        "host={} port={} user={} dbname={db}",
-        common::PG_HOST,
-        common::PG_PORT,
-        common::PG_USER
-    )
-}
-
-/// Loads `../shared/bench/retail/retail.sql` into `querent_retail` once. Concurrent test
-/// processes serialize on a session advisory lock taken in database `postgres`.
-pub async fn ensure_dataset() {
-    let admin = common::connect(&direct_dsn_db("postgres"))
-        .await
-        .expect("direct connection to PostgreSQL (database postgres)");
-    admin
-        .simple_query("SELECT pg_advisory_lock(74656171)")
-        .await
-        .unwrap();
-    let exists = !admin
-        .simple_query(&format!("SELECT 1 FROM pg_database WHERE datname = '{DB}'"))
-        .await
-        .unwrap()
-        .iter()
-        .all(|m| !matches!(m, SimpleQueryMessage::Row(_)));
-    if !exists {
-        admin
-            .simple_query(&format!("CREATE DATABASE {DB}"))
-            .await
-            .unwrap();
-    }
-    let db = common::connect(&direct_dsn_db(DB)).await.unwrap();
-    // The file loads in one transaction (BEGIN ... COMMIT), so the last table existing means
-    // the whole load committed.
-    let loaded = first_cell(&db, "SELECT to_regclass('retail.returns') IS NOT NULL").await;
-    if loaded.as_deref() != Some("t") {
-        let sql = common::repo().join("../shared/bench/retail/retail.sql");
-        let out = Command::new("psql")
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", common::PG_HOST])
-            .args([
-                "-p",
-                &common::PG_PORT.to_string(),
-                "-U",
-                common::PG_USER,
-                "-d",
-                DB,
-            ])
-            .arg("-f")
-            .arg(&sql)
-            .output()
-            .expect("run psql");
-        assert!(
-            out.status.success(),
-            "loading {} failed: {}",
-            sql.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    // pg_stats must have something to leak for the statistics attacks to mean anything.
-    let stats = first_cell(
-        &db,
-        "SELECT count(*) FROM pg_stats WHERE schemaname = 'retail' AND tablename = 'customers'",
-    )
-    .await;
-    if stats.as_deref() == Some("0") {
-        db.simple_query("ANALYZE retail.customers; ANALYZE retail.employees; ANALYZE retail.stores; ANALYZE retail.orders")
-            .await
-            .unwrap();
-    }
-    admin
-        .simple_query("SELECT pg_advisory_unlock(74656171)")
-        .await
-        .unwrap();
-}
-
-async fn first_cell(c: &Client, sql: &str) -> Option<String> {
-    for m in c.simple_query(sql).await.unwrap() {
-        if let SimpleQueryMessage::Row(r) = m {
-            return r.get(0).map(str::to_string);
-        }
-    }
-    None
-}
+use crate::common::retail::direct_dsn_db;
+/// Loads the retail dataset into `querent_retail` ([`DB`]); shared with other tests, see
+/// `tests/common/retail.rs`.
+pub use crate::common::retail::ensure_dataset;
 
 /// Creates a users file with alice (analyst_west, region_id=3) and admin (admin) through the
 /// real `querent user add` command.

@@ -1,0 +1,212 @@
+//! Building a [`LinkIndex`] from a catalog.
+
+use super::{Elem, Entry, FxBuild, LinkIndex, Source, MAX_PHRASE_WORDS};
+use crate::catalog::fuzzy::VocabularyBuilder;
+use crate::catalog::model::{Catalog, ColRef};
+use crate::catalog::text::{is_stopword, phrase_words, split_identifier, stem};
+use std::collections::HashMap;
+
+/// Name prefixes of warehouse-style tables (`dim_customer`): the rest is indexed too.
+const TABLE_PREFIXES: &[&str] = &["dim", "fact", "fct", "stg", "tbl", "vw"];
+
+fn numeric(w: &str) -> bool {
+    w.chars().all(|c| c.is_ascii_digit() || c == '.') && w.chars().any(|c| c.is_ascii_digit())
+}
+
+#[derive(Default)]
+struct Builder {
+    vocab: VocabularyBuilder,
+    keys: HashMap<Box<[u32]>, u32, FxBuild>,
+    raw: Vec<(u32, Entry)>,
+    phrase_ids: HashMap<Box<str>, u32>,
+    phrases: Vec<Box<str>>,
+    extra_ids: HashMap<(ColRef, Box<str>), u32>,
+    extra_values: Vec<Box<str>>,
+    max_words: usize,
+    key: Vec<u32>,
+}
+
+impl Builder {
+    /// Indexes the phrase of normalised `words` for `elem`; false when it is not indexable
+    /// (empty, too long, only stopwords, only numbers).
+    fn add<S: AsRef<str>>(&mut self, words: &[S], elem: Elem, source: Source) -> bool {
+        if words.is_empty()
+            || words.len() > MAX_PHRASE_WORDS
+            || words.iter().all(|w| is_stopword(w.as_ref()))
+            || words.iter().all(|w| numeric(w.as_ref()))
+        {
+            return false;
+        }
+        self.key.clear();
+        let mut text = String::new();
+        for (k, w) in words.iter().enumerate() {
+            let w = w.as_ref();
+            if k > 0 {
+                text.push(' ');
+            }
+            text.push_str(w);
+            let id = self.vocab.intern(&stem(w));
+            self.vocab.spell(w, id);
+            self.key.push(id);
+        }
+        let phrase = match self.phrase_ids.get(text.as_str()) {
+            Some(&p) => p,
+            None => {
+                let p = self.phrases.len() as u32;
+                let text: Box<str> = text.into();
+                self.phrases.push(text.clone());
+                self.phrase_ids.insert(text, p);
+                p
+            }
+        };
+        let group = match self.keys.get(self.key.as_slice()) {
+            Some(&g) => g,
+            None => {
+                let g = self.keys.len() as u32;
+                self.keys.insert(self.key.as_slice().into(), g);
+                g
+            }
+        };
+        self.max_words = self.max_words.max(words.len());
+        self.raw.push((
+            group,
+            Entry {
+                elem,
+                phrase,
+                source,
+            },
+        ));
+        true
+    }
+
+    fn add_english(&mut self, s: &str, elem: Elem, source: Source) -> bool {
+        let words = phrase_words(s);
+        self.add(&words, elem, source)
+    }
+
+    fn extra_value(&mut self, column: ColRef, value: &str) -> u32 {
+        let k = (column, Box::<str>::from(value));
+        if let Some(&i) = self.extra_ids.get(&k) {
+            return i;
+        }
+        let i = self.extra_values.len() as u32;
+        self.extra_values.push(value.into());
+        self.extra_ids.insert(k, i);
+        i
+    }
+
+    fn finish(mut self, values: usize) -> LinkIndex {
+        // Proper prefixes of phrases are keys too (with no entries).
+        let phrase_keys: Vec<Box<[u32]>> =
+            self.keys.keys().filter(|k| k.len() > 1).cloned().collect();
+        for k in phrase_keys {
+            for l in 1..k.len() {
+                if !self.keys.contains_key(&k[..l]) {
+                    let g = self.keys.len() as u32;
+                    self.keys.insert(k[..l].into(), g);
+                }
+            }
+        }
+        let mut raw = std::mem::take(&mut self.raw);
+        raw.sort_unstable_by(|(ga, a), (gb, b)| {
+            (ga, a.elem, a.source, a.phrase).cmp(&(gb, b.elem, b.source, b.phrase))
+        });
+        raw.dedup_by(|(gb, b), (ga, a)| ga == gb && a.elem == b.elem);
+        let mut ranges = vec![(0u32, 0u32); self.keys.len()];
+        let mut entries = Vec::with_capacity(raw.len());
+        for (g, e) in raw {
+            let r = &mut ranges[g as usize];
+            if r.0 == r.1 {
+                r.0 = entries.len() as u32;
+            }
+            entries.push(e);
+            r.1 = entries.len() as u32;
+        }
+        let mut groups = HashMap::with_capacity_and_hasher(self.keys.len(), FxBuild);
+        for (k, g) in self.keys {
+            groups.insert(k, ranges[g as usize]);
+        }
+        let mut phrases = self.phrases;
+        phrases.shrink_to_fit();
+        LinkIndex {
+            vocab: self.vocab.finish(),
+            groups,
+            entries,
+            phrases,
+            extra_values: self.extra_values,
+            max_words: self.max_words,
+            values,
+        }
+    }
+}
+
+pub(super) fn build(catalog: &Catalog) -> LinkIndex {
+    let mut b = Builder::default();
+    let mut values = 0usize;
+    for (t, table) in catalog.tables.iter().enumerate() {
+        let t = t as u32;
+        let mut tw = split_identifier(&table.name);
+        b.add(&tw, Elem::Table(t), Source::Name);
+        if tw.len() > 1 && TABLE_PREFIXES.contains(&tw[0].as_str()) {
+            tw.remove(0);
+            b.add(&tw, Elem::Table(t), Source::Derived);
+        }
+        for s in &table.notes.synonyms {
+            b.add_english(s, Elem::Table(t), Source::Synonym);
+        }
+        // "<table singular> <column>": the table's words by stem.
+        let singular: Vec<String> = tw.iter().map(|w| stem(w)).collect();
+        for (c, col) in table.columns.iter().enumerate() {
+            let r = ColRef {
+                table: t,
+                column: c as u32,
+            };
+            let cw = split_identifier(&col.name);
+            b.add(&cw, Elem::Column(r), Source::Name);
+            let prefixed =
+                cw.len() >= singular.len() && cw.iter().zip(&singular).all(|(w, s)| stem(w) == *s);
+            if !cw.is_empty() && !singular.is_empty() && !prefixed {
+                let mut combo = singular.clone();
+                combo.extend(cw.iter().cloned());
+                b.add(&combo, Elem::Column(r), Source::Derived);
+            }
+            for s in &col.notes.synonyms {
+                b.add_english(s, Elem::Column(r), Source::Synonym);
+            }
+            if col.notes.pii {
+                continue;
+            }
+            let stored = col.profile.as_ref().and_then(|p| p.values.as_ref());
+            for (i, v) in stored.into_iter().flatten().enumerate() {
+                if b.add_english(v, Elem::Value(r, i as u32), Source::Name) {
+                    values += 1;
+                }
+            }
+            for (word, value) in &col.notes.value_synonyms {
+                let found = stored.and_then(|vs| {
+                    vs.iter().position(|x| x == value).or_else(|| {
+                        vs.iter()
+                            .position(|x| x.to_lowercase() == value.to_lowercase())
+                    })
+                });
+                let elem = match found {
+                    Some(i) => Elem::Value(r, i as u32),
+                    None => Elem::ExtraValue(r, b.extra_value(r, value)),
+                };
+                b.add_english(word, elem, Source::Synonym);
+            }
+        }
+    }
+    for (m, metric) in catalog.metrics.iter().enumerate() {
+        let m = m as u32;
+        b.add(
+            &split_identifier(&metric.name),
+            Elem::Metric(m),
+            Source::Name,
+        );
+        for s in &metric.synonyms {
+            b.add_english(s, Elem::Metric(m), Source::Synonym);
+        }
+    }
+    b.finish(values)
+}

@@ -1,0 +1,2 @@
+//! Command-line pieces of the `querent` binary.
+pub mod catalog;

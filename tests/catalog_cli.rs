@@ -1,0 +1,364 @@
+//! The catalog as a user meets it: `querent catalog` (with roles and linking), `querent schema
+//! suggest`, and a running server's `GET /catalog` and `POST /catalog/refresh` — against the
+//! real Postgres with the retail dataset and the saas fixture (no foreign keys, no comments).
+
+mod common;
+
+use common::{repo, Proxy};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const SAAS_DB: &str = "querent_saas";
+
+fn psql_url(db: &str) -> String {
+    format!("postgres://root@127.0.0.1:5432/{db}")
+}
+
+/// Loads fixtures/catalog/saas.sql into its own database once (idempotent, concurrency-safe:
+/// the script is one transaction that drops and recreates the schema, under an advisory lock).
+async fn ensure_saas() {
+    let admin = common::connect(&common::direct_dsn()).await.unwrap();
+    let exists = admin
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&SAAS_DB])
+        .await
+        .unwrap()
+        .is_some();
+    if !exists {
+        // Two tests may race to create it; the loser sees 42P04 and goes on.
+        let _ = admin
+            .batch_execute(&format!("CREATE DATABASE {SAAS_DB}"))
+            .await;
+    }
+    let db = common::connect(&format!(
+        "host=127.0.0.1 port=5432 user=root dbname={SAAS_DB}"
+    ))
+    .await
+    .unwrap();
+    db.batch_execute("SELECT pg_advisory_lock(4242)")
+        .await
+        .unwrap();
+    // The database's comment records which version of the fixture is loaded.
+    let sql = std::fs::read_to_string(repo().join("fixtures/catalog/saas.sql")).unwrap();
+    let stamp = format!("fixture {:x}", {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        sql.hash(&mut h);
+        h.finish()
+    });
+    let loaded: Option<String> = db
+        .query_one(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    if loaded.as_deref() != Some(stamp.as_str()) {
+        db.batch_execute(&sql).await.unwrap();
+        db.batch_execute(&format!("COMMENT ON DATABASE {SAAS_DB} IS '{stamp}'"))
+            .await
+            .unwrap();
+    }
+    db.batch_execute("SELECT pg_advisory_unlock(4242)")
+        .await
+        .unwrap();
+}
+
+fn querent(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_querent"))
+        .args(args)
+        .current_dir(repo())
+        .env_remove("QUERENT_CONFIG")
+        .output()
+        .expect("run querent");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn catalog_report_of_the_retail_database() {
+    common::retail::ensure_dataset().await;
+    let url = psql_url("querent_retail");
+    let (ok, out, err) = querent(&["catalog", "--upstream", &url, "--schemas", "schemas"]);
+    assert!(ok, "{err}");
+    for want in [
+        "database querent_retail",
+        "retail.orders",
+        "pk(order_id)",
+        "time: order_date",
+        "shown by: name",
+        "JOIN GRAPH (9 relations)",
+        "retail.orders(customer_id) -> retail.customers(customer_id)  many-to-one  foreign key orders_customer_id_fkey",
+        "foreign key orders_store_id_fkey  (preferred)",
+        "revenue = SUM(order_items.quantity * order_items.unit_price * (1 - order_items.discount))",
+        "; where orders.status = 'completed'; dated by orders.order_date; counts rows of order_items",
+        "values: Central, East, North, South, West",
+        "VALUE INDEX",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    // The saas annotations are for another database and are skipped without complaint.
+    assert!(!out.contains("ANNOTATION PROBLEMS"), "{out}");
+    // PII is never listed, even to the proxy's own report.
+    let email = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("email "))
+        .unwrap();
+    assert!(
+        email.contains("[pii]") && !email.contains("values:"),
+        "{email}"
+    );
+}
+
+#[tokio::test]
+async fn a_role_never_sees_or_links_a_hidden_table() {
+    common::retail::ensure_dataset().await;
+    let dir = std::env::temp_dir().join(format!("querent-catalog-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("p.toml"),
+        r#"
+[role.analyst]
+tables = ["retail.orders", "retail.order_items", "retail.products", "retail.categories",
+          "retail.stores", "retail.regions", "retail.customers"]
+deny_columns = ["retail.customers.email"]
+"#,
+    )
+    .unwrap();
+    let url = psql_url("querent_retail");
+    let base = [
+        "catalog",
+        "--upstream",
+        &url,
+        "--schemas",
+        "schemas",
+        "--link",
+        "headcount and salary of staff per shop",
+    ];
+    // Without a role, employees are found by several words.
+    let (ok, out, err) = querent(&base);
+    assert!(ok, "{err}");
+    let linking = out.split("LINKING").nth(1).unwrap();
+    assert!(linking.contains("table retail.employees"), "{linking}");
+    assert!(linking.contains("metric headcount"), "{linking}");
+    // As analyst, employees and everything reading them are gone.
+    let mut args = base.to_vec();
+    let policies = dir.to_str().unwrap();
+    args.extend(["--policies", policies, "--role", "analyst"]);
+    let (ok, out, err) = querent(&args);
+    assert!(ok, "{err}");
+    let report = out.split("LINKING").next().unwrap();
+    assert!(report.contains("role analyst: 7 of 9 tables"), "{out}");
+    for hidden in [
+        "employees",
+        "retail.returns",
+        "headcount",
+        "payroll",
+        "email",
+    ] {
+        assert!(!report.contains(hidden), "{hidden} in {report}");
+    }
+    let linking = out.split("LINKING").nth(1).unwrap();
+    assert!(linking.contains("table retail.stores"), "{linking}");
+    let unlinked = linking.lines().last().unwrap();
+    assert!(
+        unlinked.contains("headcount") && unlinked.contains("staff"),
+        "{unlinked}"
+    );
+    // The JSON form carries the same view.
+    args.push("--json");
+    let (ok, out, err) = querent(&args);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let tables: Vec<&str> = v["catalog"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(!tables.contains(&"employees"), "{tables:?}");
+    let customers = v["catalog"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "customers")
+        .unwrap();
+    assert!(!customers.to_string().contains("\"email\""));
+}
+
+#[tokio::test]
+async fn saas_relationships_come_from_annotations() {
+    ensure_saas().await;
+    let url = psql_url(SAAS_DB);
+    // Without annotations nothing joins: no foreign keys, and names say nothing.
+    let (ok, out, err) = querent(&["catalog", "--upstream", &url]);
+    assert!(ok, "{err}");
+    assert!(out.contains("JOIN GRAPH (0 relations)"), "{out}");
+    let (ok, out, err) = querent(&[
+        "catalog",
+        "--upstream",
+        &url,
+        "--schemas",
+        "schemas",
+        "--link",
+        "urgent tikets per plan for german clients",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("JOIN GRAPH (4 relations)"), "{out}");
+    assert!(
+        out.contains(
+            "saas.tickets(acct) -> saas.accounts(acct)  many-to-one  declared in annotations"
+        ),
+        "{out}"
+    );
+    let linking = out.split("LINKING").nth(1).unwrap();
+    for want in [
+        "value saas.tickets.priority = 'urgent'",
+        "metric ticket_count",
+        "table saas.plans",
+        "table saas.accounts",
+    ] {
+        assert!(linking.contains(want), "missing {want:?} in {linking}");
+    }
+}
+
+#[tokio::test]
+async fn schema_suggest_drafts_a_file_that_loads() {
+    ensure_saas().await;
+    let out_file =
+        std::env::temp_dir().join(format!("querent-suggest-{}.toml", std::process::id()));
+    let (ok, _, err) = querent(&[
+        "schema",
+        "suggest",
+        "--upstream",
+        &psql_url(SAAS_DB),
+        "--output",
+        out_file.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let draft = std::fs::read_to_string(&out_file).unwrap();
+    for want in [
+        "schema = \"saas\"",
+        "[tables.tickets]",
+        "time_column = \"opened_at\"",
+        "display_column = \"title\"",
+        "# values seen: [\"high\", \"low\", \"normal\", \"urgent\"]",
+        "# [metrics.total_amount_usd]",
+    ] {
+        assert!(draft.contains(want), "missing {want:?} in:\n{draft}");
+    }
+    // The draft is valid: a catalog run with it as the only annotation file has no problems.
+    let dir = out_file.with_extension("d");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(&out_file, dir.join("saas.toml")).unwrap();
+    let (ok, out, err) = querent(&[
+        "catalog",
+        "--upstream",
+        &psql_url(SAAS_DB),
+        "--schemas",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(!out.contains("ANNOTATION PROBLEMS"), "{out}");
+}
+
+fn admin(port: u16, method: &str, path: &str) -> (String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.lines().next().unwrap_or("").into(), body.into())
+}
+
+#[tokio::test]
+async fn a_running_server_reads_and_refreshes_its_catalog() {
+    ensure_saas().await;
+    let db = format!("querent_cat_{}", std::process::id());
+    let admin_db = common::connect(&common::direct_dsn()).await.unwrap();
+    admin_db
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .await
+        .unwrap();
+    admin_db
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .await
+        .unwrap();
+    let direct = common::connect(&format!("host=127.0.0.1 port=5432 user=root dbname={db}"))
+        .await
+        .unwrap();
+    direct
+        .batch_execute("CREATE TABLE shop_orders (id int PRIMARY KEY, channel text)")
+        .await
+        .unwrap();
+    let schemas = std::env::temp_dir().join(format!("querent-refresh-schemas-{db}"));
+    std::fs::create_dir_all(&schemas).unwrap();
+    std::fs::write(
+        schemas.join("a.toml"),
+        "[tables.shop_orders]\nsynonyms = [\"purchases\"]\n",
+    )
+    .unwrap();
+    let url = psql_url(&db);
+    let proxy = Proxy::start(&["--upstream", &url, "--schemas", schemas.to_str().unwrap()]);
+    // Read at start, in the background.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let first = loop {
+        let (status, body) = admin(proxy.admin_port, "GET", "/catalog");
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if v["databases"][0]["tables"] == 1 {
+            break v["databases"][0].clone();
+        }
+        assert!(Instant::now() < deadline, "{body}\n{}", proxy.log_text());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // A new table appears after a refresh, with a new schema version.
+    direct
+        .batch_execute("CREATE TABLE shop_returns (id int PRIMARY KEY, order_id int REFERENCES shop_orders(id))")
+        .await
+        .unwrap();
+    let (status, body) = admin(proxy.admin_port, "POST", "/catalog/refresh");
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["tables"], 2, "{body}");
+    assert_eq!(v["relations"], 1, "{body}");
+    assert_ne!(v["version"], first["version"]);
+    // An edited annotation file is re-read by the refresh (the CLI form this time).
+    std::fs::write(
+        schemas.join("a.toml"),
+        "[tables.shop_orders]\nsynonyms = [\"purchases\"]\n[tables.shop_ordrs]\n",
+    )
+    .unwrap();
+    let addr = format!("127.0.0.1:{}", proxy.admin_port);
+    let (ok, out, err) = querent(&["catalog", "refresh", "--admin", &addr]);
+    assert!(ok, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["annotation_problems"], 1, "{out}");
+    // A broken file fails the refresh, names the problem, and keeps the catalog in force.
+    std::fs::write(schemas.join("a.toml"), "[tables.shop_orders\n").unwrap();
+    let (ok, out, err) = querent(&["catalog", "refresh", "--admin", &addr]);
+    assert!(!ok);
+    assert!(err.contains("refresh failed: HTTP/1.1 502"), "{err}");
+    assert!(out.contains("a.toml:1"), "{out}");
+    let (_, body) = admin(proxy.admin_port, "GET", "/catalog");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["databases"][0]["tables"], 2, "{body}");
+    assert!(v["databases"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("a.toml:1"));
+    drop(proxy);
+    drop(direct);
+    let _ = admin_db
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .await;
+}
