@@ -104,6 +104,13 @@ impl VocabularyBuilder {
         id
     }
 
+    /// Counts one more use of term `id`.
+    pub fn count(&mut self, id: u32) {
+        if let Some(w) = self.weights.get_mut(id as usize) {
+            *w = w.saturating_add(1);
+        }
+    }
+
     /// Records `spelling` as a way of writing term `id` (a word whose stem it is).
     pub fn spell(&mut self, spelling: &str, id: u32) {
         if self

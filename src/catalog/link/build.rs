@@ -18,12 +18,14 @@ struct Builder {
     vocab: VocabularyBuilder,
     keys: HashMap<Box<[u32]>, u32, FxBuild>,
     raw: Vec<(u32, Entry)>,
-    phrase_ids: HashMap<Box<str>, u32>,
+    phrase_ids: HashMap<Box<str>, u32, FxBuild>,
     phrases: Vec<Box<str>>,
-    extra_ids: HashMap<(ColRef, Box<str>), u32>,
+    extra_ids: HashMap<(ColRef, Box<str>), u32, FxBuild>,
     extra_values: Vec<Box<str>>,
     max_words: usize,
     key: Vec<u32>,
+    /// Normalised word → the id of its stem.
+    word_ids: HashMap<Box<str>, u32, FxBuild>,
 }
 
 impl Builder {
@@ -45,8 +47,7 @@ impl Builder {
                 text.push(' ');
             }
             text.push_str(w);
-            let id = self.vocab.intern(&stem(w));
-            self.vocab.spell(w, id);
+            let id = self.term(w);
             self.key.push(id);
         }
         let phrase = match self.phrase_ids.get(text.as_str()) {
@@ -77,6 +78,18 @@ impl Builder {
             },
         ));
         true
+    }
+
+    /// The term id of normalised word `w` (its stem), counting one more use.
+    fn term(&mut self, w: &str) -> u32 {
+        if let Some(&id) = self.word_ids.get(w) {
+            self.vocab.count(id);
+            return id;
+        }
+        let id = self.vocab.intern(&stem(w));
+        self.vocab.spell(w, id);
+        self.word_ids.insert(w.into(), id);
+        id
     }
 
     fn add_english(&mut self, s: &str, elem: Elem, source: Source) -> bool {

@@ -456,20 +456,3 @@ fn empty_catalog() {
     assert_eq!(l.unlinked, [0, 2]);
     assert_eq!(idx.stats(), IndexStats::default());
 }
-
-#[test]
-#[ignore]
-fn show() {
-    let f = Fixture::new();
-    for q in std::env::var("Q").unwrap_or_default().split('|') {
-        let l = f.link(q);
-        println!("== {q}");
-        for c in &l.candidates {
-            println!(
-                "  {:.3} {:?} {:?} {:?} {:?}",
-                c.score, c.element, c.words, c.phrase, c.how
-            );
-        }
-        println!("  unlinked {:?}", unlinked(&l));
-    }
-}
