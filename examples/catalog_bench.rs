@@ -641,6 +641,8 @@ fn main() {
     let index = LinkIndex::build(&catalog);
     let build_time = t1.elapsed();
     let index_bytes = live() - base - catalog_bytes;
+    let graph = querent::catalog::graph::JoinGraph::build(&catalog);
+    let graph_bytes = live() - base - catalog_bytes - index_bytes;
 
     let value_columns = catalog
         .tables
@@ -666,10 +668,29 @@ fn main() {
         build_time.as_secs_f64() * 1e3
     );
     println!(
-        "  memory: catalog {:.1} MB + index {:.1} MB = {:.1} MB (goal < 300 MB)",
+        "  memory: catalog {:.1} MB + index {:.1} MB + join graph {:.1} MB = {:.1} MB (goal < 300 MB)",
         mb(catalog_bytes),
         mb(index_bytes),
-        mb(catalog_bytes + index_bytes)
+        mb(graph_bytes),
+        mb(catalog_bytes + index_bytes + graph_bytes)
+    );
+    // Join trees between random tables: root plus two needed tables.
+    let n = catalog.tables.len() as u64;
+    let mut tree_us = Vec::new();
+    let mut connected = 0;
+    for _ in 0..200 {
+        let pick = |rng: &mut Rng| (rng.next() % n) as u32;
+        let (root, a, b) = (pick(&mut rng), pick(&mut rng), pick(&mut rng));
+        let t = Instant::now();
+        let tree = graph.join_tree(&catalog, root, &[a, b]);
+        tree_us.push(t.elapsed().as_secs_f64() * 1e6);
+        connected += usize::from(tree.is_ok());
+    }
+    tree_us.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "  join trees (200 random, {connected} connected): p50 {:.0} us, p99 {:.0} us",
+        tree_us[tree_us.len() / 2],
+        tree_us[tree_us.len() * 99 / 100]
     );
 
     let questions: Vec<Question> = (0..n_questions)

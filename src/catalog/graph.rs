@@ -169,7 +169,7 @@ impl JoinGraph {
         missing.sort_unstable();
         missing.dedup();
         while !missing.is_empty() {
-            let (dist, prev, tied) = self.search(&in_tree);
+            let (dist, prev, tied) = self.search(&in_tree, &missing);
             let nearest = missing
                 .iter()
                 .copied()
@@ -212,9 +212,14 @@ impl JoinGraph {
         Ok(tree)
     }
 
-    /// Dijkstra from every table in the tree at once.
+    /// Dijkstra from every table in the tree at once, until the nearest of `targets` is
+    /// settled (tables settle in order of distance, so that one is the nearest).
     #[allow(clippy::type_complexity)]
-    fn search(&self, in_tree: &[bool]) -> (Vec<u32>, Vec<Option<(TableId, Edge)>>, Vec<bool>) {
+    fn search(
+        &self,
+        in_tree: &[bool],
+        targets: &[TableId],
+    ) -> (Vec<u32>, Vec<Option<(TableId, Edge)>>, Vec<bool>) {
         let n = self.adj.len();
         let mut dist = vec![u32::MAX; n];
         let mut prev: Vec<Option<(TableId, Edge)>> = vec![None; n];
@@ -232,6 +237,12 @@ impl JoinGraph {
         while let Some(Item { cost, table }) = heap.pop() {
             if cost > dist[table as usize] {
                 continue;
+            }
+            if targets.contains(&table) {
+                // Settle every target at this same distance too, so ties stay deterministic.
+                if heap.peek().is_none_or(|next| next.cost > cost) {
+                    break;
+                }
             }
             for e in &self.adj[table as usize] {
                 let next = cost.saturating_add(self.cost(e));
