@@ -55,6 +55,73 @@ async fn read_head(tcp: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
     Ok(Some(buf))
 }
 
+/// Decodes `%XX` escapes of a query-string value (`+` stays a plus sign). `None` for a bad
+/// escape or text that is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+type Reply = (&'static str, &'static str, String);
+
+fn json_error(status: &'static str, db: &str, error: &str) -> Reply {
+    let body = serde_json::json!({ "database": db, "error": error });
+    (status, "application/json", format!("{body}\n"))
+}
+
+/// `POST /catalog/refresh[?database=DB]`. The port has no authentication, so only the default
+/// database and databases the server already read (for its clients) can be refreshed: a
+/// caller cannot make the proxy connect to and profile any database it names.
+async fn refresh(state: &AdminState, query: &str) -> Reply {
+    let named = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("database="))
+        .filter(|d| !d.is_empty());
+    let db = match named.map(percent_decode) {
+        None => state.default_db.clone(),
+        Some(Some(db)) => db,
+        Some(None) => {
+            let raw = named.unwrap_or_default();
+            return json_error(
+                "400 Bad Request",
+                raw,
+                "the database name is not valid percent-encoded UTF-8",
+            );
+        }
+    };
+    if db != state.default_db && !state.catalog.knows(&db) {
+        let e = format!(
+            "no catalog of database {db:?} is known: only the default database ({:?}) and databases already read can be refreshed",
+            state.default_db
+        );
+        return json_error("404 Not Found", &db, &e);
+    }
+    match state.catalog.refresh(&db).await {
+        Ok(l) => (
+            "200 OK",
+            "application/json",
+            format!("{}\n", crate::catalog::store::summary(&db, Some(&l), None)),
+        ),
+        Err(e) => (
+            "502 Bad Gateway",
+            "application/json",
+            format!("{}\n", crate::catalog::store::summary(&db, None, Some(&e))),
+        ),
+    }
+}
+
 async fn handle(mut tcp: TcpStream, state: AdminState) -> std::io::Result<()> {
     let head = tokio::time::timeout(Duration::from_secs(10), read_head(&mut tcp)).await;
     let Ok(Ok(Some(buf))) = head else {
@@ -67,26 +134,7 @@ async fn handle(mut tcp: TcpStream, state: AdminState) -> std::io::Result<()> {
     let shutdown = &state.shutdown;
     let (status, ctype, body) = match (method, path) {
         ("GET", "/catalog") => ("200 OK", "application/json", state.catalog.summary_json()),
-        ("POST", "/catalog/refresh") => {
-            let db = query
-                .split('&')
-                .find_map(|kv| kv.strip_prefix("database="))
-                .filter(|d| !d.is_empty())
-                .unwrap_or(&state.default_db)
-                .to_string();
-            match state.catalog.refresh(&db).await {
-                Ok(l) => (
-                    "200 OK",
-                    "application/json",
-                    format!("{}\n", crate::catalog::store::summary(&db, Some(&l), None)),
-                ),
-                Err(e) => (
-                    "502 Bad Gateway",
-                    "application/json",
-                    format!("{}\n", crate::catalog::store::summary(&db, None, Some(&e))),
-                ),
-            }
-        }
+        ("POST", "/catalog/refresh") => refresh(&state, query).await,
         ("GET", "/metrics") => (
             "200 OK",
             "text/plain; version=0.0.4",

@@ -16,54 +16,8 @@ fn psql_url(db: &str) -> String {
     format!("postgres://root@127.0.0.1:5432/{db}")
 }
 
-/// Loads fixtures/catalog/saas.sql into its own database once (idempotent, concurrency-safe:
-/// the script is one transaction that drops and recreates the schema, under an advisory lock).
 async fn ensure_saas() {
-    let admin = common::connect(&common::direct_dsn()).await.unwrap();
-    let exists = admin
-        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&SAAS_DB])
-        .await
-        .unwrap()
-        .is_some();
-    if !exists {
-        // Two tests may race to create it; the loser sees 42P04 and goes on.
-        let _ = admin
-            .batch_execute(&format!("CREATE DATABASE {SAAS_DB}"))
-            .await;
-    }
-    let db = common::connect(&format!(
-        "host=127.0.0.1 port=5432 user=root dbname={SAAS_DB}"
-    ))
-    .await
-    .unwrap();
-    db.batch_execute("SELECT pg_advisory_lock(4242)")
-        .await
-        .unwrap();
-    // The database's comment records which version of the fixture is loaded.
-    let sql = std::fs::read_to_string(repo().join("fixtures/catalog/saas.sql")).unwrap();
-    let stamp = format!("fixture {:x}", {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        sql.hash(&mut h);
-        h.finish()
-    });
-    let loaded: Option<String> = db
-        .query_one(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    if loaded.as_deref() != Some(stamp.as_str()) {
-        db.batch_execute(&sql).await.unwrap();
-        db.batch_execute(&format!("COMMENT ON DATABASE {SAAS_DB} IS '{stamp}'"))
-            .await
-            .unwrap();
-    }
-    db.batch_execute("SELECT pg_advisory_unlock(4242)")
-        .await
-        .unwrap();
+    common::saas::ensure().await;
 }
 
 fn querent(args: &[&str]) -> (bool, String, String) {
@@ -127,6 +81,7 @@ async fn a_role_never_sees_or_links_a_hidden_table() {
 tables = ["retail.orders", "retail.order_items", "retail.products", "retail.categories",
           "retail.stores", "retail.regions", "retail.customers"]
 deny_columns = ["retail.customers.email"]
+row_filter = { "retail.customers" = "region_id = ${user.region}" }
 "#,
     )
     .unwrap();
@@ -149,11 +104,33 @@ deny_columns = ["retail.customers.email"]
     // As analyst, employees and everything reading them are gone.
     let mut args = base.to_vec();
     let policies = dir.to_str().unwrap();
-    args.extend(["--policies", policies, "--role", "analyst"]);
+    args.extend([
+        "--policies",
+        policies,
+        "--role",
+        "analyst",
+        "--attr",
+        "region=2",
+    ]);
     let (ok, out, err) = querent(&args);
     assert!(ok, "{err}");
     let report = out.split("LINKING").next().unwrap();
-    assert!(report.contains("role analyst: 7 of 9 tables"), "{out}");
+    // Only the view is described: no totals of the whole catalog.
+    assert!(report.contains("role analyst: 7 tables, "), "{out}");
+    assert!(
+        !report.contains(" of 9") && !report.contains("TABLES (9"),
+        "{report}"
+    );
+    // A row-filtered table shows no whole-table figures.
+    let customers = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("retail.customers "))
+        .unwrap();
+    assert!(customers.contains("rows unknown"), "{customers}");
+    assert!(
+        !report.contains("signup_date              date  ~"),
+        "{report}"
+    );
     for hidden in [
         "employees",
         "retail.returns",
@@ -189,6 +166,107 @@ deny_columns = ["retail.customers.email"]
         .find(|t| t["name"] == "customers")
         .unwrap();
     assert!(!customers.to_string().contains("\"email\""));
+    assert_eq!(customers["row_estimate"], serde_json::Value::Null);
+    for c in customers["columns"].as_array().unwrap() {
+        assert_eq!(c["profile"]["distinct"], serde_json::Value::Null, "{c}");
+    }
+    // The summary is the view's.
+    let summary = &v["summary"];
+    assert_eq!(summary["tables"], 7, "{summary}");
+    assert_eq!(
+        summary["metrics"].as_u64(),
+        Some(v["catalog"]["metrics"].as_array().unwrap().len() as u64),
+        "{summary}"
+    );
+    let columns: usize = v["catalog"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["columns"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(
+        summary["columns"].as_u64(),
+        Some(columns as u64),
+        "{summary}"
+    );
+}
+
+/// Values of a `pii` column are dropped when the catalog is read: the report and JSON of the
+/// whole catalog (no role) never show them, and they never link. (email and phone have too many
+/// values to be listed at all, so a low-cardinality column is marked here.)
+#[tokio::test]
+async fn pii_values_are_never_shown_even_without_a_role() {
+    common::retail::ensure_dataset().await;
+    let dir = std::env::temp_dir().join(format!("querent-catalog-pii-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("pii.toml"),
+        "schema = \"retail\"\n[tables.customers.columns.segment]\npii = true\n",
+    )
+    .unwrap();
+    let url = psql_url("querent_retail");
+    let schemas = dir.to_str().unwrap();
+    let args = [
+        "catalog",
+        "--upstream",
+        &url,
+        "--schemas",
+        schemas,
+        "--link",
+        "Corporate customers",
+    ];
+    // Without the annotation the values are listed (so the check below means something).
+    let (ok, out, err) = querent(&["catalog", "--upstream", &url]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Consumer, Corporate, Small Business"), "{out}");
+    let (ok, out, err) = querent(&args);
+    assert!(ok, "{err}");
+    let (report, linking) = out.split_once("LINKING").unwrap();
+    let segment = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("segment "))
+        .unwrap();
+    assert!(segment.contains("[pii]"), "{segment}");
+    for value in ["Consumer", "Corporate", "Small Business"] {
+        assert!(!report.contains(value), "{value} in {report}");
+    }
+    assert!(
+        !linking.contains("value retail.customers.segment"),
+        "{linking}"
+    );
+    assert!(linking.contains("unlinked words: Corporate"), "{linking}");
+    let mut json = args.to_vec();
+    json.push("--json");
+    let (ok, out, err) = querent(&json);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let customers = v["catalog"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "customers")
+        .unwrap();
+    let segment = customers["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "segment")
+        .unwrap();
+    // (Its comment, written by a person, names the segments; the profile holds no value.)
+    assert_eq!(
+        segment["profile"]["values"],
+        serde_json::Value::Null,
+        "{segment}"
+    );
+    let profile = segment["profile"].to_string();
+    for value in ["Consumer", "Corporate", "Small Business"] {
+        assert!(!profile.contains(value), "{value} in {profile}");
+    }
+    assert!(
+        !v["links"].to_string().contains("\"value\""),
+        "{}",
+        v["links"]
+    );
 }
 
 #[tokio::test]
@@ -321,6 +399,46 @@ async fn a_running_server_reads_and_refreshes_its_catalog() {
         assert!(Instant::now() < deadline, "{body}\n{}", proxy.log_text());
         std::thread::sleep(Duration::from_millis(50));
     };
+    // Only the default database and databases already read can be refreshed: the port has no
+    // authentication, and must not make the proxy read any database a caller names.
+    let (status, body) = admin(
+        proxy.admin_port,
+        "POST",
+        "/catalog/refresh?database=postgres",
+    );
+    assert_eq!(status, "HTTP/1.1 404 Not Found", "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["database"], "postgres", "{body}");
+    assert!(
+        v["error"].as_str().unwrap().contains("\"postgres\""),
+        "{body}"
+    );
+    let addr = format!("127.0.0.1:{}", proxy.admin_port);
+    let (ok, out, err) = querent(&[
+        "catalog",
+        "refresh",
+        "--admin",
+        &addr,
+        "--database",
+        "postgres",
+    ]);
+    assert!(!ok && err.contains("404"), "{out}{err}");
+    let (_, body) = admin(proxy.admin_port, "GET", "/catalog");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["databases"].as_array().unwrap().len(), 1, "{body}");
+    // The name is percent-decoded (every byte escaped here).
+    let encoded: String = db.bytes().map(|b| format!("%{b:02X}")).collect();
+    let (status, body) = admin(
+        proxy.admin_port,
+        "POST",
+        &format!("/catalog/refresh?database={encoded}"),
+    );
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (v["database"].as_str(), &v["tables"]),
+        (Some(db.as_str()), &1.into())
+    );
     // A new table appears after a refresh, with a new schema version.
     direct
         .batch_execute("CREATE TABLE shop_returns (id int PRIMARY KEY, order_id int REFERENCES shop_orders(id))")
@@ -338,7 +456,6 @@ async fn a_running_server_reads_and_refreshes_its_catalog() {
         "[tables.shop_orders]\nsynonyms = [\"purchases\"]\n[tables.shop_ordrs]\n",
     )
     .unwrap();
-    let addr = format!("127.0.0.1:{}", proxy.admin_port);
     let (ok, out, err) = querent(&["catalog", "refresh", "--admin", &addr]);
     assert!(ok, "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();

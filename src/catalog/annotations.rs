@@ -10,9 +10,10 @@
 use super::model::{Catalog, ColRef, Metric, Relation, RelationOrigin, TableId};
 use crate::policy::Diagnostic;
 use serde::Deserialize;
-use sqlparser::ast::{Expr, Visit, Visitor};
+use sqlparser::ast::{Expr, ObjectName, Query, Visit, Visitor};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::Token;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -221,24 +222,47 @@ impl Resolver<'_> {
 
     /// Columns an expression reads; every column must be written `table.column`.
     fn expr_columns(&self, sql: &str) -> Result<Vec<ColRef>, String> {
-        let expr = Parser::new(&PostgreSqlDialect {})
-            .try_with_sql(sql)
-            .and_then(|mut p| p.parse_expr())
-            .map_err(|e| format!("not a SQL expression: {e}"))?;
-        let mut names = NameCollector::default();
-        let _ = Visit::visit(&expr, &mut names);
-        if let Some(problem) = names.problem {
-            return Err(problem);
-        }
+        Ok(self.expr(sql)?.1)
+    }
+
+    /// The expression as Querent will use it (parsed and printed again, so that nothing after
+    /// it survives) and the columns it reads.
+    fn expr(&self, sql: &str) -> Result<(String, Vec<ColRef>), String> {
+        let (printed, names) = checked_expr(sql)?;
         let mut out = Vec::new();
-        for n in names.names {
+        for n in names {
             let r = self.column(&n)?;
             if !out.contains(&r) {
                 out.push(r);
             }
         }
-        Ok(out)
+        Ok((printed, out))
     }
+}
+
+/// Parses `sql` as exactly one SQL expression (nothing may follow it) that reads no table
+/// other than through `table.column` names: no subqueries, no relations. Returns the
+/// expression printed back and the column names it uses.
+fn checked_expr(sql: &str) -> Result<(String, Vec<String>), String> {
+    let mut parser = Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(sql)
+        .map_err(|e| format!("not a SQL expression: {e}"))?;
+    let expr = parser
+        .parse_expr()
+        .map_err(|e| format!("not a SQL expression: {e}"))?;
+    let next = parser.peek_token();
+    if next.token != Token::EOF {
+        return Err(format!(
+            "not a single SQL expression: unexpected {} after it",
+            next.token
+        ));
+    }
+    let mut names = NameCollector::default();
+    let _ = Visit::visit(&expr, &mut names);
+    if let Some(problem) = names.problem {
+        return Err(problem);
+    }
+    Ok((expr.to_string(), names.names))
 }
 
 const QUALIFY: &str = "table.column, so that Querent knows which table it needs";
@@ -249,8 +273,30 @@ struct NameCollector {
     problem: Option<String>,
 }
 
+const NO_SUBQUERY: &str = "subqueries are not allowed here; use columns of joined tables";
+
+impl NameCollector {
+    fn refuse(&mut self, problem: String) -> ControlFlow<()> {
+        self.problem = Some(problem);
+        ControlFlow::Break(())
+    }
+}
+
 impl Visitor for NameCollector {
     type Break = ();
+
+    // Any query anywhere in the expression (a subquery, `ARRAY(SELECT ..)`, `EXISTS`, `IN
+    // (SELECT ..)`, a function argument) would read tables Querent does not know it needs.
+    fn pre_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+        self.refuse(NO_SUBQUERY.into())
+    }
+
+    fn pre_visit_relation(&mut self, relation: &ObjectName) -> ControlFlow<()> {
+        self.refuse(format!(
+            "{NO_SUBQUERY} (the expression names table {relation})"
+        ))
+    }
+
     fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
         match expr {
             Expr::CompoundIdentifier(parts) if (2..=3).contains(&parts.len()) => self.names.push(
@@ -260,12 +306,18 @@ impl Visitor for NameCollector {
                     .collect::<Vec<_>>()
                     .join("."),
             ),
+            Expr::CompoundIdentifier(parts) => {
+                let name: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
+                return self.refuse(format!(
+                    "write column \"{}\" as {QUALIFY} (or schema.table.column)",
+                    name.join(".")
+                ));
+            }
             Expr::Identifier(id) => {
-                self.problem = Some(format!("write column \"{}\" as {QUALIFY}", id.value))
+                return self.refuse(format!("write column \"{}\" as {QUALIFY}", id.value))
             }
             Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => {
-                self.problem =
-                    Some("subqueries are not allowed here; use columns of joined tables".into())
+                return self.refuse(NO_SUBQUERY.into())
             }
             _ => {}
         }
@@ -327,11 +379,27 @@ struct Edits {
 
 impl Edits {
     fn apply(self, catalog: &mut Catalog) {
+        // Several files may annotate the same table or column: their notes are merged (lists
+        // united, `pii` from any file, a later file's value winning over an earlier one's).
         for (t, notes) in self.tables {
-            catalog.tables[t as usize].notes = notes;
+            let to = &mut catalog.tables[t as usize].notes;
+            merge(&mut to.description, notes.description);
+            unite(&mut to.synonyms, notes.synonyms);
+            merge(&mut to.time_column, notes.time_column);
+            merge(&mut to.display_column, notes.display_column);
         }
         for (c, notes) in self.columns {
-            catalog.tables[c.table as usize].columns[c.column as usize].notes = notes;
+            let to = &mut catalog.tables[c.table as usize].columns[c.column as usize].notes;
+            merge(&mut to.description, notes.description);
+            unite(&mut to.synonyms, notes.synonyms);
+            for (word, value) in notes.value_synonyms {
+                // A word stands for one value: a later file's choice replaces an earlier one.
+                to.value_synonyms.retain(|(w, _)| *w != word);
+                to.value_synonyms.push((word, value));
+            }
+            merge(&mut to.unit, notes.unit);
+            merge(&mut to.format, notes.format);
+            to.pii |= notes.pii;
         }
         for rel in self.relations {
             // Declaring a foreign key again only adds its flags.
@@ -350,6 +418,22 @@ impl Edits {
         for m in self.metrics {
             catalog.metrics.retain(|x| x.name != m.name);
             catalog.metrics.push(m);
+        }
+    }
+}
+
+/// A later annotation's value replaces an earlier one; no value keeps it.
+fn merge<T>(to: &mut Option<T>, later: Option<T>) {
+    if later.is_some() {
+        *to = later;
+    }
+}
+
+/// Adds the items of `later` that `to` does not have yet.
+fn unite(to: &mut Vec<String>, later: Vec<String>) {
+    for s in later {
+        if !to.contains(&s) {
+            to.push(s);
         }
     }
 }
@@ -502,9 +586,12 @@ fn resolve_metric(r: &mut Resolver, name: &str, m: &MetricSpec) -> Option<Metric
             .enumerate()
             .map(|(i, f)| (f, format!("filters[{i}]"))),
     );
+    // What is kept is the parsed expression printed back, never the raw text.
+    let mut printed = Vec::new();
     for (sql, field) in exprs {
-        match r.expr_columns(sql.get_ref()) {
-            Ok(cols) => {
+        match r.expr(sql.get_ref()) {
+            Ok((text, cols)) => {
+                printed.push(text);
                 for c in cols {
                     if !columns.contains(&c) {
                         columns.push(c);
@@ -565,14 +652,18 @@ fn resolve_metric(r: &mut Resolver, name: &str, m: &MetricSpec) -> Option<Metric
         },
     };
     let format = check_format(r, &m.format, &format!("{key}.format"));
-    ok.then(|| Metric {
+    if !ok {
+        return None;
+    }
+    let mut printed = printed.into_iter();
+    Some(Metric {
         name: name.to_string(),
         description: m.description.clone(),
         synonyms: m.synonyms.clone(),
-        sql: m.sql.get_ref().clone(),
+        sql: printed.next()?,
         tables,
         columns,
-        filters: m.filters.iter().map(|f| f.get_ref().clone()).collect(),
+        filters: printed.collect(),
         time_column,
         unit: m.unit.clone(),
         format,

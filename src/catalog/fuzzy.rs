@@ -6,22 +6,33 @@
 //! verified with the real distance ([`super::text::distance`]). Matching spellings rather than
 //! stems keeps "pendsng" one edit from "pending" (three from its stem "pend").
 //!
-//! Allowed edits ([`max_typo_distance`]): none below 4 chars, 1 for 4–7 chars, 2 from 8 chars;
-//! between two words the smaller allowance applies. Numbers never match by typo.
+//! Allowed edits ([`max_typo_distance`]): none below 4 chars, 1 for 4–7 chars, 2 from 8 to
+//! [`MAX_TYPO_CHARS`] chars, none above (a word of n chars has about n²/2 two-char deletes, so
+//! a very long word would cost quadratic time and memory); between two words the smaller
+//! allowance applies. Numbers never match by typo.
 
 use super::text::distance;
 use std::collections::HashMap;
 
-/// Edits a word of `chars` chars may be away from a term: 0 below 4 chars, 1 up to 7, then 2.
+/// Words longer than this are never typo-corrected, nor corrected to (in the question and in
+/// the index alike).
+pub const MAX_TYPO_CHARS: usize = 24;
+
+/// Edits a word of `chars` chars may be away from a term: 0 below 4 chars, 1 up to 7, then 2
+/// up to [`MAX_TYPO_CHARS`], 0 above.
 pub fn max_typo_distance(chars: usize) -> u8 {
     match chars {
         0..=3 => 0,
         4..=7 => 1,
-        _ => 2,
+        8..=MAX_TYPO_CHARS => 2,
+        _ => 0,
     }
 }
 
 fn typo_eligible(word: &str) -> Option<(Vec<char>, u8)> {
+    if word.len() > 4 * MAX_TYPO_CHARS {
+        return None; // too long whatever its chars; do not even collect them
+    }
     let chars: Vec<char> = word.chars().collect();
     let d = max_typo_distance(chars.len());
     if d == 0 || chars.iter().any(|c| c.is_ascii_digit()) {
@@ -277,6 +288,29 @@ mod tests {
         assert_eq!(max_typo_distance(4), 1);
         assert_eq!(max_typo_distance(7), 1);
         assert_eq!(max_typo_distance(8), 2);
+        assert_eq!(max_typo_distance(MAX_TYPO_CHARS), 2);
+        assert_eq!(max_typo_distance(MAX_TYPO_CHARS + 1), 0);
+    }
+
+    #[test]
+    fn long_words_get_no_typo_work() {
+        // 24 chars: corrected as usual.
+        let ok = "abcdefghijklmnopqrstuvwx";
+        let v = vocab(&[ok]);
+        assert!(v.delete_entries() > 0);
+        assert_eq!(fix(&v, "abcdefghijklmnopqrstuvwz"), [(ok.into(), 1)]);
+        // 25 chars and more: no deletes indexed, none generated for a question word.
+        // (A word of n chars has 1 + n + n(n-1)/2 deletes: 20,000 chars would be 2·10⁸.)
+        let long = "abcdefghijklmnopqrstuvwxy";
+        let v = vocab(&[long]);
+        assert_eq!((v.delete_entries(), v.spellings()), (0, 0));
+        assert!(typo_eligible(long).is_none());
+        assert!(typo_eligible(&"e".repeat(20_000)).is_none());
+        let v = vocab(&[ok]);
+        assert!(
+            fix(&v, long).is_empty(),
+            "a long question word is not corrected"
+        );
     }
 
     #[test]

@@ -257,8 +257,12 @@ impl JoinGraph {
                             table: e.to,
                         });
                     }
+                    // Another path of the same cost: through another table, or through
+                    // another relation from the same table (billing and shipping address).
                     Ordering::Equal
-                        if !in_tree[slot] && prev[slot].is_some_and(|(p, _)| p != table) =>
+                        if !in_tree[slot]
+                            && prev[slot]
+                                .is_some_and(|(p, pe)| (p, pe.relation) != (table, e.relation)) =>
                     {
                         tied[slot] = true;
                     }

@@ -30,7 +30,8 @@ pub struct IntrospectOptions {
     pub sample_rows: u64,
     /// Profile the columns (distinct counts, values, min/max).
     pub profile: bool,
-    /// Time limit of each profiling statement, in milliseconds (0 = none, as in Postgres).
+    /// Time limit of each profiling statement, in milliseconds (0 = the default 5 s: profiling
+    /// never runs unbounded).
     pub statement_timeout_ms: u64,
 }
 

@@ -1,7 +1,7 @@
 //! What Querent knows about a database: introspection and profiling of the upstream
-//! (`introspect`, `profile`), business annotations from `schemas/*.toml` (`annotations`), the
-//! join graph (`graph`), schema linking of a question (`text`, `fuzzy`, `link`) and a role's
-//! filtered view (`view`). See docs/CATALOG.md.
+//! (`introspect`, `profile`, `pgstats`), business annotations from `schemas/*.toml`
+//! (`annotations`), the join graph (`graph`), schema linking of a question (`text`, `fuzzy`,
+//! `link`) and a role's filtered view (`view`). See docs/CATALOG.md.
 
 pub mod annotations;
 pub mod fuzzy;
@@ -9,6 +9,7 @@ pub mod graph;
 pub mod introspect;
 pub mod link;
 pub mod model;
+mod pgstats;
 pub mod profile;
 pub mod report;
 pub mod store;
@@ -19,4 +20,4 @@ pub mod view;
 pub use model::*;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

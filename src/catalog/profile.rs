@@ -2,14 +2,18 @@
 //! text columns, min and max of numbers and dates), for linking words of a question to columns
 //! and values.
 //!
-//! Profiling must never block the application. Each table is read in its own `READ ONLY`
-//! transaction with `lock_timeout = 200ms` and a statement timeout, so a table locked by the
-//! application, a slow view or a missing permission only leaves that table unprofiled (or
-//! profiled from `pg_stats` alone), with a warning.
+//! Profiling must never block the application. Every statement runs in its own short
+//! `READ ONLY` transaction with `lock_timeout = 200ms` and a statement timeout (never
+//! unbounded: 0 means the default 5 s), so the `ACCESS SHARE` lock it takes on a table is held
+//! for one statement at most — a migration's `ACCESS EXCLUSIVE` request, and the application
+//! queued behind it, wait no longer than that. A table locked by the application, a slow view
+//! or a missing permission only leaves that table unprofiled (or profiled from `pg_stats`
+//! alone), with a warning.
 //!
 //! Where figures come from:
-//! - `pg_stats` (read once for every table): `n_distinct`, the most common values when they
-//!   cover the whole column, the histogram bounds and common values for min/max.
+//! - `pg_stats` (read once for every table, see `pgstats`): `n_distinct`, the most common
+//!   values when they cover the whole column, the histogram bounds and common values for
+//!   min/max.
 //! - Tables with at most `full_scan_rows` estimated rows are read exactly: one aggregate query
 //!   (`count(DISTINCT ..)`, `min`, `max` of every relevant column) plus one
 //!   `SELECT DISTINCT .. LIMIT threshold+1` per low-cardinality text column.
@@ -25,9 +29,11 @@
 
 use super::introspect::{describe, IntrospectOptions};
 use super::model::{Catalog, Profile, ProfileSource, Table, TableKind, ValueKind};
+use super::pgstats::{read_stats, ColStats};
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use tokio_postgres::Client;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Row};
 
 /// Values longer than this (in characters) are left out of value lists.
 pub const MAX_VALUE_CHARS: usize = 200;
@@ -36,6 +42,9 @@ pub const MAX_VALUE_CHARS: usize = 200;
 /// `count(DISTINCT)`-ed (the estimate is used): sorting millions of unique values is the
 /// costly part of a profile, and the exact figure matters only near the threshold.
 const STATS_TRUST_FACTOR: u64 = 10;
+
+/// The statement timeout of profiling when `catalog.statement_timeout` is 0.
+const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 5000;
 
 /// Columns per aggregate query (Postgres allows at most 1664 result columns).
 const COLUMNS_PER_QUERY: usize = 200;
@@ -54,9 +63,9 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Profiles every column of `catalog` (replacing earlier profiles), table by table, each in
-/// its own read-only transaction. Never fails: problems are logged and leave tables without
-/// profiles. The client must be idle (not inside a transaction).
+/// Profiles every column of `catalog` (replacing earlier profiles), table by table, each
+/// statement in its own read-only transaction. Never fails: problems are logged and leave
+/// tables without profiles. The client must be idle (not inside a transaction).
 pub async fn profile_catalog(
     client: &Client,
     catalog: &mut Catalog,
@@ -97,117 +106,39 @@ pub async fn profile_catalog(
     summary
 }
 
-/// One column's row of `pg_stats`.
-#[derive(Debug, Clone, Default)]
-struct ColStats {
-    null_frac: f64,
-    n_distinct: f64,
-    /// Most common values (text) when fetched: for low-cardinality columns, and numbers and
-    /// dates (for min/max).
-    mcv: Option<Vec<Option<String>>>,
-    /// Their frequencies (low-cardinality columns only).
-    mcf: Option<Vec<f64>>,
-    /// Histogram bounds (numbers and dates only).
-    histogram: Option<Vec<Option<String>>>,
-}
-
-impl ColStats {
-    /// Distinct values, given the table's row count (`n_distinct` < 0 is a fraction of rows).
-    fn distinct(&self, rows: Option<u64>) -> Option<u64> {
-        if self.n_distinct > 0.0 {
-            Some(self.n_distinct.round() as u64)
-        } else if self.n_distinct < 0.0 {
-            rows.map(|r| (-self.n_distinct * r as f64).round() as u64)
-        } else if self.null_frac >= 1.0 {
-            Some(0)
-        } else {
-            None
-        }
-    }
-
-    /// Every value, when the most common values cover the whole column.
-    fn all_values(&self, threshold: u64) -> Option<Vec<String>> {
-        let (mcv, mcf) = (self.mcv.as_ref()?, self.mcf.as_ref()?);
-        let covered = self.null_frac + mcf.iter().sum::<f64>() >= 0.999;
-        let n = self.n_distinct;
-        (n > 0.0 && n <= threshold as f64 && mcv.len() as f64 == n.round() && covered)
-            .then(|| clean_values(mcv.iter().flatten().cloned()))
-    }
-
-    /// Smallest and largest of the histogram bounds and common values.
-    fn min_max(&self, kind: ValueKind) -> (Option<String>, Option<String>) {
-        let all = self
-            .histogram
-            .iter()
-            .chain(self.mcv.iter())
-            .flatten()
-            .flatten();
-        let min = all.clone().min_by(|a, b| compare(kind, a, b)).cloned();
-        let max = all.max_by(|a, b| compare(kind, a, b)).cloned();
-        (min, max)
+/// The statement timeout of profiling, in milliseconds: `catalog.statement_timeout`, with 0
+/// (which would mean none) read as the default 5 s.
+pub(super) fn statement_timeout(opts: &IntrospectOptions) -> u64 {
+    match opts.statement_timeout_ms {
+        0 => DEFAULT_STATEMENT_TIMEOUT_MS,
+        ms => ms,
     }
 }
 
-/// `pg_stats` rows of the schemas in the catalog. `$1`: schemas, `$2`: value threshold.
-const STATS_SQL: &str = "
-SELECT s.schemaname::text, s.tablename::text, s.attname::text, s.inherited,
-       s.null_frac::float8, s.n_distinct::float8,
-       CASE WHEN (s.n_distinct > 0 AND s.n_distinct <= $2::float8) OR ty.typcategory IN ('N', 'D')
-            THEN s.most_common_vals::text END,
-       CASE WHEN s.n_distinct > 0 AND s.n_distinct <= $2::float8 THEN s.most_common_freqs::float8[] END,
-       CASE WHEN ty.typcategory IN ('N', 'D') THEN s.histogram_bounds::text END
-FROM pg_catalog.pg_stats s
-JOIN pg_catalog.pg_namespace n ON n.nspname = s.schemaname
-JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.tablename
-JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = s.attname
-JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
-WHERE s.schemaname = ANY($1::text[])";
-
-/// (schema, table) -> column -> stats.
-type StatsMap = HashMap<(String, String), HashMap<String, ColStats>>;
-
-async fn read_stats(
+/// Runs one statement in a transaction of its own that cannot wait on locks for long nor run
+/// for longer than `timeout_ms`, so that whatever it locks is released as soon as it is done.
+pub(super) async fn in_transaction(
     client: &Client,
-    catalog: &Catalog,
-    opts: &IntrospectOptions,
-) -> Result<StatsMap, tokio_postgres::Error> {
-    let mut schemas: Vec<&str> = catalog.tables.iter().map(|t| t.schema.as_str()).collect();
-    schemas.sort_unstable();
-    schemas.dedup();
-    let mut map = StatsMap::new();
-    if schemas.is_empty() {
-        return Ok(map);
-    }
-    begin(client, opts.statement_timeout_ms.max(30_000)).await?;
-    let rows = client
-        .query(STATS_SQL, &[&schemas, &(opts.value_threshold as f64)])
-        .await;
+    timeout_ms: u64,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, tokio_postgres::Error> {
+    begin(client, timeout_ms).await?;
+    let rows = client.query(sql, params).await;
     end(client, rows.is_ok()).await?;
-    // (stats, inherited): a parent's stats over its whole hierarchy (inherited = true) win,
-    // since queries on the parent read the children too.
-    let mut seen: HashMap<(String, String, String), bool> = HashMap::new();
-    for row in rows? {
-        let key: (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-        let inherited: bool = row.try_get(3)?;
-        if seen.get(&key).is_some_and(|prev| *prev && !inherited) {
-            continue;
-        }
-        let text_array = |i: usize| -> Result<_, tokio_postgres::Error> {
-            let s: Option<String> = row.try_get(i)?;
-            Ok(s.as_deref().and_then(parse_array))
-        };
-        let st = ColStats {
-            null_frac: row.try_get::<_, Option<f64>>(4)?.unwrap_or(0.0),
-            n_distinct: row.try_get::<_, Option<f64>>(5)?.unwrap_or(0.0),
-            mcv: text_array(6)?,
-            mcf: row.try_get(7)?,
-            histogram: text_array(8)?,
-        };
-        seen.insert(key.clone(), inherited);
-        let (schema, table, column) = key;
-        map.entry((schema, table)).or_default().insert(column, st);
-    }
-    Ok(map)
+    rows
+}
+
+/// [`in_transaction`] for a statement that returns exactly one row.
+async fn one_row(
+    client: &Client,
+    timeout_ms: u64,
+    sql: &str,
+) -> Result<Row, tokio_postgres::Error> {
+    begin(client, timeout_ms).await?;
+    let row = client.query_one(sql, &[]).await;
+    end(client, row.is_ok()).await?;
+    row
 }
 
 /// Opens a read-only transaction that cannot wait on locks for long.
@@ -229,50 +160,9 @@ async fn end(client: &Client, ok: bool) -> Result<(), tokio_postgres::Error> {
         .await
 }
 
-/// Parses a one-dimensional array literal (`{a,"b c",NULL}`) as Postgres prints it. `None` for
-/// anything else (multi-dimensional arrays, explicit bounds).
-fn parse_array(s: &str) -> Option<Vec<Option<String>>> {
-    let inner = s.strip_prefix('{')?.strip_suffix('}')?;
-    let mut out = Vec::new();
-    if inner.is_empty() {
-        return Some(out);
-    }
-    let mut chars = inner.chars().peekable();
-    loop {
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            let mut v = String::new();
-            loop {
-                match chars.next()? {
-                    '\\' => v.push(chars.next()?),
-                    '"' => break,
-                    c => v.push(c),
-                }
-            }
-            out.push(Some(v));
-        } else {
-            let mut v = String::new();
-            while let Some(&c) = chars.peek() {
-                match c {
-                    ',' => break,
-                    '{' | '}' | '"' | '\\' => return None,
-                    _ => v.push(c),
-                }
-                chars.next();
-            }
-            out.push((v != "NULL").then_some(v));
-        }
-        match chars.next() {
-            None => return Some(out),
-            Some(',') => {}
-            Some(_) => return None,
-        }
-    }
-}
-
 /// Orders two values of a column as Postgres would (numbers numerically, ISO dates and
 /// timestamps as text with `-infinity`/`infinity` at the ends).
-fn compare(kind: ValueKind, a: &str, b: &str) -> Ordering {
+pub(super) fn compare(kind: ValueKind, a: &str, b: &str) -> Ordering {
     if kind.is_numeric() {
         if let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>()) {
             return x.total_cmp(&y);
@@ -287,7 +177,7 @@ fn compare(kind: ValueKind, a: &str, b: &str) -> Ordering {
 }
 
 /// A value list: long values left out, sorted, without duplicates.
-fn clean_values(values: impl Iterator<Item = String>) -> Vec<String> {
+pub(super) fn clean_values(values: impl Iterator<Item = String>) -> Vec<String> {
     let mut v: Vec<String> = values
         .filter(|s| s.chars().count() <= MAX_VALUE_CHARS)
         .collect();
@@ -402,16 +292,16 @@ async fn profile_table(
     if plans.is_empty() {
         return Ok(out);
     }
-    begin(client, opts.statement_timeout_ms).await?;
-    let read = read_table(client, table, &plans, opts).await;
-    end(client, read.is_ok()).await?;
-    for (plan, profile) in plans.iter().zip(read?) {
+    for (plan, profile) in plans
+        .iter()
+        .zip(read_table(client, table, &plans, opts).await?)
+    {
         out[plan.index] = profile;
     }
     Ok(out)
 }
 
-/// Reads the profiles of the planned columns (inside the table's transaction).
+/// Reads the profiles of the planned columns, each statement in its own transaction.
 async fn read_table(
     client: &Client,
     table: &Table,
@@ -448,7 +338,7 @@ async fn read_table(
             }
         }
         let sql = format!("SELECT {} FROM {from}", select.join(", "));
-        let row = client.query_one(sql.as_str(), &[]).await?;
+        let row = one_row(client, statement_timeout(opts), &sql).await?;
         rows_read = count(row.try_get(0)?);
         let mut i = 1;
         for p in chunk {
@@ -517,7 +407,7 @@ async fn read_table(
             profile.values = match from_stats {
                 Some(v) => Some(v),
                 None if f.distinct.is_some_and(|d| d <= opts.value_threshold) => {
-                    distinct_values(client, &from, &p.name, opts.value_threshold).await?
+                    distinct_values(client, &from, &p.name, opts).await?
                 }
                 None => None,
             };
@@ -541,7 +431,11 @@ async fn choose_read(
         None => {
             let cap = opts.full_scan_rows.saturating_add(1);
             let sql = format!("SELECT count(*) FROM (SELECT 1 FROM {rel} LIMIT {cap}) AS s");
-            count(client.query_one(sql.as_str(), &[]).await?.try_get(0)?)
+            count(
+                one_row(client, statement_timeout(opts), &sql)
+                    .await?
+                    .try_get(0)?,
+            )
         }
     };
     let pct = 100.0 * opts.sample_rows as f64 / rows.max(1) as f64;
@@ -561,19 +455,20 @@ async fn choose_read(
 }
 
 /// The distinct non-NULL values of column `col` (quoted) of `from`; `None` when there are more
-/// than `threshold`.
+/// than `catalog.value_threshold`.
 async fn distinct_values(
     client: &Client,
     from: &str,
     col: &str,
-    threshold: u64,
+    opts: &IntrospectOptions,
 ) -> Result<Option<Vec<String>>, tokio_postgres::Error> {
+    let threshold = opts.value_threshold;
     let sql = format!(
         "SELECT DISTINCT {col}::text FROM {from} \
          WHERE {col} IS NOT NULL AND length({col}::text) <= {MAX_VALUE_CHARS} LIMIT {}",
         threshold.saturating_add(1)
     );
-    let rows = client.query(sql.as_str(), &[]).await?;
+    let rows = in_transaction(client, statement_timeout(opts), &sql, &[]).await?;
     if rows.len() as u64 > threshold {
         return Ok(None);
     }
@@ -614,23 +509,6 @@ fn count(n: i64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn array_literals() {
-        assert_eq!(
-            parse_array(r#"{North,"In-store","a \"q\" b",NULL,"NULL"}"#),
-            Some(vec![
-                Some("North".into()),
-                Some("In-store".into()),
-                Some(r#"a "q" b"#.into()),
-                None,
-                Some("NULL".into()),
-            ])
-        );
-        assert_eq!(parse_array("{}"), Some(vec![]));
-        assert_eq!(parse_array("{{1,2},{3,4}}"), None);
-        assert_eq!(parse_array("[0:1]={1,2}"), None);
-    }
 
     #[test]
     fn quoting_and_ordering() {

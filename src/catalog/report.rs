@@ -41,10 +41,11 @@ fn how(m: &MatchKind) -> String {
     }
 }
 
-/// Renders `view` (a role's view, or the whole catalog) of `loaded`.
+/// Renders `view` (a role's view, or the whole catalog) of `loaded`. With a role, only the
+/// view is described: no figure of the whole catalog, no annotation problems (they name
+/// tables and columns the role may not see).
 pub fn render(loaded: &Loaded, view: &Semantic, role: Option<&str>) -> String {
     let mut out = String::new();
-    let full = &loaded.full.catalog;
     let c = &view.catalog;
     let _ = writeln!(
         out,
@@ -56,13 +57,10 @@ pub fn render(loaded: &Loaded, view: &Semantic, role: Option<&str>) -> String {
     if let Some(r) = role {
         let _ = writeln!(
             out,
-            "role {r}: {} of {} tables, {} of {} columns, {} of {} metrics visible",
+            "role {r}: {} tables, {} columns, {} metrics visible",
             c.tables.len(),
-            full.tables.len(),
             c.column_count(),
-            full.column_count(),
             c.metrics.len(),
-            full.metrics.len()
         );
     }
     let _ = writeln!(
@@ -174,7 +172,7 @@ pub fn render(loaded: &Loaded, view: &Semantic, role: Option<&str>) -> String {
         "\nVALUE INDEX\n  {} phrases, {} terms, {} values from {with_values} columns, {} typo-index entries",
         s.phrases, s.terms, s.values, s.delete_entries
     );
-    if !loaded.problems.is_empty() {
+    if role.is_none() && !loaded.problems.is_empty() {
         let _ = writeln!(out, "\nANNOTATION PROBLEMS ({})", loaded.problems.len());
         for p in &loaded.problems {
             let _ = writeln!(out, "  {p}");

@@ -64,10 +64,13 @@ pub async fn connect(target: &UpstreamTarget, db: &str) -> Result<tokio_postgres
     if let Some(p) = &target.password {
         cfg.password(p);
     }
-    let (client, conn) = cfg
-        .connect(tokio_postgres::NoTls)
-        .await
-        .map_err(|e| format!("cannot connect to database {db} to read its catalog: {e}"))?;
+    let (client, conn) = cfg.connect(tokio_postgres::NoTls).await.map_err(|e| {
+        let why = e
+            .as_db_error()
+            .map(|d| d.message().to_string())
+            .unwrap_or_else(|| e.to_string());
+        format!("cannot connect to database {db} to read its catalog: {why}")
+    })?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
@@ -90,6 +93,9 @@ pub async fn discover(
     for p in &problems {
         tracing::warn!(database = db, "annotation skipped: {p}");
     }
+    // Values of personal data are dropped here, once: no report, JSON or planner of the whole
+    // catalog ever sees them, with or without a role.
+    view::strip_pii(&mut catalog);
     let full = Arc::new(Semantic::new(catalog));
     Ok(Loaded {
         full,
@@ -197,6 +203,11 @@ impl CatalogStore {
         }
     }
 
+    /// Whether `db` was ever read (or tried) for the server's own use.
+    pub fn knows(&self, db: &str) -> bool {
+        self.lock().contains_key(db)
+    }
+
     /// The current catalog of `db`, if it was read.
     pub fn current(&self, db: &str) -> Option<Arc<Loaded>> {
         self.lock().get(db).and_then(|e| e.loaded.clone())
@@ -260,18 +271,30 @@ impl CatalogStore {
 pub fn summary(db: &str, loaded: Option<&Loaded>, error: Option<&str>) -> serde_json::Value {
     let mut v = serde_json::json!({ "database": db, "error": error });
     if let Some(l) = loaded {
-        let c = &l.full.catalog;
-        let s = l.full.index.stats();
-        v["version"] = SchemaVersion::to_string(&c.version).into();
-        v["tables"] = c.tables.len().into();
-        v["columns"] = c.column_count().into();
-        v["relations"] = c.relations.len().into();
-        v["metrics"] = c.metrics.len().into();
-        v["indexed_values"] = s.values.into();
-        v["indexed_phrases"] = s.phrases.into();
+        describe(&mut v, l, &l.full);
         v["annotation_problems"] = l.problems.len().into();
-        v["loaded_ms_ago"] = (l.at.elapsed().unwrap_or_default().as_millis() as u64).into();
-        v["took_ms"] = (l.took.as_millis() as u64).into();
     }
     v
+}
+
+/// A JSON summary of `view`, a role's view of `loaded`: it counts only what the role sees
+/// (and leaves out annotation problems, which may name what it does not).
+pub fn view_summary(db: &str, loaded: &Loaded, view: &Semantic) -> serde_json::Value {
+    let mut v = serde_json::json!({ "database": db, "error": null });
+    describe(&mut v, loaded, view);
+    v
+}
+
+fn describe(v: &mut serde_json::Value, l: &Loaded, sem: &Semantic) {
+    let c = &sem.catalog;
+    let s = sem.index.stats();
+    v["version"] = SchemaVersion::to_string(&c.version).into();
+    v["tables"] = c.tables.len().into();
+    v["columns"] = c.column_count().into();
+    v["relations"] = c.relations.len().into();
+    v["metrics"] = c.metrics.len().into();
+    v["indexed_values"] = s.values.into();
+    v["indexed_phrases"] = s.phrases.into();
+    v["loaded_ms_ago"] = (l.at.elapsed().unwrap_or_default().as_millis() as u64).into();
+    v["took_ms"] = (l.took.as_millis() as u64).into();
 }

@@ -6,8 +6,28 @@
 use super::model::{Catalog, Column, RelationOrigin, Table, TableId, ValueKind};
 use std::fmt::Write;
 
+/// A TOML string on one line, whatever `s` holds: database contents (comments, names,
+/// values) go into comment lines, where a line break would turn the rest into live TOML.
 fn quote(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
+    let t = toml::Value::String(s.to_string()).to_string();
+    if !t.chars().any(|c| c.is_control() && c != '\t') {
+        return t;
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn key(s: &str) -> String {
@@ -274,8 +294,8 @@ fn metrics(catalog: &Catalog, name_of: &dyn Fn(&Table) -> String, out: &mut Stri
             };
             let _ = writeln!(
                 out,
-                "# [metrics.total_{}]\n# sql = {}{time}{format}\n",
-                c.name,
+                "# [metrics.{}]\n# sql = {}{time}{format}\n",
+                key(&format!("total_{}", c.name)),
                 quote(&format!("SUM({tname}.{})", c.name))
             );
         }

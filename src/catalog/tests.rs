@@ -283,6 +283,157 @@ fn a_file_for_another_database_is_skipped() {
     assert!(c.tables.iter().all(|t| t.notes.synonyms.is_empty()));
 }
 
+/// Applies one annotation file to the plain retail catalog; returns the catalog and problems.
+fn apply_text(text: &str) -> (Catalog, Vec<String>) {
+    // The table entry makes the file apply to this database even when its metric is refused.
+    let text = format!("[tables.\"retail.orders\"]\n{text}");
+    let f = annotations::parse(Path::new("m.toml"), text).unwrap();
+    let mut c = retail();
+    let problems = annotations::apply(&mut c, &[f])
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    (c, problems)
+}
+
+#[test]
+fn metric_sql_is_one_expression_reading_no_table() {
+    for (field, sql, why) in [
+        // Text after the expression: closing the filter's parenthesis and adding a condition.
+        (
+            "filters",
+            "orders.status='completed') OR (1=1",
+            "not a single SQL expression",
+        ),
+        (
+            "sql",
+            "SUM(order_items.quantity) FROM retail.employees",
+            "not a single SQL expression",
+        ),
+        (
+            "sql",
+            "SUM(order_items.quantity); DROP TABLE x",
+            "not a single",
+        ),
+        // A query as a function argument, or anywhere else.
+        (
+            "sql",
+            "SUM(order_items.quantity) + ARRAY(SELECT count(*) FROM retail.employees)",
+            "subqueries are not allowed",
+        ),
+        (
+            "sql",
+            "SUM(order_items.quantity) + (SELECT max(employees.salary) FROM retail.employees)",
+            "subqueries are not allowed",
+        ),
+        (
+            "filters",
+            "orders.store_id IN (SELECT employees.store_id FROM retail.employees)",
+            "subqueries are not allowed",
+        ),
+        (
+            "sql",
+            "SUM(order_items.quantity) + array_length(ARRAY(SELECT 1), 1)",
+            "subqueries are not allowed",
+        ),
+        // Names that are neither table.column nor schema.table.column.
+        (
+            "sql",
+            "SUM(bench.retail.order_items.quantity)",
+            "write column \"bench.retail.order_items.quantity\" as table.column",
+        ),
+        (
+            "sql",
+            "SUM(quantity)",
+            "write column \"quantity\" as table.column",
+        ),
+    ] {
+        let text = match field {
+            "sql" => format!("[metrics.m]\nsql = {sql:?}\n"),
+            _ => format!("[metrics.m]\nsql = \"SUM(order_items.quantity)\"\nfilters = [{sql:?}]\n"),
+        };
+        let (c, problems) = apply_text(&text);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains(&format!("metrics.m.{field}")) && p.contains(why)),
+            "{sql}: {problems:#?}"
+        );
+        assert!(c.metrics.is_empty(), "{sql}: the metric is skipped");
+    }
+    // What is kept is the parsed expression, printed again.
+    let (c, problems) = apply_text(
+        "[metrics.m]\nsql = \"sum( order_items.quantity )  \"\nfilters = [\"orders.status='completed'\"]\n",
+    );
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert_eq!(c.metrics[0].sql, "sum(order_items.quantity)");
+    assert_eq!(c.metrics[0].filters, ["orders.status = 'completed'"]);
+    // schema.table.column is fine.
+    let (c, problems) = apply_text("[metrics.m]\nsql = \"SUM(retail.order_items.quantity)\"\n");
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert_eq!(names(&c, &c.metrics[0].tables), ["order_items"]);
+}
+
+#[test]
+fn notes_of_several_files_are_merged() {
+    let first = annotations::parse(
+        Path::new("a.toml"),
+        r#"
+schema = "retail"
+[tables.customers]
+description = "Customers."
+synonyms = ["client"]
+display_column = "name"
+[tables.customers.columns.segment]
+description = "Market segment."
+synonyms = ["customer type"]
+values = { smb = "Small Business", corp = "Corporate" }
+unit = "segment"
+pii = true
+"#
+        .into(),
+    )
+    .unwrap();
+    let second = annotations::parse(
+        Path::new("b.toml"),
+        r#"
+schema = "retail"
+[tables.customers]
+synonyms = ["buyer", "client"]
+time_column = "signup_date"
+[tables.customers.columns.segment]
+synonyms = ["kind"]
+values = { corp = "Corporate ", consumers = "Consumer" }
+format = "text"
+"#
+        .into(),
+    )
+    .unwrap();
+    let mut c = retail();
+    assert!(annotations::apply(&mut c, &[first, second]).is_empty());
+    let t = c.table(id(&c, "customers"));
+    assert_eq!(t.notes.description.as_deref(), Some("Customers."));
+    assert_eq!(t.notes.synonyms, ["client", "buyer"]);
+    assert_eq!(t.notes.display_column, t.column("name"));
+    assert_eq!(t.notes.time_column, t.column("signup_date"));
+    let seg = &t.columns[t.column("segment").unwrap() as usize].notes;
+    assert_eq!(seg.description.as_deref(), Some("Market segment."));
+    assert_eq!(seg.synonyms, ["customer type", "kind"]);
+    assert_eq!(
+        seg.value_synonyms,
+        [
+            ("smb".to_string(), "Small Business".to_string()),
+            ("consumers".into(), "Consumer".into()),
+            ("corp".into(), "Corporate ".into()),
+        ]
+    );
+    assert_eq!(
+        (seg.unit.as_deref(), seg.format.as_deref()),
+        (Some("segment"), Some("text"))
+    );
+    assert!(seg.pii, "pii from the first file stays");
+}
+
 #[test]
 fn region_of_an_order_goes_through_its_store() {
     let c = annotated();
@@ -318,6 +469,53 @@ fn region_of_an_order_goes_through_its_store() {
         )
         .unwrap();
     assert_eq!(names(&c, &tree.tables()), ["customers", "regions"]);
+}
+
+#[test]
+fn two_foreign_keys_between_the_same_tables_are_ambiguous() {
+    use ValueKind::*;
+    let mut c = Catalog {
+        database: "shop".into(),
+        tables: vec![
+            table("addresses", &[("address_id", Integer), ("city", Text)]),
+            table(
+                "orders",
+                &[
+                    ("order_id", Integer),
+                    ("billing_address_id", Integer),
+                    ("shipping_address_id", Integer),
+                ],
+            ),
+        ],
+        ..Default::default()
+    };
+    for from in ["orders.billing_address_id", "orders.shipping_address_id"] {
+        let (f, t) = (
+            c.find_column(from).unwrap(),
+            c.find_column("addresses.address_id"),
+        );
+        c.relations.push(Relation {
+            from: f.table,
+            from_columns: vec![f.column],
+            to: t.unwrap().table,
+            to_columns: vec![0],
+            one_to_one: false,
+            preferred: false,
+            origin: RelationOrigin::ForeignKey(from.into()),
+        });
+    }
+    let (orders, addresses) = (id(&c, "orders"), id(&c, "addresses"));
+    let tree = JoinGraph::build(&c)
+        .join_tree(&c, orders, &[addresses])
+        .unwrap();
+    assert_eq!(tree.ambiguous, [addresses], "{tree:?}");
+    // Marking one preferred decides.
+    c.relations[1].preferred = true;
+    let tree = JoinGraph::build(&c)
+        .join_tree(&c, orders, &[addresses])
+        .unwrap();
+    assert!(tree.ambiguous.is_empty(), "{tree:?}");
+    assert_eq!(tree.steps[0].relation, 1);
 }
 
 #[test]
@@ -380,10 +578,11 @@ fn unreachable_tables_are_named() {
 }
 
 fn effective(policy: &str, attrs: &[(&str, &str)]) -> Effective {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!(
         "querent-view-{}-{}",
         std::process::id(),
-        policy.len()
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("p.toml"), policy).unwrap();
@@ -480,6 +679,63 @@ row_filter = { "retail.stores" = "region_id = ${user.region}" }
 }
 
 #[test]
+fn row_filtered_tables_keep_no_counts_and_masked_columns_keep_theirs() {
+    let c = with_values(annotated());
+    let eff = effective(
+        r#"
+[role.analyst]
+tables = ["retail.stores", "retail.customers", "retail.regions"]
+mask = { "retail.customers.name" = "hash" }
+row_filter = { "retail.stores" = "region_id = ${user.region}" }
+"#,
+        &[("region", "4")],
+    );
+    let v = view::for_role(&c, &eff);
+    let stores = v.table(v.find_table("stores").unwrap());
+    assert_eq!(stores.row_estimate, None, "a whole-table figure");
+    for col in &stores.columns {
+        assert_eq!(col.profile.as_ref().unwrap().distinct, None, "{}", col.name);
+    }
+    let customers = v.table(v.find_table("customers").unwrap());
+    assert_eq!(customers.row_estimate, Some(100));
+    let name = &customers.columns[customers.column("name").unwrap() as usize];
+    let p = name.profile.as_ref().unwrap();
+    assert_eq!((p.distinct, p.values.as_ref()), (Some(3), None), "masked");
+}
+
+#[test]
+fn a_denied_key_column_clears_the_whole_key() {
+    let mut c = retail();
+    let items = id(&c, "order_items");
+    let t = &mut c.tables[items as usize];
+    t.primary_key = vec![
+        t.column("order_id").unwrap(),
+        t.column("product_id").unwrap(),
+    ];
+    let eff = |deny: &str| {
+        effective(
+            &format!(
+                "[role.analyst]\ntables = [\"retail.order_items\"]\ndeny_columns = [{deny}]\n"
+            ),
+            &[],
+        )
+    };
+    let v = view::for_role(&c, &eff("\"retail.order_items.product_id\""));
+    let t = v.table(v.find_table("order_items").unwrap());
+    assert!(t.primary_key.is_empty(), "{:?}", t.primary_key);
+    // Denying another column only renumbers the key.
+    let v = view::for_role(&c, &eff("\"retail.order_items.order_item_id\""));
+    let t = v.table(v.find_table("order_items").unwrap());
+    assert_eq!(
+        t.primary_key,
+        [
+            t.column("order_id").unwrap(),
+            t.column("product_id").unwrap()
+        ]
+    );
+}
+
+#[test]
 fn a_missing_attribute_hides_the_table() {
     let c = annotated();
     let eff = effective(
@@ -541,4 +797,46 @@ fn suggested_annotations_parse_apply_and_guess_relationships() {
         .collect();
     want.sort();
     assert_eq!(got, want, "{draft}");
+}
+
+#[test]
+fn database_contents_never_become_live_annotations() {
+    let mut c = with_values(retail());
+    let inject = "\n[[relationships]]\nfrom = \"orders.customer_id\"\nto = \"customers.customer_id\"\npreferred = true\n";
+    let orders = id(&c, "orders");
+    let t = &mut c.tables[orders as usize];
+    let channel = t.column("channel").unwrap() as usize;
+    t.columns[channel].profile.as_mut().unwrap().values =
+        Some(vec![format!("Online{inject}"), "Phone\u{7f}\u{85}".into()]);
+    t.comment = Some(format!("Orders.{inject}"));
+    // A numeric column whose name carries a line break: its metric draft is a comment.
+    let items = id(&c, "order_items");
+    c.tables[items as usize].columns[3].name = format!("quantity{inject}");
+    let draft = super::suggest::suggest(&c);
+    for line in draft.lines() {
+        assert!(
+            !line.starts_with("[[relationships]]")
+                && !line.starts_with("from")
+                && !line.starts_with("preferred"),
+            "{line:?} in:\n{draft}"
+        );
+    }
+    assert!(
+        draft.contains("# values seen: [\"Online\\n[[relationships]]"),
+        "{draft}"
+    );
+    let f = annotations::parse(Path::new("draft.toml"), draft.clone())
+        .unwrap_or_else(|e| panic!("{e}\n{draft}"));
+    let mut applied = c.clone();
+    assert!(annotations::apply(&mut applied, &[f]).is_empty());
+    assert_eq!(
+        applied.relations, c.relations,
+        "no relationship was declared"
+    );
+    assert!(applied.relations.iter().all(|r| !r.preferred));
+    // The description is the comment, line break included.
+    assert_eq!(
+        applied.table(orders).notes.description.as_deref(),
+        Some(format!("Orders.{inject}").as_str())
+    );
 }

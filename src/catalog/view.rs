@@ -6,8 +6,9 @@
 //!   and with them their relations and every metric that reads them.
 //! - Denied columns are gone, with the relations and metrics that read them.
 //! - Masked columns stay (they can be selected, masked) but keep no values, min or max.
-//! - A table with a row filter keeps no values, min or max in any column: they were profiled
-//!   over all rows, including rows this role cannot see.
+//! - A table with a row filter keeps no row estimate, and no distinct count, values, min or
+//!   max in any column: they were profiled over all rows, including rows this role cannot see.
+//! - A primary key with a denied column is no key of what is left: it is cleared.
 //! - Columns annotated `pii = true` keep no values for anyone.
 
 use super::model::{Catalog, ColRef, Profile, TableId};
@@ -57,12 +58,26 @@ pub fn for_role(catalog: &Catalog, eff: &Effective) -> Catalog {
             if rule.filter.is_some() || rule.masks.contains_key(&c.name) {
                 blind(&mut c.profile);
             }
+            if rule.filter.is_some() {
+                if let Some(p) = &mut c.profile {
+                    p.distinct = None;
+                }
+            }
             map.push(Some(kept.len() as u32));
             kept.push(c);
         }
         t.columns = kept;
+        if rule.filter.is_some() {
+            t.row_estimate = None;
+        }
         let remap = |c: u32| map.get(c as usize).copied().flatten();
-        t.primary_key = t.primary_key.iter().filter_map(|c| remap(*c)).collect();
+        // Part of a key is not a key: a denied key column clears the whole key.
+        t.primary_key = t
+            .primary_key
+            .iter()
+            .map(|c| remap(*c))
+            .collect::<Option<Vec<u32>>>()
+            .unwrap_or_default();
         t.notes.time_column = t.notes.time_column.and_then(remap);
         t.notes.display_column = t.notes.display_column.and_then(remap);
         table_map[ti] = Some(out.tables.len() as TableId);

@@ -31,7 +31,7 @@ pub struct Source {
 }
 
 impl Source {
-    fn load(
+    pub(crate) fn load(
         &self,
         policies: Option<String>,
     ) -> Result<(config::Config, UpstreamTarget, String), String> {
@@ -159,11 +159,18 @@ pub fn catalog(args: CatalogArgs) -> Result<(), String> {
             .iter()
             .map(|q| serde_json::json!({"question": q, "linking": view.index.link(&view.catalog, q)}))
             .collect();
+        // With a role, everything describes the role's view only.
+        let (summary, problems) = if args.roles.is_empty() {
+            let problems = loaded.problems.iter().map(|p| p.to_string()).collect();
+            (store::summary(&db, Some(&loaded), None), problems)
+        } else {
+            (store::view_summary(&db, &loaded, &view), Vec::new())
+        };
         let v = serde_json::json!({
-            "summary": store::summary(&db, Some(&loaded), None),
+            "summary": summary,
             "catalog": &view.catalog,
             "links": links,
-            "annotation_problems": loaded.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+            "annotation_problems": problems,
         });
         let _ = writeln!(out, "{v:#}");
         return Ok(());
@@ -195,10 +202,23 @@ pub fn schema(cmd: SchemaCommand) -> Result<(), String> {
     }
 }
 
+/// Escapes everything but unreserved characters (RFC 3986) for a query-string value.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// POSTs /catalog/refresh to a running server and prints its answer.
 fn refresh(admin: &str, database: Option<&str>) -> Result<(), String> {
     let path = match database {
-        Some(db) => format!("/catalog/refresh?database={db}"),
+        Some(db) => format!("/catalog/refresh?database={}", percent_encode(db)),
         None => "/catalog/refresh".to_string(),
     };
     let mut tcp = std::net::TcpStream::connect(admin)

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod retail;
+pub mod saas;
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};

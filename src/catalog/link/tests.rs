@@ -371,6 +371,31 @@ fn unlinked_words_stopwords_and_query_words() {
 }
 
 #[test]
+fn a_very_long_word_links_quickly() {
+    let f = Fixture::new();
+    let started = std::time::Instant::now();
+    let word = "reveune".repeat(3000); // 21,000 letters
+    let l = f.link(&format!("{word} by region"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    has(&l, &f.table("regions"), MatchKind::Stemmed);
+    // A huge catalog word costs the index nothing either.
+    let mut c = retail();
+    c.tables[0].notes.synonyms = vec!["x".repeat(20_000)];
+    let started = std::time::Instant::now();
+    let index = LinkIndex::build(&c);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(index.link(&c, &"x".repeat(20_001)).candidates.is_empty());
+}
+
+#[test]
 fn pii_values_never_indexed() {
     let f = Fixture::new();
     for q in [
