@@ -7,9 +7,11 @@
 //! EOF → reset and pool the upstream connection, or cancel and drop it if a statement was
 //! running.
 
+mod ask;
 mod intercept;
 mod params;
 mod relay;
+mod replies;
 mod scan;
 mod trail;
 

@@ -1,8 +1,10 @@
 //! The relay: client messages go upstream and upstream bytes go to the client, unchanged.
 //!
-//! Client bytes are split into whole messages (to check them and, later, to classify Query and
-//! Parse); upstream bytes are forwarded as they are read, with a [`Scanner`] watching for
-//! ReadyForQuery so the relay knows when a statement is running. Each direction holds at most
+//! Client bytes are split into whole messages (to check them, find ASK questions and, for a
+//! guarded session, pass Query and Parse through the guard: `super::ask`); upstream bytes are
+//! forwarded as they are read, with a [`Scanner`] watching for ReadyForQuery so the relay knows
+//! when a statement is running (and `super::replies` when the upstream reaches a refusal's
+//! error or an ASK's NOTICEs). Each direction holds at most
 //! one read buffer, so results stream with the client's own backpressure.
 
 use super::scan::{Scanner, Seen};
@@ -64,6 +66,8 @@ struct Relay {
     conn_span: tracing::Span,
     /// The guard's interception, for sessions whose principal has a policy.
     intercept: Option<super::intercept::Interceptor>,
+    /// Refusal markers and ASK notices on their way, and the response cycles that place them.
+    replies: super::replies::Replies,
     /// Statement time limit from the policy, if any.
     policy_timeout: Option<std::time::Duration>,
     /// Pending audit records (only filled when an audit sink is configured).
@@ -99,6 +103,7 @@ pub(crate) async fn run(client: Client, shared: Arc<Shared>, conn_span: tracing:
         stmt_span: tracing::Span::none(),
         conn_span,
         intercept: None,
+        replies: Default::default(),
         policy_timeout: None,
         trail: Default::default(),
         who,
@@ -195,6 +200,8 @@ impl Relay {
         let max = self.shared.config.limits.max_message_size;
         let mut end = 0;
         let mut terminate = false;
+        let mut found = Vec::new();
+        let cycles = self.replies.cycles();
         loop {
             let header = match peek_header(&self.cbuf[end..], max) {
                 Ok(Some(h)) => h,
@@ -205,6 +212,7 @@ impl Relay {
                 self.cbuf.reserve(header.total - (self.cbuf.len() - end));
                 break;
             }
+            self.replies.client(header.tag);
             match header.tag {
                 b'X' => {
                     terminate = true;
@@ -227,6 +235,11 @@ impl Relay {
                     )
                 }
             }
+            if matches!(header.tag, b'Q' | b'P') {
+                if let Some(req) = super::ask::question(&self.cbuf[end..end + header.total]) {
+                    found.push(super::ask::Found { offset: end, req });
+                }
+            }
             end += header.total;
         }
         if end > 0 {
@@ -237,59 +250,26 @@ impl Relay {
                     return Some(End::Closed);
                 }
             }
-            let guarded = self.guarded_messages(end).await;
+            let ctx = super::ask::Ctx {
+                shared: &self.shared,
+                database: &self.client.database,
+                principal: &self.client.principal,
+                intercept: self.intercept.as_mut(),
+                replies: &mut self.replies,
+                cycles,
+                trail: self.shared.auditor.is_enabled().then_some(&mut self.trail),
+            };
+            let rewritten = super::ask::rewrite(ctx, &self.cbuf[..end], found).await;
             let Some(up) = self.up.as_mut() else {
                 return Some(End::Closed);
             };
-            let bytes = guarded.as_deref().unwrap_or(&self.cbuf[..end]);
+            let bytes = rewritten.as_deref().unwrap_or(&self.cbuf[..end]);
             if up.stream.write_all(bytes).await.is_err() {
                 return Some(End::UpstreamLost);
             }
             self.cbuf.advance(end);
         }
         terminate.then_some(End::ClientGone)
-    }
-
-    /// For a guarded session, the messages in `cbuf[..end]` with every Query and Parse
-    /// checked and rewritten; `None` when nothing changed (or the session is not guarded).
-    async fn guarded_messages(&mut self, end: usize) -> Option<BytesMut> {
-        let auditing = self.shared.auditor.is_enabled();
-        let (Some(ic), Some(guard)) = (self.intercept.as_mut(), self.shared.guard.as_ref()) else {
-            if auditing {
-                self.note_unguarded(end);
-            }
-            return None;
-        };
-        let mut out = BytesMut::new();
-        let mut changed = false;
-        for msg in crate::protocol::frame::messages(&self.cbuf[..end]) {
-            let before = out.len();
-            match ic.client_message(guard, msg, &mut out).await {
-                super::intercept::Outcome::Same => out.extend_from_slice(msg),
-                super::intercept::Outcome::Replaced => {
-                    changed = true;
-                    debug_assert!(out.len() > before);
-                }
-            }
-            if let (true, Some(note)) = (auditing, ic.last.take()) {
-                self.trail.push(note, crate::audit::AuditPath::Guarded);
-            }
-        }
-        changed.then_some(out)
-    }
-
-    /// Audit notes for a session the guard does not check (no policies, or trusted).
-    fn note_unguarded(&mut self, end: usize) {
-        let path = if self.shared.guard.is_some() {
-            crate::audit::AuditPath::Trusted
-        } else {
-            crate::audit::AuditPath::Passthrough
-        };
-        for msg in crate::protocol::frame::messages(&self.cbuf[..end]) {
-            if let Some(sql) = super::trail::sql_of(msg) {
-                self.trail.push(super::trail::passthrough(sql), path);
-            }
-        }
     }
 
     fn statement_sent(&mut self) {
@@ -308,18 +288,19 @@ impl Relay {
 
     /// Forwards what the upstream sent and tracks ReadyForQuery.
     async fn on_upstream_data(&mut self) -> Option<End> {
-        if self.intercept.as_ref().is_some_and(|ic| ic.substituting()) {
-            return self.on_upstream_data_substituting().await;
+        if self.replies.active() {
+            return self.on_upstream_data_rewriting().await;
         }
         self.forward_upstream().await
     }
 
-    /// Slow path while a refusal's error is on its way: bytes up to the next message boundary
-    /// go out as they are, whole messages after it pass through the interceptor.
-    async fn on_upstream_data_substituting(&mut self) -> Option<End> {
-        while !self.scan.at_boundary() && !self.sbuf.is_empty() {
-            let n = self.scan.to_boundary().min(self.sbuf.len());
-            let rest = self.sbuf.split_off(n);
+    /// Slow path while a refusal's error or an ASK's NOTICE is on its way: the bytes that
+    /// finish the message in progress go out as they are, whole messages after them pass
+    /// through [`super::replies::Replies::upstream`].
+    async fn on_upstream_data_rewriting(&mut self) -> Option<End> {
+        let head = self.scan.head_len(&self.sbuf);
+        if head > 0 {
+            let rest = self.sbuf.split_off(head);
             if let Some(end) = self.forward_upstream().await {
                 return Some(end);
             }
@@ -329,9 +310,7 @@ impl Relay {
             return None;
         }
         let mut out = BytesMut::new();
-        if let Some(ic) = self.intercept.as_mut() {
-            ic.upstream(&self.sbuf, &mut out);
-        }
+        self.replies.upstream(&self.sbuf, &mut out);
         self.sbuf = out;
         if self.sbuf.is_empty() {
             return None;
@@ -347,7 +326,9 @@ impl Relay {
         let mut fatal = false;
         let auditing = self.shared.auditor.is_enabled();
         let (trail, who, auditor) = (&mut self.trail, &self.who, &self.shared.auditor);
+        let replies = &mut self.replies;
         self.scan.feed(&self.sbuf, |m: Seen| {
+            replies.seen(m.tag);
             if m.tag == b'Z' {
                 finished += 1;
                 status = m.status();

@@ -57,16 +57,23 @@ impl Scanner {
         self.hdr_len == 0 && !self.in_body
     }
 
-    /// How many bytes to feed before the next boundary could be reached: the rest of the
-    /// current body, or 1 while a header is incomplete, 0 at a boundary.
-    pub fn to_boundary(&self) -> usize {
+    /// How many leading bytes of `data` belong to the message in progress (all of `data` when
+    /// it ends inside that message; 0 at a boundary).
+    pub fn head_len(&self, data: &[u8]) -> usize {
         if self.in_body {
-            self.remaining
-        } else if self.hdr_len > 0 {
-            1
-        } else {
-            0
+            return self.remaining.min(data.len());
         }
+        if self.hdr_len == 0 {
+            return 0;
+        }
+        let need = 5 - self.hdr_len;
+        if data.len() < need {
+            return data.len();
+        }
+        let mut hdr = self.hdr;
+        hdr[self.hdr_len..].copy_from_slice(&data[..need]);
+        let len = u32::from_be_bytes([hdr[1], hdr[2], hdr[3], hdr[4]]) as usize;
+        (need + len.saturating_sub(4)).min(data.len())
     }
 
     /// Feeds the next bytes; calls `on_msg` for every message completed by them.
@@ -144,6 +151,22 @@ mod tests {
             assert_eq!(tags, b"CEZ", "split at {split}");
             assert!(seen[1].is_fatal_error());
             assert_eq!(seen[2].status(), b'T');
+        }
+    }
+
+    #[test]
+    fn head_len_reaches_the_next_boundary() {
+        let stream = [msg(b'C', b"SELECT 1\0"), msg(b'Z', b"I")].concat();
+        let first = msg(b'C', b"SELECT 1\0").len();
+        for split in 1..first {
+            let mut s = Scanner::default();
+            s.feed(&stream[..split], |_| {});
+            let rest = &stream[split..];
+            assert_eq!(s.head_len(rest), first - split, "split at {split}");
+            assert_eq!(s.head_len(&rest[..1]), 1);
+            s.feed(&rest[..first - split], |_| {});
+            assert!(s.at_boundary());
+            assert_eq!(s.head_len(&stream[first..]), 0);
         }
     }
 

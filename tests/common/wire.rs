@@ -37,6 +37,16 @@ impl Conn {
     /// `params`, and reads up to the first ReadyForQuery. Fails on an ErrorResponse or a request
     /// for a password.
     pub async fn connect(port: u16, params: &[(&str, &str)]) -> Result<Conn, String> {
+        Self::connect_as(port, "root", "test", params).await
+    }
+
+    /// Same, as `user` on `database`.
+    pub async fn connect_as(
+        port: u16,
+        user: &str,
+        database: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Conn, String> {
         let stream = TcpStream::connect(("127.0.0.1", port))
             .await
             .map_err(|e| format!("connect {port}: {e}"))?;
@@ -48,7 +58,7 @@ impl Conn {
         };
         let mut body = BytesMut::new();
         body.put_i32(196608);
-        for (k, v) in [("user", "root"), ("database", "test")]
+        for (k, v) in [("user", user), ("database", database)]
             .iter()
             .chain(params.iter())
         {

@@ -1,0 +1,314 @@
+//! ASK on the relay path: every session recognises a question in a Query or Parse and sends
+//! the SQL [`crate::ask::answer`] returns in its place, so both protocols, transactions and
+//! Describe behave as for typed SQL.
+//!
+//! A statement is a candidate only when its first non-blank bytes are `ask`, `explain`, `/*`
+//! or `--` (any case); only candidates go to [`crate::ask::detect`], so ordinary SQL costs a
+//! few byte compares, and a batch without a question is relayed as it is (unguarded sessions)
+//! or only through the guard (guarded ones). A question is never given to the guard's
+//! `check`: `answer` has run the guard on the SQL it returns. A refusal uses the guard's
+//! marker substitution ([`super::replies`]); NOTICEs are placed before the statement's results.
+
+use super::intercept::{message, Interceptor, Note, Outcome};
+use super::replies::{Cycles, Replies, Spot};
+use super::trail::{passthrough, sql_of, Trail};
+use crate::ask::{Answer, AskRequest, Asker};
+use crate::audit::{AuditPath, Decision};
+use crate::auth::Principal;
+use crate::error::PgError;
+use crate::protocol::frame::messages;
+use crate::server::Shared;
+use bytes::BytesMut;
+
+/// A question found in a client batch.
+pub struct Found {
+    /// Where its message starts in the batch.
+    pub offset: usize,
+    /// The question.
+    pub req: AskRequest,
+}
+
+fn starts_with_ci(s: &[u8], word: &[u8]) -> bool {
+    s.len() >= word.len() && s[..word.len()].eq_ignore_ascii_case(word)
+}
+
+/// Whether SQL text may hold a question: its first non-blank bytes are `ask`, `explain`, `/*`
+/// or `--`, in any case.
+#[inline]
+pub fn candidate(sql: &[u8]) -> bool {
+    let start = sql
+        .iter()
+        .position(|b| !b.is_ascii_whitespace() && *b != 0x0b)
+        .unwrap_or(sql.len());
+    let s = &sql[start..];
+    match s.first() {
+        Some(b'/') => s.starts_with(b"/*"),
+        Some(b'-') => s.starts_with(b"--"),
+        Some(b'a' | b'A') => starts_with_ci(s, b"ask"),
+        Some(b'e' | b'E') => starts_with_ci(s, b"explain"),
+        _ => false,
+    }
+}
+
+/// The question in one whole client message (`msg` includes tag and length), for Query and
+/// Parse messages.
+pub fn question(msg: &[u8]) -> Option<AskRequest> {
+    let body = msg.get(5..)?;
+    let text = match msg[0] {
+        b'Q' => body,
+        b'P' => &body[body.iter().position(|&b| b == 0)? + 1..],
+        _ => return None,
+    };
+    let text = &text[..text.iter().position(|&b| b == 0)?];
+    if !candidate(text) {
+        return None;
+    }
+    crate::ask::detect(std::str::from_utf8(text).ok()?)
+}
+
+/// What the batch rewrite needs from the session.
+pub struct Ctx<'a> {
+    /// The server.
+    pub shared: &'a Shared,
+    /// The session's database.
+    pub database: &'a str,
+    /// Who is connected.
+    pub principal: &'a Principal,
+    /// The guard's interception, for guarded sessions.
+    pub intercept: Option<&'a mut Interceptor>,
+    /// Refusal markers and NOTICEs.
+    pub replies: &'a mut Replies,
+    /// The client side's count of response cycles before the batch.
+    pub cycles: Cycles,
+    /// The audit trail, when auditing.
+    pub trail: Option<&'a mut Trail>,
+}
+
+/// The client messages in `batch` as they go upstream: questions answered, and for a guarded
+/// session every other Query and Parse checked by the guard. `None` when nothing changed.
+/// Notes every statement in the audit trail when auditing.
+pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<BytesMut> {
+    let Ctx {
+        shared,
+        database,
+        principal,
+        mut intercept,
+        replies,
+        mut trail,
+        mut cycles,
+    } = ctx;
+    let guard = shared.guard.as_ref();
+    let unguarded_path = if guard.is_some() {
+        AuditPath::Trusted
+    } else {
+        AuditPath::Passthrough
+    };
+    let guarded = intercept.is_some() && guard.is_some();
+    if !guarded && found.is_empty() {
+        if let Some(trail) = trail {
+            for sql in messages(batch).filter_map(sql_of) {
+                trail.push(passthrough(sql), unguarded_path);
+            }
+        }
+        return None;
+    }
+    let mut out = BytesMut::with_capacity(batch.len() + 64);
+    let mut changed = false;
+    let mut found = found.into_iter().peekable();
+    let mut offset = 0;
+    for msg in messages(batch) {
+        let at = offset;
+        offset += msg.len();
+        let spot = cycles.client(msg[0]);
+        if let Some(f) = found.next_if(|f| f.offset == at) {
+            let asker = Asker {
+                shared,
+                database,
+                principal,
+                guard: intercept.as_deref_mut().map(|ic| &mut ic.guard),
+            };
+            let answer = crate::ask::answer(asker, &f.req).await;
+            let note = answered(msg, spot, &f.req, answer, replies, &mut out);
+            if let Some(trail) = trail.as_deref_mut() {
+                trail.push(note, AuditPath::Ask);
+            }
+            changed = true;
+            continue;
+        }
+        match (intercept.as_deref_mut(), guard) {
+            (Some(ic), Some(guard)) => {
+                match ic.client_message(guard, msg, &mut out, replies, spot).await {
+                    Outcome::Same => out.extend_from_slice(msg),
+                    Outcome::Replaced => changed = true,
+                }
+                if let (Some(trail), Some(note)) = (trail.as_deref_mut(), ic.last.take()) {
+                    trail.push(note, AuditPath::Guarded);
+                }
+            }
+            _ => {
+                out.extend_from_slice(msg);
+                if let (Some(trail), Some(sql)) = (trail.as_deref_mut(), sql_of(msg)) {
+                    trail.push(passthrough(sql), unguarded_path);
+                }
+            }
+        }
+    }
+    changed.then_some(out)
+}
+
+/// Appends the message that replaces the question's `msg` to `out`: the answer's SQL, or a
+/// refusal marker. Returns the audit note.
+fn answered(
+    msg: &[u8],
+    spot: Spot,
+    req: &AskRequest,
+    answer: Answer,
+    replies: &mut Replies,
+    out: &mut BytesMut,
+) -> Note {
+    let mut note = Note {
+        sql: req.question.clone(),
+        decision: Decision::Rewrite,
+        rewritten: None,
+        reason: None,
+        sqlstate: None,
+    };
+    let refuse = |e: PgError, note: &mut Note, replies: &mut Replies| {
+        note.decision = Decision::Deny;
+        note.reason = Some(e.message.clone());
+        note.sqlstate = Some(e.code.clone());
+        replies.refuse(spot, &e)
+    };
+    let sql = match answer {
+        Answer::Run { sql, .. } if sql.contains('\0') => {
+            let e = PgError::error("XX000", "the SQL for this question contains a NUL byte")
+                .with_hint("rephrase the question; report this to the operator");
+            refuse(e, &mut note, replies)
+        }
+        Answer::Run { sql, notices } => {
+            replies.notify(spot, &notices);
+            note.rewritten = Some(sql.clone());
+            sql
+        }
+        Answer::Refuse(e) => refuse(e, &mut note, replies),
+    };
+    if msg[0] == b'P' {
+        // The statement keeps its name; the new SQL has no parameters.
+        let name = msg[5..].split(|&b| b == 0).next().unwrap_or_default();
+        message(
+            out,
+            b'P',
+            &[name, b"\0", sql.as_bytes(), b"\0", &0i16.to_be_bytes()],
+        );
+    } else {
+        message(out, b'Q', &[sql.as_bytes(), b"\0"]);
+    }
+    note
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(sql: &str) -> Vec<u8> {
+        let mut m = vec![b'Q'];
+        m.extend_from_slice(&((sql.len() + 5) as u32).to_be_bytes());
+        m.extend_from_slice(sql.as_bytes());
+        m.push(0);
+        m
+    }
+
+    /// A Parse declaring `types` parameter type OIDs.
+    fn p_types(name: &str, sql: &str, types: &[u32]) -> Vec<u8> {
+        let mut body = [name.as_bytes(), b"\0", sql.as_bytes(), b"\0"].concat();
+        body.extend_from_slice(&(types.len() as i16).to_be_bytes());
+        for t in types {
+            body.extend_from_slice(&t.to_be_bytes());
+        }
+        let mut m = vec![b'P'];
+        m.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
+        m.extend(body);
+        m
+    }
+
+    fn p(name: &str, sql: &str) -> Vec<u8> {
+        p_types(name, sql, &[23])
+    }
+
+    #[test]
+    fn candidates_are_cheap_to_rule_out() {
+        for sql in [
+            "ASK 'x'",
+            "  ask x",
+            "\n\tExplain ask 'x'",
+            "/* ask: x */",
+            "-- ask: x",
+            "EXPLAIN SELECT 1",
+            "/* c */ SELECT 1",
+        ] {
+            assert!(candidate(sql.as_bytes()), "{sql:?}");
+        }
+        for sql in [
+            "SELECT 'ask'",
+            "select 1",
+            "as",
+            "",
+            "  ",
+            "- 1",
+            "/ 2",
+            "e",
+            "ANALYZE t",
+        ] {
+            assert!(!candidate(sql.as_bytes()), "{sql:?}");
+        }
+    }
+
+    #[test]
+    fn questions_in_query_and_parse() {
+        let want = Some(AskRequest {
+            question: "top products".into(),
+            explain: false,
+        });
+        assert_eq!(question(&q("ASK 'top products'")), want);
+        assert_eq!(question(&q("-- ask: top products\n")), want);
+        assert_eq!(question(&p("s1", "/* ask: top products */")), want);
+        assert_eq!(question(&p("", "ask top products;")), want);
+        for sql in ["SELECT 'ask'", "EXPLAIN SELECT 1", "-- note\nSELECT 1"] {
+            assert_eq!(question(&q(sql)), None);
+            assert_eq!(question(&p("", sql)), None);
+        }
+        assert_eq!(question(b"S\0\0\0\x04"), None);
+        assert_eq!(
+            question(&q("ASK '\u{e9}'")).map(|r| r.question),
+            Some("\u{e9}".into())
+        );
+    }
+
+    #[test]
+    fn a_parse_keeps_its_name_and_drops_parameter_types() {
+        let mut replies = Replies::default();
+        let spot = replies.client(b'P');
+        let msg = p("s7", "ASK 'x'");
+        let req = AskRequest {
+            question: "x".into(),
+            explain: false,
+        };
+        let mut out = BytesMut::new();
+        let run = Answer::Run {
+            sql: "SELECT 1".into(),
+            notices: vec!["n".into()],
+        };
+        let note = answered(&msg, spot, &req, run, &mut replies, &mut out);
+        assert_eq!(&out[..], &p_types("s7", "SELECT 1", &[])[..]);
+        assert_eq!(note.decision, Decision::Rewrite);
+        assert_eq!(note.rewritten.as_deref(), Some("SELECT 1"));
+        assert!(replies.active());
+
+        let mut out = BytesMut::new();
+        let refuse = Answer::Refuse(PgError::error("QA001", "no"));
+        let note = answered(&q("ASK 'x'"), spot, &req, refuse, &mut replies, &mut out);
+        assert_eq!(&out[..], &q("SELECT querent_refused_1")[..]);
+        assert_eq!(note.decision, Decision::Deny);
+        assert_eq!(note.sqlstate.as_deref(), Some("QA001"));
+    }
+}

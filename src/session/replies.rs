@@ -1,0 +1,206 @@
+//! What the proxy changes in the upstream's replies, and where.
+//!
+//! Two things: a refused statement's marker error (`SELECT querent_refused_N` fails upstream)
+//! is swapped for Querent's own ErrorResponse, and an ASK's NOTICEs are put in front of that
+//! statement's results.
+//!
+//! Placing NOTICEs under pipelining uses response cycles. Every Query, Sync and FunctionCall
+//! sent upstream ends one cycle on the client side (extended messages before a Sync belong to
+//! the cycle that Sync ends); every ReadyForQuery from the upstream ends the oldest cycle. Both
+//! sides are counted from the start of the session, so cycle `n` is answered after `n`
+//! ReadyForQuery messages. An ASK in a Query is due before the first upstream message of its
+//! cycle; an ASK in a Parse before the ParseComplete of that Parse (the `j`-th ParseComplete
+//! of its cycle, since every Parse answers with one until an error skips the rest of the
+//! batch — then the ASK never ran and its NOTICEs are dropped at the cycle's ReadyForQuery).
+//!
+//! Upstream bytes are only looked at message by message while something is pending; the
+//! counters are kept by the relay's [`super::scan::Scanner`] on every message it forwards.
+
+use crate::error::PgError;
+use crate::protocol::backend;
+use crate::protocol::frame::peek_header;
+use bytes::BytesMut;
+use std::collections::{HashMap, VecDeque};
+
+/// Where a statement sits among the response cycles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spot {
+    /// Its cycle (the number of ReadyForQuery messages before its results).
+    cycle: u64,
+    /// For a Parse, which ParseComplete of the cycle answers it (from 1); `None` for a Query.
+    parse: Option<u32>,
+}
+
+/// The client side's count of response cycles.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cycles {
+    /// Cycles ended (Query, Sync and FunctionCall sent upstream).
+    sent: u64,
+    /// Parse messages sent in the cycle not yet ended.
+    parses: u32,
+}
+
+impl Cycles {
+    /// Counts one client message going upstream (`tag` = its type) and returns where it sits.
+    #[inline]
+    pub fn client(&mut self, tag: u8) -> Spot {
+        let cycle = self.sent;
+        match tag {
+            b'Q' | b'S' | b'F' => {
+                self.sent += 1;
+                self.parses = 0;
+                Spot { cycle, parse: None }
+            }
+            b'P' => {
+                self.parses += 1;
+                Spot {
+                    cycle,
+                    parse: Some(self.parses),
+                }
+            }
+            _ => Spot { cycle, parse: None },
+        }
+    }
+}
+
+/// NOTICEs waiting for their statement's first response.
+struct Pending {
+    at: Spot,
+    bytes: BytesMut,
+}
+
+/// A session's changes to upstream replies (every session has one).
+#[derive(Default)]
+pub struct Replies {
+    /// Marker id → (its cycle, Querent's ErrorResponse).
+    subs: HashMap<u64, (u64, BytesMut)>,
+    next: u64,
+    carry: BytesMut,
+    cycles: Cycles,
+    /// Cycles the upstream has answered (ReadyForQuery forwarded).
+    answered: u64,
+    /// ParseComplete messages forwarded in the cycle the upstream is answering.
+    parsed: u32,
+    notices: VecDeque<Pending>,
+}
+
+impl Replies {
+    /// Counts one client message going upstream (`tag` = its type) and returns where it sits;
+    /// call it for every message, in order.
+    #[inline]
+    pub fn client(&mut self, tag: u8) -> Spot {
+        self.cycles.client(tag)
+    }
+
+    /// The client side's count so far (to find the spots of a batch's messages again).
+    pub fn cycles(&self) -> Cycles {
+        self.cycles
+    }
+
+    /// Counts one upstream message forwarded to the client; call it for every message, in
+    /// order (the relay's scanner does).
+    #[inline]
+    pub fn seen(&mut self, tag: u8) {
+        match tag {
+            b'Z' => {
+                self.answered += 1;
+                self.parsed = 0;
+            }
+            b'1' => self.parsed += 1,
+            _ => {}
+        }
+    }
+
+    /// Registers a refusal of the statement at `at`: returns the marker statement to send
+    /// upstream instead, whose error will be replaced by `e`.
+    pub fn refuse(&mut self, at: Spot, e: &PgError) -> String {
+        self.next += 1;
+        let mut err = BytesMut::new();
+        backend::error_response(&mut err, e);
+        self.subs.insert(self.next, (at.cycle, err));
+        format!("SELECT querent_refused_{}", self.next)
+    }
+
+    /// Sends `notices` (severity NOTICE, SQLSTATE 00000) before the first response to the
+    /// statement at `at`.
+    pub fn notify(&mut self, at: Spot, notices: &[String]) {
+        if notices.is_empty() {
+            return;
+        }
+        let mut bytes = BytesMut::new();
+        for n in notices {
+            backend::notice(&mut bytes, "00000", n, None);
+        }
+        self.notices.push_back(Pending { at, bytes });
+    }
+
+    /// Whether upstream bytes must go through [`Replies::upstream`] (a marker error or a
+    /// NOTICE is on its way, or a message is half read).
+    #[inline]
+    pub fn active(&self) -> bool {
+        !self.subs.is_empty() || !self.notices.is_empty() || !self.carry.is_empty()
+    }
+
+    /// Takes upstream bytes that start at a message boundary; appends whole messages to `out`,
+    /// each marker error replaced by Querent's own and due NOTICEs in front of their
+    /// statement's first response; keeps an incomplete tail for the next call. Does not count
+    /// the messages (see [`Replies::seen`]).
+    pub fn upstream(&mut self, data: &[u8], out: &mut BytesMut) {
+        self.carry.extend_from_slice(data);
+        let (mut answered, mut parsed) = (self.answered, self.parsed);
+        loop {
+            let total = match peek_header(&self.carry, usize::MAX) {
+                Ok(Some(h)) if self.carry.len() >= h.total => h.total,
+                _ => break,
+            };
+            let msg = self.carry.split_to(total);
+            let tag = msg[0];
+            while let Some(p) = self.notices.front() {
+                let due = p.at.cycle == answered
+                    && p.at.parse.is_none_or(|j| tag == b'1' && parsed + 1 == j);
+                if !due {
+                    break;
+                }
+                out.extend_from_slice(&p.bytes);
+                self.notices.pop_front();
+            }
+            match tag {
+                b'Z' => {
+                    answered += 1;
+                    parsed = 0;
+                    // A cycle that ended without its statement's response: an earlier error
+                    // in its batch made the upstream skip it.
+                    while self.notices.front().is_some_and(|p| p.at.cycle < answered) {
+                        self.notices.pop_front();
+                    }
+                    if !self.subs.is_empty() {
+                        self.subs.retain(|_, (cycle, _)| *cycle >= answered);
+                    }
+                }
+                b'1' => parsed += 1,
+                b'E' => {
+                    if let Some((_, err)) = marker(&msg).and_then(|id| self.subs.remove(&id)) {
+                        out.extend_from_slice(&err);
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            out.extend_from_slice(&msg);
+        }
+    }
+}
+
+fn marker(msg: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(&msg[5..]).ok()?;
+    let at = text.find("querent_refused_")? + "querent_refused_".len();
+    let digits: String = text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+#[path = "replies_tests.rs"]
+mod tests;
