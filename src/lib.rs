@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod ask;
 pub mod audit;
 pub mod auth;
 pub mod cancel;

@@ -34,6 +34,8 @@ enum Command {
     /// Work with annotation files (schemas/*.toml).
     #[command(subcommand)]
     Schema(cli::catalog::SchemaCommand),
+    /// Plan a question from the shell and print its SQL (nothing runs upstream).
+    Ask(cli::ask::AskArgs),
 }
 
 #[derive(Subcommand)]
@@ -118,6 +120,7 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Check { dir }) => policy_check(&dir),
         Command::Catalog(args) => cli::catalog::catalog(args),
         Command::Schema(cmd) => cli::catalog::schema(cmd),
+        Command::Ask(args) => cli::ask::ask(args),
         Command::Settings => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

@@ -32,6 +32,8 @@ pub struct Shared {
     pub auditor: crate::audit::Auditor,
     /// What Querent knows about each upstream database.
     pub catalog: Arc<crate::catalog::store::CatalogStore>,
+    /// ASK plans by question, principal kind, policy and schema version.
+    pub ask_cache: crate::ask::cache::PlanCache,
 }
 
 impl Shared {
@@ -135,6 +137,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     spawn_catalog_refresh(catalog.clone(), target.dbname.clone(), &config);
     let shared = Arc::new(Shared {
         catalog,
+        ask_cache: Default::default(),
         pool: Pool::new(target, config.timeouts.connect.0, config.pool.max_idle),
         config,
         tls,

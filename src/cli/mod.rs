@@ -1,2 +1,3 @@
 //! Command-line pieces of the `querent` binary.
+pub mod ask;
 pub mod catalog;

@@ -1,0 +1,121 @@
+//! `EXPLAIN ASK`: what was linked (with the words that matched), the AnalysisPlan as JSON, the
+//! SQL before and after the guard, the planner and its confidence — as rows of a VALUES list
+//! the upstream returns, so every client and both protocols see an ordinary result.
+
+use super::compile::{literal, measure_name};
+use super::plan::{AnalysisPlan, Intent};
+use super::planner::Planned;
+use crate::catalog::report::element_name;
+use crate::catalog::store::Semantic;
+use crate::catalog::Catalog;
+
+/// A one-line description of what the plan computes.
+pub fn summary(c: &Catalog, plan: &AnalysisPlan) -> String {
+    let mut s = plan
+        .measures
+        .iter()
+        .map(|m| measure_name(c, m).replace('_', " "))
+        .collect::<Vec<_>>()
+        .join(", ");
+    s = match plan.intent {
+        Intent::Share => format!("share of {s} (%)"),
+        Intent::Growth => format!("growth of {s} (%)"),
+        Intent::List => plan
+            .dimensions
+            .first()
+            .map(|d| format!("list of {}", c.table(d.column.table).name))
+            .unwrap_or(s),
+        Intent::Difference => format!("difference in {s}"),
+        Intent::Aggregate => s,
+    };
+    let dims: Vec<String> = plan
+        .dimensions
+        .iter()
+        .filter(|_| plan.intent != Intent::List)
+        .map(|d| match d.grain {
+            Some(g) => g.unit().to_string(),
+            None => {
+                let t = c.table(d.column.table);
+                if t.notes.display_column == Some(d.column.column) {
+                    crate::catalog::text::stem(&t.name)
+                } else {
+                    c.column(d.column).name.clone()
+                }
+            }
+        })
+        .collect();
+    if !dims.is_empty() {
+        s.push_str(&format!(" by {}", dims.join(" and ")));
+    }
+    for f in &plan.filters {
+        let vals: Vec<String> = f
+            .values
+            .iter()
+            .map(|v| match v {
+                super::plan::Value::Text(t) => t.clone(),
+                super::plan::Value::Number(n) => n.to_string(),
+            })
+            .collect();
+        let op = match f.op {
+            super::plan::Op::Eq if f.values.len() > 1 => "in",
+            super::plan::Op::Eq => "=",
+            super::plan::Op::Ne => "<>",
+            super::plan::Op::Gt => ">",
+            super::plan::Op::Ge => ">=",
+            super::plan::Op::Lt => "<",
+            super::plan::Op::Le => "<=",
+        };
+        s.push_str(&format!(
+            ", {}.{} {op} {}",
+            c.table(f.column.table).name,
+            c.column(f.column).name,
+            vals.join("/")
+        ));
+    }
+    if let Some(t) = &plan.time {
+        s.push_str(&format!(", from {} to before {}", t.start, t.end));
+    }
+    if let (Some(o), Some(n)) = (plan.order, plan.limit) {
+        s.push_str(&format!(
+            ", {} {n}",
+            if o.descending { "top" } else { "bottom" }
+        ));
+    }
+    s
+}
+
+/// The SQL whose rows are the EXPLAIN ASK output: (item, detail).
+pub fn rows_sql(s: &Semantic, question: &str, p: &Planned, sql: &str, guarded: &str) -> String {
+    let mut rows: Vec<(String, String)> = vec![("question".into(), question.into())];
+    for i in &p.used {
+        let c = &p.linking.candidates[*i];
+        rows.push((
+            "linked".into(),
+            format!(
+                "\"{}\" -> {} ({:?}, score {:.2}, matched \"{}\")",
+                c.words,
+                element_name(&s.catalog, &c.element),
+                c.how,
+                c.score,
+                c.phrase
+            ),
+        ));
+    }
+    rows.push((
+        "plan".into(),
+        serde_json::to_string(&p.plan).unwrap_or_default(),
+    ));
+    rows.push(("summary".into(), summary(&s.catalog, &p.plan)));
+    rows.push(("sql".into(), sql.into()));
+    rows.push(("guarded_sql".into(), guarded.into()));
+    rows.push(("planner".into(), "deterministic".into()));
+    rows.push(("confidence".into(), format!("{:.2}", p.plan.confidence)));
+    let values: Vec<String> = rows
+        .iter()
+        .map(|(a, b)| format!("({}, {})", literal(a), literal(b)))
+        .collect();
+    format!(
+        "SELECT item, detail FROM (VALUES {}) AS explain_ask(item, detail)",
+        values.join(", ")
+    )
+}

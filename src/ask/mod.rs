@@ -1,0 +1,111 @@
+//! ASK: a business question in plain English, answered through any Postgres client. The
+//! pipeline is link (the role's catalog view) → plan (`planner`, an [`plan::AnalysisPlan`]) →
+//! compile (`compile`, SQL through a typed builder) → the same guard as typed SQL → upstream.
+//! The session layer recognises the trigger (`trigger`) and swaps the statement for the SQL
+//! this module returns, so both protocols, transactions and Describe work as for any SQL.
+//! See docs/ASK.md.
+
+pub mod cache;
+pub mod compile;
+pub mod explain;
+pub mod plan;
+pub mod planner;
+pub mod time;
+pub mod trigger;
+
+use crate::auth::Principal;
+use crate::error::PgError;
+use crate::guard::SessionGuard;
+use crate::server::Shared;
+pub use trigger::{detect, AskRequest};
+
+/// SQLSTATE of a question ASK declines: words it could not link, or an ambiguous plan.
+pub const DECLINED: &str = "QA001";
+/// SQLSTATE when no catalog is available for the database.
+pub const NO_CATALOG: &str = "QA002";
+
+/// What to do with a statement that holds a question.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// Send `sql` upstream in place of the statement (already checked by the guard), and send
+    /// `notices` to the client (as NoticeResponse, severity NOTICE) before its results.
+    Run {
+        /// The SQL to run.
+        sql: String,
+        /// One message per NOTICE.
+        notices: Vec<String>,
+    },
+    /// Answer the statement with this error (declined, refused by the guard, no catalog).
+    Refuse(PgError),
+}
+
+/// Who is asking, and where.
+pub struct Asker<'a> {
+    /// The server.
+    pub shared: &'a Shared,
+    /// The session's database.
+    pub database: &'a str,
+    /// The authenticated principal.
+    pub principal: &'a Principal,
+    /// The session's guard, for guarded sessions.
+    pub guard: Option<&'a mut SessionGuard>,
+}
+
+/// Answers one question: the SQL to run in its place, or the error to return.
+pub async fn answer(asker: Asker<'_>, req: &AskRequest) -> Answer {
+    let shared = asker.shared;
+    let policies = shared.guard.as_ref().map(|g| g.policies());
+    let view = match shared
+        .catalog
+        .view(asker.database, policies, asker.principal)
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => {
+            return Answer::Refuse(
+                PgError::error(NO_CATALOG, format!("ASK has no catalog of database {}: {e}", asker.database))
+                    .with_hint("check that the upstream is reachable, then POST /catalog/refresh on the admin port"),
+            )
+        }
+    };
+    let key = cache::Key::new(
+        asker.database,
+        &view,
+        policies.and_then(|p| p.version).map(|v| v.0),
+        asker.principal,
+        &req.question,
+    );
+    let made = shared
+        .ask_cache
+        .get_or_plan(key, || cache::plan_and_compile(&view, &req.question));
+    let (planned, sql) = match made.as_ref() {
+        Ok(m) => (&m.planned, m.sql.clone()),
+        Err(d) => {
+            return Answer::Refuse(
+                PgError::error(DECLINED, d.message.clone()).with_hint(d.hint.clone()),
+            )
+        }
+    };
+    let guarded = match (asker.guard, shared.guard.as_ref()) {
+        (Some(session), Some(guard)) => match guard.check(session, &sql).await {
+            crate::guard::Decision::Pass => sql.clone(),
+            crate::guard::Decision::Rewrite(s) => s,
+            crate::guard::Decision::Deny(e) => return Answer::Refuse(e),
+        },
+        _ => sql.clone(),
+    };
+    let summary = explain::summary(&view.catalog, &planned.plan);
+    if req.explain {
+        return Answer::Run {
+            sql: explain::rows_sql(&view, &req.question, planned, &sql, &guarded),
+            notices: Vec::new(),
+        };
+    }
+    Answer::Run {
+        notices: vec![format!("ASK: {summary}"), format!("ASK SQL: {guarded}")],
+        sql: guarded,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,195 @@
+//! The AnalysisPlan: the contract between the planner and the SQL compiler, shown by
+//! `EXPLAIN ASK` and tested on its own. It names catalog elements by id and never carries SQL
+//! written from the question's words: values are data, compiled as literals.
+
+use crate::catalog::{ColRef, TableId};
+use serde::Serialize;
+
+/// An aggregate function over a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Agg {
+    /// SUM.
+    Sum,
+    /// AVG.
+    Avg,
+    /// MIN.
+    Min,
+    /// MAX.
+    Max,
+    /// percentile_cont(0.5).
+    Median,
+    /// COUNT(DISTINCT column).
+    CountDistinct,
+}
+
+/// What is measured.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// A metric from the annotations.
+    Metric(u32),
+    /// An aggregate of one column.
+    Aggregate {
+        /// Function.
+        agg: Agg,
+        /// Column.
+        column: ColRef,
+    },
+    /// Number of rows of a table (entities: customers, orders).
+    Count(TableId),
+}
+
+/// Time buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grain {
+    /// Day.
+    Day,
+    /// ISO week (Monday).
+    Week,
+    /// Calendar month.
+    Month,
+    /// Calendar quarter.
+    Quarter,
+    /// Calendar year.
+    Year,
+}
+
+impl Grain {
+    /// The `date_trunc` unit.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Grain::Day => "day",
+            Grain::Week => "week",
+            Grain::Month => "month",
+            Grain::Quarter => "quarter",
+            Grain::Year => "year",
+        }
+    }
+}
+
+/// A grouping column; a time column with a grain is bucketed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dimension {
+    /// The column shown (an entity's display column, not its id).
+    pub column: ColRef,
+    /// Bucket of a date/time column.
+    pub grain: Option<Grain>,
+}
+
+/// A comparison operator of a filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// `=` (or IN for several values).
+    Eq,
+    /// `<>` (or NOT IN).
+    Ne,
+    /// `>`.
+    Gt,
+    /// `>=`.
+    Ge,
+    /// `<`.
+    Lt,
+    /// `<=`.
+    Le,
+}
+
+/// A literal value as data (compiled as a typed literal, never spliced).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Value {
+    /// Text.
+    Text(String),
+    /// A number, as written.
+    Number(f64),
+}
+
+/// A row condition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Filter {
+    /// Column compared.
+    pub column: ColRef,
+    /// Operator.
+    pub op: Op,
+    /// One or more values (several = IN).
+    pub values: Vec<Value>,
+}
+
+/// A half-open date range `[start, end)` on a time column, ISO dates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimeRange {
+    /// Column filtered (`None` = the measure's own time column).
+    pub column: Option<ColRef>,
+    /// First day included (`YYYY-MM-DD`).
+    pub start: String,
+    /// First day excluded.
+    pub end: String,
+    /// The words it came from ("Q4 2024").
+    pub words: String,
+}
+
+/// What kind of answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// One number (or one per group).
+    Aggregate,
+    /// Share of the total, in percent.
+    Share,
+    /// Growth in percent between two periods.
+    Growth,
+    /// The entities themselves ("which stores opened in 2025").
+    List,
+    /// The first value-filtered part minus the second ("how much more ... than ...").
+    Difference,
+}
+
+/// Sort order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Order {
+    /// Largest first.
+    pub descending: bool,
+}
+
+/// A condition on the measure per group ("with more than 20 orders").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Having {
+    /// Operator on the first measure.
+    pub op: Op,
+    /// Threshold.
+    pub value: f64,
+    /// Count the groups that pass instead of listing them ("how many customers have ...").
+    pub count_groups: bool,
+}
+
+/// The plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnalysisPlan {
+    /// Kind of answer.
+    pub intent: Intent,
+    /// Measures (at least one).
+    pub measures: Vec<Measure>,
+    /// Groupings, in order.
+    pub dimensions: Vec<Dimension>,
+    /// Row conditions.
+    pub filters: Vec<Filter>,
+    /// Date range.
+    pub time: Option<TimeRange>,
+    /// Per-group condition.
+    pub having: Option<Having>,
+    /// Sort by the first measure.
+    pub order: Option<Order>,
+    /// Most rows.
+    pub limit: Option<u64>,
+    /// For growth: the earlier period.
+    pub previous: Option<TimeRange>,
+    /// Only rows of the measured table that no row of this table references ("never").
+    pub without: Option<TableId>,
+    /// Share and difference: the filters (indexes in `filters`) that pick the part; the
+    /// others apply to the whole.
+    pub part: Vec<usize>,
+    /// How sure the planner is, 0..1.
+    pub confidence: f32,
+}

@@ -1,0 +1,791 @@
+//! The deterministic planner: from a linked question to an [`AnalysisPlan`]. It reads a small,
+//! closed grammar of analytics English (aggregates, "by/per/each", top/bottom N, shares,
+//! growth, comparisons, numeric conditions, "never", time ranges and grains) and takes every
+//! other word from schema linking. Every word must be accounted for: a content word that
+//! neither the grammar nor linking explains makes it decline, never guess.
+
+use super::plan::*;
+use super::time::{self, Date};
+use crate::catalog::link::{Candidate, Element, Linking};
+use crate::catalog::store::Semantic;
+use crate::catalog::text::Token;
+use crate::catalog::{Catalog, ColRef, TableId, ValueKind};
+
+/// Why a question was declined, with what was understood.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Declined {
+    /// What was not understood.
+    pub message: String,
+    /// What was understood and a question it could answer.
+    pub hint: String,
+}
+
+/// A plan with the linking it came from and the candidates it used.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The plan.
+    pub plan: AnalysisPlan,
+    /// Linking of the question.
+    pub linking: Linking,
+    /// Indexes in `linking.candidates` the plan used.
+    pub used: Vec<usize>,
+}
+
+/// Words that carry no meaning for the plan beyond what the grammar reads around them.
+#[rustfmt::skip]
+const FILLER: &[&str] = &[
+    "break", "broken", "down", "split", "grouped", "group", "show", "give", "list", "find",
+    "tell", "display", "return", "made", "make", "placed", "place", "generate", "generated",
+    "bring", "brought", "came", "come", "contribute", "contributed", "belong", "belongs", "live",
+    "lives", "located", "based", "get", "got", "receive", "received", "had", "have", "has",
+    "overall", "all", "total", "number", "amount", "much", "many", "count", "value", "figure",
+    "figures", "ever", "altogether", "combined", "respectively", "along",
+    "together", "versus", "vs", "compared", "compare", "comparison", "against", "happen",
+    "happened", "record", "recorded", "registered", "occur", "occurred", "exist", "existing",
+    "did", "do", "does", "done", "each", "every", "per", "by", "for", "in", "of", "from",
+    "over", "across", "within", "during", "what", "which", "who", "how", "show", "me", "our",
+    "we", "us", "is", "are", "was", "were", "the", "a", "an", "one", "at", "least", "any",
+    "money", "spend", "and", "or",
+];
+
+fn norm(t: &Token) -> &str {
+    t.norm.as_str()
+}
+
+fn number(t: &Token) -> Option<f64> {
+    if !t.number {
+        return None;
+    }
+    t.norm.replace(',', "").trim_start_matches('$').parse().ok()
+}
+
+struct Reader<'a> {
+    s: &'a Semantic,
+    c: &'a Catalog,
+    toks: &'a [Token],
+    used_tok: Vec<bool>,
+}
+
+impl Reader<'_> {
+    fn w(&self, i: usize) -> &str {
+        self.toks.get(i).map(norm).unwrap_or("")
+    }
+    fn has(&self, words: &[&str]) -> Option<usize> {
+        self.toks.iter().position(|t| words.contains(&norm(t)))
+    }
+    fn eat(&mut self, i: usize) {
+        if let Some(u) = self.used_tok.get_mut(i) {
+            *u = true;
+        }
+    }
+}
+
+/// The role of a span, read from the words before it.
+fn dimension_cue(r: &Reader, start: usize) -> bool {
+    let back = |k: usize| start.checked_sub(k).map(|i| r.w(i)).unwrap_or("");
+    matches!(back(1), "by" | "per" | "each" | "every" | "across")
+        || (back(1) == "each" || back(2) == "each" && back(1) != "of")
+        || (matches!(back(2), "by" | "per" | "each")
+            && !r.toks[start - 1].number
+            && is_modifier(back(1)))
+}
+
+fn is_modifier(w: &str) -> bool {
+    matches!(
+        w,
+        "sales" | "product" | "customer" | "store" | "loyalty" | "payment" | "order"
+    )
+}
+
+fn count_cue(r: &Reader, start: usize) -> bool {
+    let back = |k: usize| start.checked_sub(k).map(|i| r.w(i)).unwrap_or("");
+    (back(1) == "many" && back(2) == "how")
+        || (back(2) == "many" && back(3) == "how")
+        || (back(1) == "of" && back(2) == "number")
+        || (back(2) == "of" && back(3) == "number")
+        || matches!(back(1), "count" | "distinct" | "different" | "unique")
+}
+
+/// Picks one candidate per span, preferring the role the words around it call for.
+fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..l.candidates.len()).collect();
+    // "top 5 clients by billings": after "by" comes what is ranked by, a measure.
+    let ranking = r
+        .has(&[
+            "top", "bottom", "best", "worst", "most", "least", "highest", "lowest", "fewest",
+        ])
+        .is_some();
+    let weight = |i: usize| {
+        let c = &l.candidates[i];
+        let dim = dimension_cue(r, c.span.0);
+        let count = count_cue(r, c.span.0);
+        let len = (c.span.1 - c.span.0) as f32;
+        let role = match (&c.element, dim, count) {
+            (Element::Column(_) | Element::Table(_), true, _) => 0.3,
+            (Element::Metric(_), true, _) if ranking => 0.35,
+            (Element::Metric(_), true, _) => -0.3,
+            (Element::Table(_), _, true) => 0.15,
+            (Element::Metric(_), _, _) => 0.1,
+            (Element::Value { .. }, _, _) => 0.05,
+            _ => 0.0,
+        };
+        c.score + role + 0.2 * (len - 1.0)
+    };
+    order.sort_by(|a, b| weight(*b).total_cmp(&weight(*a)));
+    let mut taken = vec![false; r.toks.len()];
+    let mut out = Vec::new();
+    for i in order {
+        let (s, e) = l.candidates[i].span;
+        if (s..e).any(|k| taken[k]) {
+            continue;
+        }
+        for t in taken.iter_mut().take(e).skip(s) {
+            *t = true;
+        }
+        out.push(i);
+    }
+    out.sort_by_key(|i| l.candidates[*i].span.0);
+    out
+}
+
+fn display(c: &Catalog, t: TableId) -> Option<ColRef> {
+    let table = c.table(t);
+    let col = table.notes.display_column.or_else(|| {
+        table
+            .columns
+            .iter()
+            .position(|c| c.name == "name" || c.name == "title")
+            .map(|i| i as u32)
+    })?;
+    Some(ColRef {
+        table: t,
+        column: col,
+    })
+}
+
+fn anchor(c: &Catalog, col: Option<ColRef>) -> Option<Date> {
+    let col = col?;
+    let max = c.column(col).profile.as_ref()?.max.as_ref()?;
+    Date::parse(max)
+}
+
+fn agg_word(w: &str) -> Option<Agg> {
+    Some(match w {
+        "total" | "sum" => Agg::Sum,
+        "average" | "avg" | "mean" => Agg::Avg,
+        "median" => Agg::Median,
+        "minimum" | "min" => Agg::Min,
+        "maximum" | "max" => Agg::Max,
+        _ => return None,
+    })
+}
+
+fn comparison(w: &str, next: &str) -> Option<(Op, usize)> {
+    Some(match (w, next) {
+        ("more" | "greater" | "higher", "than") => (Op::Gt, 2),
+        ("over" | "above" | "exceeding", _) => (Op::Gt, 1),
+        ("fewer" | "less" | "lower", "than") => (Op::Lt, 2),
+        ("under" | "below", _) => (Op::Lt, 1),
+        ("at", "least") => (Op::Ge, 2),
+        ("at", "most") => (Op::Le, 2),
+        _ => return None,
+    })
+}
+
+/// Plans `question` against the role's catalog view.
+pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
+    let linking = s.index.link(&s.catalog, question);
+    let toks = &linking.tokens;
+    let mut r = Reader {
+        s,
+        c: &s.catalog,
+        toks,
+        used_tok: vec![false; toks.len()],
+    };
+    let picked = pick(&r, &linking);
+    let mut measures: Vec<Measure> = Vec::new();
+    let mut dimensions: Vec<Dimension> = Vec::new();
+    let mut filters: Vec<Filter> = Vec::new();
+    let mut entities: Vec<(TableId, usize)> = Vec::new();
+    let mut columns: Vec<(ColRef, usize)> = Vec::new();
+    let mut used = Vec::new();
+    let mut last_was_dim = false;
+    for &i in &picked {
+        let cand: &Candidate = &linking.candidates[i];
+        let (start, end) = cand.span;
+        used.push(i);
+        for k in start..end {
+            r.eat(k);
+        }
+        let after_and = start > 0 && r.w(start - 1) == "and";
+        let dim = dimension_cue(&r, start)
+            || (after_and
+                && last_was_dim
+                && matches!(cand.element, Element::Column(_) | Element::Table(_)));
+        last_was_dim = dim && matches!(cand.element, Element::Column(_) | Element::Table(_));
+        match &cand.element {
+            Element::Metric(m) => measures.push(Measure::Metric(*m)),
+            Element::Value { column, value } => {
+                match filters
+                    .iter_mut()
+                    .find(|f| f.column == *column && f.op == Op::Eq)
+                {
+                    Some(f) => f.values.push(Value::Text(value.clone())),
+                    None => filters.push(Filter {
+                        column: *column,
+                        op: Op::Eq,
+                        values: vec![Value::Text(value.clone())],
+                    }),
+                }
+            }
+            Element::Table(t) if dim => match display(r.c, *t) {
+                Some(col) => dimensions.push(Dimension {
+                    column: col,
+                    grain: None,
+                }),
+                None => {
+                    return Err(Declined {
+                        message: format!(
+                            "cannot show {} by name: it has no display column",
+                            r.c.table(*t).name
+                        ),
+                        hint: format!(
+                            "set display_column for {} in schemas/*.toml",
+                            r.c.table(*t).name
+                        ),
+                    })
+                }
+            },
+            Element::Table(t) => entities.push((*t, start)),
+            Element::Column(col) if dim => {
+                let target = match r.c.column(*col).name.ends_with("_id") {
+                    // "by region_id" means by region: show the referenced entity's name.
+                    true => {
+                        r.c.relations
+                            .iter()
+                            .find(|rel| rel.from == col.table && rel.from_columns == [col.column])
+                            .and_then(|rel| display(r.c, rel.to))
+                            .unwrap_or(*col)
+                    }
+                    false => *col,
+                };
+                dimensions.push(Dimension {
+                    column: target,
+                    grain: None,
+                })
+            }
+            Element::Column(col) => columns.push((*col, start)),
+        }
+    }
+    // Grammar words.
+    let mut limit = None;
+    let mut order = None;
+    let mut intent = Intent::Aggregate;
+    let mut having = None;
+    let mut grain = None;
+    let mut count_groups = false;
+    for i in 0..toks.len() {
+        let w = r.w(i).to_string();
+        let next = r.w(i + 1).to_string();
+        match w.as_str() {
+            "top" | "bottom" | "best" | "worst" => {
+                r.eat(i);
+                order = Some(Order {
+                    descending: matches!(w.as_str(), "top" | "best"),
+                });
+                match toks.get(i + 1).and_then(number) {
+                    Some(n) if n >= 1.0 && n.fract() == 0.0 => {
+                        limit = Some(n as u64);
+                        r.eat(i + 1);
+                    }
+                    _ => limit = Some(10),
+                }
+            }
+            "most" | "highest" | "largest" | "biggest" | "greatest" => {
+                r.eat(i);
+                order = Some(Order { descending: true });
+                limit.get_or_insert(1);
+            }
+            "least" | "fewest" | "lowest" | "smallest" if r.w(i.wrapping_sub(1)) != "at" => {
+                r.eat(i);
+                order = Some(Order { descending: false });
+                limit.get_or_insert(1);
+            }
+            "which" | "what" => {
+                if let Some(n) = toks
+                    .get(i + 1)
+                    .and_then(number)
+                    .filter(|n| *n >= 1.0 && n.fract() == 0.0)
+                {
+                    limit = Some(n as u64);
+                    r.eat(i + 1);
+                }
+            }
+            "share" | "percentage" | "percent" | "proportion" | "fraction" | "%"
+                if !r.used_tok[i] =>
+            {
+                r.eat(i);
+                intent = Intent::Share;
+            }
+            "growth" | "grow" | "grew" | "increase" | "change" => {
+                r.eat(i);
+                intent = Intent::Growth;
+            }
+            _ => {}
+        }
+        if let Some((op, n)) = comparison(&w, &next) {
+            let at = i + n;
+            let val = toks.get(at).and_then(number);
+            if let Some(v) = val {
+                for k in i..=at {
+                    r.eat(k);
+                }
+                having = Some((op, v, at));
+            }
+        }
+        if let Some(g) = time::grain_word(&w) {
+            let before = r.w(i.wrapping_sub(1));
+            let adjective = matches!(
+                w.as_str(),
+                "daily" | "weekly" | "monthly" | "quarterly" | "yearly" | "annually"
+            );
+            if adjective || matches!(before, "by" | "per" | "each" | "every") {
+                grain = Some(g);
+                r.eat(i);
+            }
+        }
+    }
+    if r.has(&["year"]).is_some() && r.has(&["over"]).is_some() && intent == Intent::Growth {
+        // "year-over-year": words used.
+        for (i, t) in toks.iter().enumerate() {
+            if matches!(norm(t), "year" | "over") {
+                r.eat(i);
+            }
+        }
+    }
+    // The entity a count cue names ("how many customers").
+    let counted: Option<TableId> = entities
+        .iter()
+        .find(|(_, start)| count_cue(&r, *start))
+        .map(|(t, _)| *t);
+    let references = |from: TableId, to: TableId| {
+        r.c.relations
+            .iter()
+            .find(|rel| rel.from == from && rel.to == to)
+            .cloned()
+    };
+    // Tables named besides the counted one, by entity or by a metric ("orders").
+    let others: Vec<TableId> = entities
+        .iter()
+        .map(|(t, _)| *t)
+        .chain(measures.iter().flat_map(|m| {
+            let ts = super::compile::measure_tables(r.c, m);
+            s.graph.grain(&ts).into_iter().collect::<Vec<_>>()
+        }))
+        .filter(|t| Some(*t) != counted)
+        .collect();
+    let mut without = None;
+    if let (Some(t), Some(i)) = (counted, r.has(&["never", "no", "without"])) {
+        // "customers who never placed an order": no row of the other table points at them.
+        if let Some(e) = others.iter().find(|e| references(**e, t).is_some()) {
+            r.eat(i);
+            without = Some(*e);
+            measures = vec![Measure::Count(t)];
+        }
+    } else if let (Some(t), Some(_)) = (counted, having.as_ref()) {
+        // "how many customers have placed more than 20 orders": count the groups that pass.
+        if let Some(m) = measures.first().cloned().or_else(|| {
+            others
+                .iter()
+                .find(|e| references(**e, t).is_some())
+                .map(|e| Measure::Count(*e))
+        }) {
+            if let Some(col) = display(r.c, t) {
+                measures = vec![m];
+                dimensions.insert(
+                    0,
+                    Dimension {
+                        column: col,
+                        grain: None,
+                    },
+                );
+                count_groups = true;
+            }
+        }
+    } else if let Some(t) = counted {
+        // "how many distinct customers made a purchase": count the references.
+        let event = others
+            .iter()
+            .find_map(|e| references(*e, t).map(|rel| (*e, rel)));
+        if let Some((e, rel)) = event {
+            if let [col] = rel.from_columns.as_slice() {
+                measures = vec![Measure::Aggregate {
+                    agg: Agg::CountDistinct,
+                    column: ColRef {
+                        table: e,
+                        column: *col,
+                    },
+                }];
+                if let Some(i) = r.has(&["distinct", "different", "unique"]) {
+                    r.eat(i);
+                }
+            }
+        }
+    }
+    // The measure.
+    if measures.is_empty() {
+        let count = toks
+            .iter()
+            .enumerate()
+            .any(|(i, _)| count_cue(&r, i + 1) || count_cue(&r, i));
+        let agg = toks
+            .iter()
+            .enumerate()
+            .find_map(|(i, t)| agg_word(norm(t)).map(|a| (a, i)));
+        let numeric = columns
+            .iter()
+            .find(|(c, _)| r.c.column(*c).kind.is_numeric());
+        match (agg, numeric, entities.first()) {
+            (Some((a, i)), Some((col, _)), _) => {
+                r.eat(i);
+                measures.push(Measure::Aggregate {
+                    agg: a,
+                    column: *col,
+                });
+            }
+            (_, _, Some((t, _))) if count => {
+                let distinct = r.has(&["distinct", "different", "unique"]);
+                measures.push(Measure::Count(*t));
+                if let Some(i) = distinct {
+                    r.eat(i);
+                }
+            }
+            (_, _, Some((t, _))) if intent == Intent::Share => {
+                measures.push(Measure::Count(*t));
+            }
+            (_, _, Some((t, _))) if r.has(&["which", "what", "list"]).is_some() => {
+                intent = Intent::List;
+                if let Some(col) = display(r.c, *t) {
+                    dimensions.insert(
+                        0,
+                        Dimension {
+                            column: col,
+                            grain: None,
+                        },
+                    );
+                }
+                measures.push(Measure::Count(*t));
+            }
+            _ => {}
+        }
+    }
+    let Some(first) = measures.first().cloned() else {
+        return Err(declined(&r, &linking, &used, "what to measure"));
+    };
+    if measures.len() > 1 {
+        // Only one measure per question for now: keep the first; a second is not understood.
+        measures.truncate(1);
+    }
+    // "top 5 customers by spend", "which stores had more than 300 orders": the entity named
+    // (or a text column such as brand) is what the rows are about.
+    if dimensions.is_empty() && (order.is_some() || having.is_some() || limit.is_some()) {
+        let measured = super::compile::measure_tables(r.c, &first);
+        let entity = entities
+            .iter()
+            .filter(|(t, _)| {
+                Some(*t) != counted
+                    && !(measured.len() == 1
+                        && measured[0] == *t
+                        && matches!(first, Measure::Count(_)))
+            })
+            .filter_map(|(t, at)| display(r.c, *t).map(|c| (c, *at)));
+        let text_col = columns
+            .iter()
+            .filter(|(c, _)| r.c.column(*c).kind == ValueKind::Text)
+            .map(|(c, at)| (*c, *at));
+        if let Some((col, _)) = entity.chain(text_col).min_by_key(|(_, at)| *at) {
+            dimensions.push(Dimension {
+                column: col,
+                grain: None,
+            });
+        }
+    }
+    // "revenue per square foot" is a ratio, not a breakdown by each size.
+    if let Some(d) = dimensions.iter().find(|d| {
+        d.grain.is_none() && {
+            let col = r.c.column(d.column);
+            col.kind.is_numeric() && !col.name.ends_with("id")
+        }
+    }) {
+        return Err(Declined {
+            message: format!(
+                "ASK cannot compute a ratio per {} yet",
+                r.c.column(d.column).name
+            ),
+            hint: "ask for the measure and the column separately".into(),
+        });
+    }
+    // "how much more revenue did East make than West": the two values, each a part.
+    let mut part = Vec::new();
+    if r.has(&["than"]).is_some() && r.has(&["how"]).is_some() && r.has(&["more", "less"]).is_some()
+    {
+        if let Some(k) = filters
+            .iter()
+            .position(|f| f.values.len() == 2 && f.op == Op::Eq)
+        {
+            let f = filters.remove(k);
+            for v in f.values {
+                part.push(filters.len());
+                filters.push(Filter {
+                    column: f.column,
+                    op: Op::Eq,
+                    values: vec![v],
+                });
+            }
+            intent = Intent::Difference;
+            for w in ["more", "less", "than", "much"] {
+                if let Some(i) = r.has(&[w]) {
+                    r.eat(i);
+                }
+            }
+        }
+    }
+    // Time range, anchored to the end of the data.
+    let time_col = super::compile::measure_time(r.c, &first);
+    let range = time::range(toks, anchor(r.c, time_col));
+    let mut time = None;
+    if let Some(rg) = &range {
+        for k in &rg.tokens {
+            r.eat(*k);
+        }
+        time = Some(TimeRange {
+            column: None,
+            start: rg.start.iso(),
+            end: rg.end.iso(),
+            words: rg
+                .tokens
+                .iter()
+                .map(|k| toks[*k].text.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        });
+    }
+    if let Some(g) = grain {
+        let col = time_col.ok_or_else(|| Declined {
+            message: format!(
+                "{} has no date to group by",
+                super::compile::measure_name(r.c, &first)
+            ),
+            hint: "set time_column in schemas/*.toml".into(),
+        })?;
+        dimensions.push(Dimension {
+            column: col,
+            grain: Some(g),
+        });
+    }
+    // Growth compares with the period before.
+    let mut previous = None;
+    if intent == Intent::Growth {
+        let t = time.clone().ok_or_else(|| Declined {
+            message: "growth needs a period".into(),
+            hint: "say which one, e.g. \"revenue growth in 2024\"".into(),
+        })?;
+        if let (Some(s), Some(e)) = (Date::parse(&t.start), Date::parse(&t.end)) {
+            let years = e.y - s.y;
+            if years >= 2 && s.m == 1 && e.m == 1 {
+                // "from 2023 to 2024": the last year against the first.
+                previous = Some(TimeRange {
+                    start: format!("{:04}-01-01", s.y),
+                    end: format!("{:04}-01-01", s.y + 1),
+                    ..t.clone()
+                });
+                time = Some(TimeRange {
+                    start: format!("{:04}-01-01", e.y - 1),
+                    ..t.clone()
+                });
+            } else {
+                let months = (e.y - s.y) * 12 + e.m as i32 - s.m as i32;
+                let back = |d: Date| {
+                    let idx = d.y * 12 + d.m as i32 - 1 - months;
+                    format!("{:04}-{:02}-01", idx.div_euclid(12), idx.rem_euclid(12) + 1)
+                };
+                previous = Some(TimeRange {
+                    start: back(s),
+                    end: back(e),
+                    ..t.clone()
+                });
+            }
+        }
+    }
+    // Numeric conditions: on the measure per group (HAVING) when there are groups or an
+    // entity is counted, else on a numeric column.
+    let mut plan_having = None;
+    if let Some((op, v, _)) = having {
+        let counted_entity = matches!(first, Measure::Count(_)) && r.has(&["how"]).is_some();
+        if !dimensions.is_empty() || entities.len() > 1 || counted_entity {
+            plan_having = Some(Having {
+                op,
+                value: v,
+                count_groups,
+            });
+        } else if let Some((col, _)) = columns
+            .iter()
+            .find(|(c, _)| r.c.column(*c).kind.is_numeric())
+        {
+            filters.push(Filter {
+                column: *col,
+                op,
+                values: vec![Value::Number(v)],
+            });
+        } else {
+            plan_having = Some(Having {
+                op,
+                value: v,
+                count_groups: false,
+            });
+        }
+    }
+    // Comparisons: "online vs in-store" → one row per value.
+    if r.has(&["vs", "versus", "compared", "compare"]).is_some() {
+        for f in &filters {
+            if f.values.len() > 1 && !dimensions.iter().any(|d| d.column == f.column) {
+                dimensions.push(Dimension {
+                    column: f.column,
+                    grain: None,
+                });
+            }
+        }
+    }
+    if intent == Intent::Share {
+        part = filters.len().checked_sub(1).into_iter().collect();
+    }
+    let plan = AnalysisPlan {
+        intent,
+        measures,
+        dimensions,
+        filters,
+        time,
+        having: plan_having,
+        order,
+        limit,
+        previous,
+        without,
+        part,
+        confidence: 0.0,
+    };
+    // Every content word must be accounted for; a word repeating an element already used
+    // ("region" in "the East region ... the West region") is.
+    let known: Vec<String> = used
+        .iter()
+        .flat_map(|i| element_stems(r.c, &linking.candidates[*i].element))
+        .collect();
+    let left: Vec<String> = toks
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| {
+            !r.used_tok[*i]
+                && !t.stop
+                && !FILLER.contains(&norm(t))
+                && !t.number
+                && !known.contains(&t.stem)
+        })
+        .map(|(_, t)| t.text.clone())
+        .collect();
+    if !left.is_empty() {
+        return Err(declined(
+            &r,
+            &linking,
+            &used,
+            &format!("\"{}\"", left.join("\", \"")),
+        ));
+    }
+    let mut plan = plan;
+    plan.confidence = confidence(&linking, &used);
+    Ok(Planned {
+        plan,
+        linking,
+        used,
+    })
+}
+
+fn confidence(l: &Linking, used: &[usize]) -> f32 {
+    used.iter()
+        .map(|i| l.candidates[*i].score)
+        .fold(1.0_f32, |a, s| a.min(s))
+}
+
+fn declined(r: &Reader, l: &Linking, used: &[usize], what: &str) -> Declined {
+    let understood: Vec<String> = used
+        .iter()
+        .map(|i| {
+            let c = &l.candidates[*i];
+            format!(
+                "\"{}\" = {}",
+                c.words,
+                crate::catalog::report::element_name(r.c, &c.element)
+            )
+        })
+        .collect();
+    let example =
+        r.c.metrics
+            .first()
+            .map(|m| format!("\"{} by month in {}\"", m.name.replace('_', " "), 2024))
+            .or_else(|| {
+                r.c.tables
+                    .first()
+                    .map(|t| format!("\"how many {}\"", t.name))
+            })
+            .unwrap_or_else(|| "\"how many rows\"".into());
+    let _ = (r.s, ValueKind::Text);
+    Declined {
+        message: format!("ASK did not understand {what}"),
+        hint: if understood.is_empty() {
+            format!("nothing in the question matched this database; try a question like {example}")
+        } else {
+            format!(
+                "it understood {}; try a question like {example}",
+                understood.join(", ")
+            )
+        },
+    }
+}
+
+/// Stems of the words that name an element (names, synonyms, value words).
+fn element_stems(c: &Catalog, e: &Element) -> Vec<String> {
+    use crate::catalog::text::{phrase_words, split_identifier, stem};
+    let mut phrases: Vec<String> = Vec::new();
+    match e {
+        Element::Table(t) => {
+            let t = c.table(*t);
+            phrases.extend(split_identifier(&t.name));
+            phrases.extend(t.notes.synonyms.iter().cloned());
+        }
+        Element::Column(col) | Element::Value { column: col, .. } => {
+            let column = c.column(*col);
+            phrases.extend(split_identifier(&column.name));
+            phrases.extend(column.notes.synonyms.iter().cloned());
+            phrases.extend(split_identifier(&c.table(col.table).name));
+            if let Element::Value { value, .. } = e {
+                phrases.push(value.clone());
+                phrases.extend(
+                    column
+                        .notes
+                        .value_synonyms
+                        .iter()
+                        .filter(|(_, v)| v == value)
+                        .map(|(w, _)| w.clone()),
+                );
+            }
+        }
+        Element::Metric(m) => {
+            let m = &c.metrics[*m as usize];
+            phrases.extend(split_identifier(&m.name));
+            phrases.extend(m.synonyms.iter().cloned());
+        }
+    }
+    phrases
+        .iter()
+        .flat_map(|p| phrase_words(p))
+        .map(|w| stem(&w))
+        .collect()
+}
