@@ -33,7 +33,7 @@ fn shell_examples_run() {
         .filter(|b| b.starts_with("# example:"))
         .collect();
     assert!(examples.len() >= 6, "found {} examples", examples.len());
-    let p = Proxy::start(&[]);
+    let p = Proxy::start(&["--schemas", "schemas"]);
     let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_querent"))
         .parent()
         .unwrap()
