@@ -4,15 +4,17 @@
 //! parsed and re-qualified to the query's table aliases. Joins come from the catalog's join
 //! tree; a tree that fans out counts distinct keys or is refused, never double-counts.
 
+mod sql;
+
 use super::plan::*;
-use crate::catalog::graph::JoinTree;
 use crate::catalog::store::Semantic;
 use crate::catalog::{Catalog, ColRef, TableId};
-use sqlparser::ast::{Expr, Ident, VisitMut, VisitorMut};
-use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
+use sql::{
+    annotation_sql, dim_sql, filter_sql, join_sql, not_exists, number, op_sql, rounded, time_sql,
+    Aliases,
+};
+pub use sql::{ident, literal};
 use std::collections::BTreeSet;
-use std::ops::ControlFlow;
 
 /// Why a plan cannot be compiled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,110 +29,6 @@ fn err(message: impl Into<String>, hint: impl Into<String>) -> CompileError {
     CompileError {
         message: message.into(),
         hint: hint.into(),
-    }
-}
-
-/// `"name"` with inner quotes doubled.
-pub fn ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// `'text'` with inner quotes doubled (standard_conforming_strings on: no backslash escapes).
-pub fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-fn number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
-}
-
-fn value_sql(v: &Value) -> String {
-    match v {
-        Value::Text(s) => literal(s),
-        Value::Number(n) => number(*n),
-    }
-}
-
-/// Table aliases of one query: the bare table name where unique.
-struct Aliases<'a> {
-    catalog: &'a Catalog,
-}
-
-impl Aliases<'_> {
-    fn of(&self, t: TableId) -> String {
-        let table = self.catalog.table(t);
-        let clash = self
-            .catalog
-            .tables
-            .iter()
-            .filter(|o| o.name == table.name)
-            .count()
-            > 1;
-        if clash {
-            format!("{}_{}", table.schema, table.name)
-        } else {
-            table.name.clone()
-        }
-    }
-    fn col(&self, c: ColRef) -> String {
-        format!(
-            "{}.{}",
-            ident(&self.of(c.table)),
-            ident(&self.catalog.column(c).name)
-        )
-    }
-}
-
-/// Re-qualifies `table.column` / `schema.table.column` of an annotation expression.
-struct Requalify<'a> {
-    aliases: &'a Aliases<'a>,
-    problem: Option<String>,
-}
-
-impl VisitorMut for Requalify<'_> {
-    type Break = ();
-    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
-        if let Expr::CompoundIdentifier(parts) = expr {
-            let name: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
-            match self.aliases.catalog.find_column(&name.join(".")) {
-                Some(c) => {
-                    *parts = vec![
-                        Ident::with_quote('"', self.aliases.of(c.table)),
-                        Ident::with_quote('"', self.aliases.catalog.column(c).name.clone()),
-                    ];
-                }
-                None => self.problem = Some(name.join(".")),
-            }
-        }
-        ControlFlow::Continue(())
-    }
-}
-
-fn annotation_sql(aliases: &Aliases, sql: &str) -> Result<String, CompileError> {
-    let mut expr = Parser::new(&PostgreSqlDialect {})
-        .try_with_sql(sql)
-        .and_then(|mut p| p.parse_expr())
-        .map_err(|e| {
-            err(
-                format!("annotation expression {sql:?} does not parse: {e}"),
-                "fix the annotation file",
-            )
-        })?;
-    let mut v = Requalify {
-        aliases,
-        problem: None,
-    };
-    let _ = VisitMut::visit(&mut expr, &mut v);
-    match v.problem {
-        Some(p) => Err(err(
-            format!("annotation expression {sql:?} names {p}, which this role cannot read"),
-            "ask about measures your role can see",
-        )),
-        None => Ok(expr.to_string()),
     }
 }
 
@@ -183,14 +81,6 @@ pub fn measure_time(c: &Catalog, m: &Measure) -> Option<ColRef> {
     }
 }
 
-fn rounded(expr: String, format: Option<&str>, agg_avg: bool) -> String {
-    match format {
-        Some("money" | "percent" | "decimal") => format!("ROUND(({expr})::numeric, 2)"),
-        _ if agg_avg => format!("ROUND(({expr})::numeric, 2)"),
-        _ => expr,
-    }
-}
-
 /// One aggregate query: the pieces every intent is built from.
 struct Parts {
     select: Vec<String>,
@@ -200,117 +90,6 @@ struct Parts {
     dim_names: Vec<String>,
     measure: String,
     raw: String,
-}
-
-fn op_sql(op: Op) -> &'static str {
-    match op {
-        Op::Eq => "=",
-        Op::Ne => "<>",
-        Op::Gt => ">",
-        Op::Ge => ">=",
-        Op::Lt => "<",
-        Op::Le => "<=",
-    }
-}
-
-fn filter_sql(a: &Aliases, f: &Filter) -> String {
-    let col = a.col(f.column);
-    match (f.op, f.values.as_slice()) {
-        (op, [one]) => format!("{col} {} {}", op_sql(op), value_sql(one)),
-        (Op::Ne, many) => format!(
-            "{col} NOT IN ({})",
-            many.iter().map(value_sql).collect::<Vec<_>>().join(", ")
-        ),
-        (_, many) => format!(
-            "{col} IN ({})",
-            many.iter().map(value_sql).collect::<Vec<_>>().join(", ")
-        ),
-    }
-}
-
-fn time_sql(a: &Aliases, col: ColRef, r: &TimeRange) -> String {
-    let c = a.col(col);
-    format!(
-        "{c} >= DATE {} AND {c} < DATE {}",
-        literal(&r.start),
-        literal(&r.end)
-    )
-}
-
-fn join_sql(s: &Semantic, a: &Aliases, tree: &JoinTree) -> String {
-    let c = &s.catalog;
-    let root = c.table(tree.root);
-    let mut sql = format!(
-        "{}.{} AS {}",
-        ident(&root.schema),
-        ident(&root.name),
-        ident(&a.of(tree.root))
-    );
-    for step in &tree.steps {
-        let r = &c.relations[step.relation as usize];
-        let t = c.table(step.to);
-        let on: Vec<String> = r
-            .from_columns
-            .iter()
-            .zip(&r.to_columns)
-            .map(|(f, to)| {
-                format!(
-                    "{} = {}",
-                    a.col(ColRef {
-                        table: r.from,
-                        column: *f
-                    }),
-                    a.col(ColRef {
-                        table: r.to,
-                        column: *to
-                    })
-                )
-            })
-            .collect();
-        sql.push_str(&format!(
-            " JOIN {}.{} AS {} ON {}",
-            ident(&t.schema),
-            ident(&t.name),
-            ident(&a.of(step.to)),
-            on.join(" AND ")
-        ));
-    }
-    sql
-}
-
-/// The column a dimension groups and shows, and its output name.
-fn dim_sql(c: &Catalog, a: &Aliases, d: &Dimension) -> (String, String, Vec<String>) {
-    let col = a.col(d.column);
-    let name = &c.column(d.column).name;
-    match d.grain {
-        Some(Grain::Year) => {
-            let e = format!("EXTRACT(YEAR FROM {col})::int");
-            (e.clone(), "year".into(), vec![e])
-        }
-        Some(g) => {
-            let e = format!("date_trunc({}, {col})::date", literal(g.unit()));
-            (e.clone(), g.unit().into(), vec![e])
-        }
-        None => {
-            // An entity's display column groups by its key too, so namesakes stay apart.
-            let t = c.table(d.column.table);
-            let mut group = vec![col.clone()];
-            if t.notes.display_column == Some(d.column.column) {
-                for k in &t.primary_key {
-                    group.push(a.col(ColRef {
-                        table: d.column.table,
-                        column: *k,
-                    }));
-                }
-            }
-            let out = if t.notes.display_column == Some(d.column.column) {
-                crate::catalog::text::stem(&t.name)
-            } else {
-                name.clone()
-            };
-            (col, out, group)
-        }
-    }
 }
 
 /// Builds the measured query for `measure` under `filters` and `time`.
@@ -453,51 +232,6 @@ fn parts(
         measure: rounded(measure.clone(), format.as_deref(), is_avg),
         raw: measure,
     })
-}
-
-fn not_exists(
-    s: &Semantic,
-    a: &Aliases,
-    root: TableId,
-    other: TableId,
-) -> Result<String, CompileError> {
-    let c = &s.catalog;
-    let r = c
-        .relations
-        .iter()
-        .find(|r| r.from == other && r.to == root)
-        .ok_or_else(|| {
-            err(
-                format!(
-                    "{} does not reference {}",
-                    c.table(other).name,
-                    c.table(root).name
-                ),
-                "declare the relationship in schemas/*.toml",
-            )
-        })?;
-    let t = c.table(other);
-    let on: Vec<String> = r
-        .from_columns
-        .iter()
-        .zip(&r.to_columns)
-        .map(|(f, to)| {
-            format!(
-                "x.{} = {}",
-                ident(&t.columns[*f as usize].name),
-                a.col(ColRef {
-                    table: root,
-                    column: *to
-                })
-            )
-        })
-        .collect();
-    Ok(format!(
-        "NOT EXISTS (SELECT 1 FROM {}.{} AS x WHERE {})",
-        ident(&t.schema),
-        ident(&t.name),
-        on.join(" AND ")
-    ))
 }
 
 fn assemble(p: &Parts, measure_alias: &str, extra: &[String]) -> String {

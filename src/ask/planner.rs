@@ -4,12 +4,17 @@
 //! other word from schema linking. Every word must be accounted for: a content word that
 //! neither the grammar nor linking explains makes it decline, never guess.
 
+mod grammar;
+
 use super::plan::*;
 use super::time::{self, Date};
 use crate::catalog::link::{Candidate, Element, Linking};
 use crate::catalog::store::Semantic;
-use crate::catalog::text::Token;
-use crate::catalog::{Catalog, ColRef, TableId, ValueKind};
+use crate::catalog::{ColRef, TableId, ValueKind};
+use grammar::{
+    agg_word, anchor, comparison, confidence, count_cue, declined, dimension_cue, display,
+    element_stems, norm, number, pick, Reader, FILLER,
+};
 
 /// Why a question was declined, with what was understood.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,167 +34,6 @@ pub struct Planned {
     pub linking: Linking,
     /// Indexes in `linking.candidates` the plan used.
     pub used: Vec<usize>,
-}
-
-/// Words that carry no meaning for the plan beyond what the grammar reads around them.
-#[rustfmt::skip]
-const FILLER: &[&str] = &[
-    "break", "broken", "down", "split", "grouped", "group", "show", "give", "list", "find",
-    "tell", "display", "return", "made", "make", "placed", "place", "generate", "generated",
-    "bring", "brought", "came", "come", "contribute", "contributed", "belong", "belongs", "live",
-    "lives", "located", "based", "get", "got", "receive", "received", "had", "have", "has",
-    "overall", "all", "total", "number", "amount", "much", "many", "count", "value", "figure",
-    "figures", "ever", "altogether", "combined", "respectively", "along",
-    "together", "versus", "vs", "compared", "compare", "comparison", "against", "happen",
-    "happened", "record", "recorded", "registered", "occur", "occurred", "exist", "existing",
-    "did", "do", "does", "done", "each", "every", "per", "by", "for", "in", "of", "from",
-    "over", "across", "within", "during", "what", "which", "who", "how", "show", "me", "our",
-    "we", "us", "is", "are", "was", "were", "the", "a", "an", "one", "at", "least", "any",
-    "money", "spend", "and", "or",
-];
-
-fn norm(t: &Token) -> &str {
-    t.norm.as_str()
-}
-
-fn number(t: &Token) -> Option<f64> {
-    if !t.number {
-        return None;
-    }
-    t.norm.replace(',', "").trim_start_matches('$').parse().ok()
-}
-
-struct Reader<'a> {
-    s: &'a Semantic,
-    c: &'a Catalog,
-    toks: &'a [Token],
-    used_tok: Vec<bool>,
-}
-
-impl Reader<'_> {
-    fn w(&self, i: usize) -> &str {
-        self.toks.get(i).map(norm).unwrap_or("")
-    }
-    fn has(&self, words: &[&str]) -> Option<usize> {
-        self.toks.iter().position(|t| words.contains(&norm(t)))
-    }
-    fn eat(&mut self, i: usize) {
-        if let Some(u) = self.used_tok.get_mut(i) {
-            *u = true;
-        }
-    }
-}
-
-/// The role of a span, read from the words before it.
-fn dimension_cue(r: &Reader, start: usize) -> bool {
-    let back = |k: usize| start.checked_sub(k).map(|i| r.w(i)).unwrap_or("");
-    matches!(back(1), "by" | "per" | "each" | "every" | "across")
-        || (back(1) == "each" || back(2) == "each" && back(1) != "of")
-        || (matches!(back(2), "by" | "per" | "each")
-            && !r.toks[start - 1].number
-            && is_modifier(back(1)))
-}
-
-fn is_modifier(w: &str) -> bool {
-    matches!(
-        w,
-        "sales" | "product" | "customer" | "store" | "loyalty" | "payment" | "order"
-    )
-}
-
-fn count_cue(r: &Reader, start: usize) -> bool {
-    let back = |k: usize| start.checked_sub(k).map(|i| r.w(i)).unwrap_or("");
-    (back(1) == "many" && back(2) == "how")
-        || (back(2) == "many" && back(3) == "how")
-        || (back(1) == "of" && back(2) == "number")
-        || (back(2) == "of" && back(3) == "number")
-        || matches!(back(1), "count" | "distinct" | "different" | "unique")
-}
-
-/// Picks one candidate per span, preferring the role the words around it call for.
-fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..l.candidates.len()).collect();
-    // "top 5 clients by billings": after "by" comes what is ranked by, a measure.
-    let ranking = r
-        .has(&[
-            "top", "bottom", "best", "worst", "most", "least", "highest", "lowest", "fewest",
-        ])
-        .is_some();
-    let weight = |i: usize| {
-        let c = &l.candidates[i];
-        let dim = dimension_cue(r, c.span.0);
-        let count = count_cue(r, c.span.0);
-        let len = (c.span.1 - c.span.0) as f32;
-        let role = match (&c.element, dim, count) {
-            (Element::Column(_) | Element::Table(_), true, _) => 0.3,
-            (Element::Metric(_), true, _) if ranking => 0.35,
-            (Element::Metric(_), true, _) => -0.3,
-            (Element::Table(_), _, true) => 0.15,
-            (Element::Metric(_), _, _) => 0.1,
-            (Element::Value { .. }, _, _) => 0.05,
-            _ => 0.0,
-        };
-        c.score + role + 0.2 * (len - 1.0)
-    };
-    order.sort_by(|a, b| weight(*b).total_cmp(&weight(*a)));
-    let mut taken = vec![false; r.toks.len()];
-    let mut out = Vec::new();
-    for i in order {
-        let (s, e) = l.candidates[i].span;
-        if (s..e).any(|k| taken[k]) {
-            continue;
-        }
-        for t in taken.iter_mut().take(e).skip(s) {
-            *t = true;
-        }
-        out.push(i);
-    }
-    out.sort_by_key(|i| l.candidates[*i].span.0);
-    out
-}
-
-fn display(c: &Catalog, t: TableId) -> Option<ColRef> {
-    let table = c.table(t);
-    let col = table.notes.display_column.or_else(|| {
-        table
-            .columns
-            .iter()
-            .position(|c| c.name == "name" || c.name == "title")
-            .map(|i| i as u32)
-    })?;
-    Some(ColRef {
-        table: t,
-        column: col,
-    })
-}
-
-fn anchor(c: &Catalog, col: Option<ColRef>) -> Option<Date> {
-    let col = col?;
-    let max = c.column(col).profile.as_ref()?.max.as_ref()?;
-    Date::parse(max)
-}
-
-fn agg_word(w: &str) -> Option<Agg> {
-    Some(match w {
-        "total" | "sum" => Agg::Sum,
-        "average" | "avg" | "mean" => Agg::Avg,
-        "median" => Agg::Median,
-        "minimum" | "min" => Agg::Min,
-        "maximum" | "max" => Agg::Max,
-        _ => return None,
-    })
-}
-
-fn comparison(w: &str, next: &str) -> Option<(Op, usize)> {
-    Some(match (w, next) {
-        ("more" | "greater" | "higher", "than") => (Op::Gt, 2),
-        ("over" | "above" | "exceeding", _) => (Op::Gt, 1),
-        ("fewer" | "less" | "lower", "than") => (Op::Lt, 2),
-        ("under" | "below", _) => (Op::Lt, 1),
-        ("at", "least") => (Op::Ge, 2),
-        ("at", "most") => (Op::Le, 2),
-        _ => return None,
-    })
 }
 
 /// Plans `question` against the role's catalog view.
@@ -480,7 +324,13 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
         }
     }
     let Some(first) = measures.first().cloned() else {
-        return Err(declined(&r, &linking, &used, "what to measure"));
+        let left = unexplained(&r, &linking, &used);
+        let what = if left.is_empty() {
+            "what to measure".to_string()
+        } else {
+            format!("\"{}\", so not what to measure", left.join("\", \""))
+        };
+        return Err(declined(&r, &linking, &used, &what));
     };
     if measures.len() > 1 {
         // Only one measure per question for now: keep the first; a second is not understood.
@@ -675,22 +525,7 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     };
     // Every content word must be accounted for; a word repeating an element already used
     // ("region" in "the East region ... the West region") is.
-    let known: Vec<String> = used
-        .iter()
-        .flat_map(|i| element_stems(r.c, &linking.candidates[*i].element))
-        .collect();
-    let left: Vec<String> = toks
-        .iter()
-        .enumerate()
-        .filter(|(i, t)| {
-            !r.used_tok[*i]
-                && !t.stop
-                && !FILLER.contains(&norm(t))
-                && !t.number
-                && !known.contains(&t.stem)
-        })
-        .map(|(_, t)| t.text.clone())
-        .collect();
+    let left = unexplained(&r, &linking, &used);
     if !left.is_empty() {
         return Err(declined(
             &r,
@@ -708,84 +543,22 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     })
 }
 
-fn confidence(l: &Linking, used: &[usize]) -> f32 {
-    used.iter()
-        .map(|i| l.candidates[*i].score)
-        .fold(1.0_f32, |a, s| a.min(s))
-}
-
-fn declined(r: &Reader, l: &Linking, used: &[usize], what: &str) -> Declined {
-    let understood: Vec<String> = used
+/// Content words neither the grammar nor a used element explains.
+fn unexplained(r: &Reader, linking: &Linking, used: &[usize]) -> Vec<String> {
+    let known: Vec<String> = used
         .iter()
-        .map(|i| {
-            let c = &l.candidates[*i];
-            format!(
-                "\"{}\" = {}",
-                c.words,
-                crate::catalog::report::element_name(r.c, &c.element)
-            )
-        })
+        .flat_map(|i| element_stems(r.c, &linking.candidates[*i].element))
         .collect();
-    let example =
-        r.c.metrics
-            .first()
-            .map(|m| format!("\"{} by month in {}\"", m.name.replace('_', " "), 2024))
-            .or_else(|| {
-                r.c.tables
-                    .first()
-                    .map(|t| format!("\"how many {}\"", t.name))
-            })
-            .unwrap_or_else(|| "\"how many rows\"".into());
-    let _ = (r.s, ValueKind::Text);
-    Declined {
-        message: format!("ASK did not understand {what}"),
-        hint: if understood.is_empty() {
-            format!("nothing in the question matched this database; try a question like {example}")
-        } else {
-            format!(
-                "it understood {}; try a question like {example}",
-                understood.join(", ")
-            )
-        },
-    }
-}
-
-/// Stems of the words that name an element (names, synonyms, value words).
-fn element_stems(c: &Catalog, e: &Element) -> Vec<String> {
-    use crate::catalog::text::{phrase_words, split_identifier, stem};
-    let mut phrases: Vec<String> = Vec::new();
-    match e {
-        Element::Table(t) => {
-            let t = c.table(*t);
-            phrases.extend(split_identifier(&t.name));
-            phrases.extend(t.notes.synonyms.iter().cloned());
-        }
-        Element::Column(col) | Element::Value { column: col, .. } => {
-            let column = c.column(*col);
-            phrases.extend(split_identifier(&column.name));
-            phrases.extend(column.notes.synonyms.iter().cloned());
-            phrases.extend(split_identifier(&c.table(col.table).name));
-            if let Element::Value { value, .. } = e {
-                phrases.push(value.clone());
-                phrases.extend(
-                    column
-                        .notes
-                        .value_synonyms
-                        .iter()
-                        .filter(|(_, v)| v == value)
-                        .map(|(w, _)| w.clone()),
-                );
-            }
-        }
-        Element::Metric(m) => {
-            let m = &c.metrics[*m as usize];
-            phrases.extend(split_identifier(&m.name));
-            phrases.extend(m.synonyms.iter().cloned());
-        }
-    }
-    phrases
+    r.toks
         .iter()
-        .flat_map(|p| phrase_words(p))
-        .map(|w| stem(&w))
+        .enumerate()
+        .filter(|(i, t)| {
+            !r.used_tok[*i]
+                && !t.stop
+                && !FILLER.contains(&norm(t))
+                && !t.number
+                && !known.contains(&t.stem)
+        })
+        .map(|(_, t)| t.text.clone())
         .collect()
 }

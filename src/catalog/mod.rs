@@ -21,3 +21,7 @@ pub use model::*;
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_graph;
+#[cfg(test)]
+mod tests_view;

@@ -1,0 +1,253 @@
+//! The grammar words the planner reads (cues, aggregates, comparisons, filler) and its
+//! helpers: the token reader, the candidate pick, confidence and the decline message.
+
+use super::Declined;
+use crate::ask::plan::{Agg, Op};
+use crate::ask::time::Date;
+use crate::catalog::link::{Element, Linking};
+use crate::catalog::store::Semantic;
+use crate::catalog::text::Token;
+use crate::catalog::{Catalog, ColRef, TableId, ValueKind};
+
+/// Words that carry no meaning for the plan beyond what the grammar reads around them.
+#[rustfmt::skip]
+pub(super) const FILLER: &[&str] = &[
+    "break", "broken", "down", "split", "grouped", "group", "show", "give", "list", "find",
+    "tell", "display", "return", "made", "make", "placed", "place", "generate", "generated",
+    "bring", "brought", "came", "come", "contribute", "contributed", "belong", "belongs", "live",
+    "lives", "located", "based", "get", "got", "receive", "received", "had", "have", "has",
+    "overall", "all", "total", "number", "amount", "much", "many", "count", "value", "figure",
+    "figures", "ever", "altogether", "combined", "respectively", "along",
+    "together", "versus", "vs", "compared", "compare", "comparison", "against", "happen",
+    "happened", "record", "recorded", "registered", "occur", "occurred", "exist", "existing",
+    "did", "do", "does", "done", "each", "every", "per", "by", "for", "in", "of", "from",
+    "over", "across", "within", "during", "what", "which", "who", "how", "show", "me", "our",
+    "we", "us", "is", "are", "was", "were", "the", "a", "an", "one", "at", "least", "any",
+    "money", "spend", "and", "or",
+];
+
+pub(super) fn norm(t: &Token) -> &str {
+    t.norm.as_str()
+}
+
+pub(super) fn number(t: &Token) -> Option<f64> {
+    if !t.number {
+        return None;
+    }
+    t.norm.replace(',', "").trim_start_matches('$').parse().ok()
+}
+
+pub(super) struct Reader<'a> {
+    pub(super) s: &'a Semantic,
+    pub(super) c: &'a Catalog,
+    pub(super) toks: &'a [Token],
+    pub(super) used_tok: Vec<bool>,
+}
+
+impl Reader<'_> {
+    pub(super) fn w(&self, i: usize) -> &str {
+        self.toks.get(i).map(norm).unwrap_or("")
+    }
+    pub(super) fn has(&self, words: &[&str]) -> Option<usize> {
+        self.toks.iter().position(|t| words.contains(&norm(t)))
+    }
+    pub(super) fn eat(&mut self, i: usize) {
+        if let Some(u) = self.used_tok.get_mut(i) {
+            *u = true;
+        }
+    }
+}
+
+/// The role of a span, read from the words before it.
+pub(super) fn dimension_cue(r: &Reader, start: usize) -> bool {
+    let back = |k: usize| start.checked_sub(k).map(|i| r.w(i)).unwrap_or("");
+    matches!(back(1), "by" | "per" | "each" | "every" | "across")
+        || (back(1) == "each" || back(2) == "each" && back(1) != "of")
+        || (matches!(back(2), "by" | "per" | "each")
+            && !r.toks[start - 1].number
+            && is_modifier(back(1)))
+}
+
+fn is_modifier(w: &str) -> bool {
+    matches!(
+        w,
+        "sales" | "product" | "customer" | "store" | "loyalty" | "payment" | "order"
+    )
+}
+
+pub(super) fn count_cue(r: &Reader, start: usize) -> bool {
+    let back = |k: usize| start.checked_sub(k).map(|i| r.w(i)).unwrap_or("");
+    (back(1) == "many" && back(2) == "how")
+        || (back(2) == "many" && back(3) == "how")
+        || (back(1) == "of" && back(2) == "number")
+        || (back(2) == "of" && back(3) == "number")
+        || matches!(back(1), "count" | "distinct" | "different" | "unique")
+}
+
+/// Picks one candidate per span, preferring the role the words around it call for.
+pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..l.candidates.len()).collect();
+    // "top 5 clients by billings": after "by" comes what is ranked by, a measure.
+    let ranking = r
+        .has(&[
+            "top", "bottom", "best", "worst", "most", "least", "highest", "lowest", "fewest",
+        ])
+        .is_some();
+    let weight = |i: usize| {
+        let c = &l.candidates[i];
+        let dim = dimension_cue(r, c.span.0);
+        let count = count_cue(r, c.span.0);
+        let len = (c.span.1 - c.span.0) as f32;
+        let role = match (&c.element, dim, count) {
+            (Element::Column(_) | Element::Table(_), true, _) => 0.3,
+            (Element::Metric(_), true, _) if ranking => 0.35,
+            (Element::Metric(_), true, _) => -0.3,
+            (Element::Table(_), _, true) => 0.15,
+            (Element::Metric(_), _, _) => 0.1,
+            (Element::Value { .. }, _, _) => 0.05,
+            _ => 0.0,
+        };
+        c.score + role + 0.2 * (len - 1.0)
+    };
+    order.sort_by(|a, b| weight(*b).total_cmp(&weight(*a)));
+    let mut taken = vec![false; r.toks.len()];
+    let mut out = Vec::new();
+    for i in order {
+        let (s, e) = l.candidates[i].span;
+        if (s..e).any(|k| taken[k]) {
+            continue;
+        }
+        for t in taken.iter_mut().take(e).skip(s) {
+            *t = true;
+        }
+        out.push(i);
+    }
+    out.sort_by_key(|i| l.candidates[*i].span.0);
+    out
+}
+
+pub(super) fn display(c: &Catalog, t: TableId) -> Option<ColRef> {
+    let table = c.table(t);
+    let col = table.notes.display_column.or_else(|| {
+        table
+            .columns
+            .iter()
+            .position(|c| c.name == "name" || c.name == "title")
+            .map(|i| i as u32)
+    })?;
+    Some(ColRef {
+        table: t,
+        column: col,
+    })
+}
+
+pub(super) fn anchor(c: &Catalog, col: Option<ColRef>) -> Option<Date> {
+    let col = col?;
+    let max = c.column(col).profile.as_ref()?.max.as_ref()?;
+    Date::parse(max)
+}
+
+pub(super) fn agg_word(w: &str) -> Option<Agg> {
+    Some(match w {
+        "total" | "sum" => Agg::Sum,
+        "average" | "avg" | "mean" => Agg::Avg,
+        "median" => Agg::Median,
+        "minimum" | "min" => Agg::Min,
+        "maximum" | "max" => Agg::Max,
+        _ => return None,
+    })
+}
+
+pub(super) fn comparison(w: &str, next: &str) -> Option<(Op, usize)> {
+    Some(match (w, next) {
+        ("more" | "greater" | "higher", "than") => (Op::Gt, 2),
+        ("over" | "above" | "exceeding", _) => (Op::Gt, 1),
+        ("fewer" | "less" | "lower", "than") => (Op::Lt, 2),
+        ("under" | "below", _) => (Op::Lt, 1),
+        ("at", "least") => (Op::Ge, 2),
+        ("at", "most") => (Op::Le, 2),
+        _ => return None,
+    })
+}
+
+pub(super) fn confidence(l: &Linking, used: &[usize]) -> f32 {
+    used.iter()
+        .map(|i| l.candidates[*i].score)
+        .fold(1.0_f32, |a, s| a.min(s))
+}
+
+pub(super) fn declined(r: &Reader, l: &Linking, used: &[usize], what: &str) -> Declined {
+    let understood: Vec<String> = used
+        .iter()
+        .map(|i| {
+            let c = &l.candidates[*i];
+            format!(
+                "\"{}\" = {}",
+                c.words,
+                crate::catalog::report::element_name(r.c, &c.element)
+            )
+        })
+        .collect();
+    let example =
+        r.c.metrics
+            .first()
+            .map(|m| format!("\"{} by month in {}\"", m.name.replace('_', " "), 2024))
+            .or_else(|| {
+                r.c.tables
+                    .first()
+                    .map(|t| format!("\"how many {}\"", t.name))
+            })
+            .unwrap_or_else(|| "\"how many rows\"".into());
+    let _ = (r.s, ValueKind::Text);
+    Declined {
+        message: format!("ASK did not understand {what}"),
+        hint: if understood.is_empty() {
+            format!("nothing in the question matched this database; try a question like {example}")
+        } else {
+            format!(
+                "it understood {}; try a question like {example}",
+                understood.join(", ")
+            )
+        },
+    }
+}
+
+/// Stems of the words that name an element (names, synonyms, value words).
+pub(super) fn element_stems(c: &Catalog, e: &Element) -> Vec<String> {
+    use crate::catalog::text::{phrase_words, split_identifier, stem};
+    let mut phrases: Vec<String> = Vec::new();
+    match e {
+        Element::Table(t) => {
+            let t = c.table(*t);
+            phrases.extend(split_identifier(&t.name));
+            phrases.extend(t.notes.synonyms.iter().cloned());
+        }
+        Element::Column(col) | Element::Value { column: col, .. } => {
+            let column = c.column(*col);
+            phrases.extend(split_identifier(&column.name));
+            phrases.extend(column.notes.synonyms.iter().cloned());
+            phrases.extend(split_identifier(&c.table(col.table).name));
+            if let Element::Value { value, .. } = e {
+                phrases.push(value.clone());
+                phrases.extend(
+                    column
+                        .notes
+                        .value_synonyms
+                        .iter()
+                        .filter(|(_, v)| v == value)
+                        .map(|(w, _)| w.clone()),
+                );
+            }
+        }
+        Element::Metric(m) => {
+            let m = &c.metrics[*m as usize];
+            phrases.extend(split_identifier(&m.name));
+            phrases.extend(m.synonyms.iter().cloned());
+        }
+    }
+    phrases
+        .iter()
+        .flat_map(|p| phrase_words(p))
+        .map(|w| stem(&w))
+        .collect()
+}
