@@ -352,7 +352,7 @@ pub fn compile(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError
             let join = if on.is_empty() {
                 "CROSS JOIN".to_string()
             } else {
-                "JOIN".to_string()
+                "LEFT JOIN".to_string()
             };
             let mut sql = format!(
                 "SELECT {} FROM ({}) AS cur {join} ({}) AS prev",
@@ -362,7 +362,16 @@ pub fn compile(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError
             );
             if !on.is_empty() {
                 sql.push_str(&format!(" ON {}", on.join(" AND ")));
-                sql.push_str(&format!(" ORDER BY {}", dims.join(", ")));
+                let mut keys = Vec::new();
+                if let Some(o) = plan.order {
+                    // "the 3 stores with the highest growth": rank by growth; new ones last.
+                    keys.push(format!(
+                        "\"growth_pct\" {} NULLS LAST",
+                        if o.descending { "DESC" } else { "ASC" }
+                    ));
+                }
+                keys.extend(dims.iter().cloned());
+                sql.push_str(&format!(" ORDER BY {}", keys.join(", ")));
             }
             sql
         }

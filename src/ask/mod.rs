@@ -51,9 +51,35 @@ pub struct Asker<'a> {
     pub guard: Option<&'a mut SessionGuard>,
 }
 
+/// Longest question accepted, in bytes.
+pub const MAX_QUESTION: usize = 2000;
+
 /// Answers one question: the SQL to run in its place, or the error to return.
 pub async fn answer(asker: Asker<'_>, req: &AskRequest) -> Answer {
     let shared = asker.shared;
+    if req.question.len() > MAX_QUESTION {
+        return Answer::Refuse(
+            PgError::error(
+                DECLINED,
+                format!("the question is longer than {MAX_QUESTION} bytes"),
+            )
+            .with_hint("ask one shorter question at a time"),
+        );
+    }
+    if req
+        .question
+        .trim()
+        .strip_prefix('$')
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Answer::Refuse(
+            PgError::error(
+                DECLINED,
+                "ASK takes its question as text, not as a $n parameter",
+            )
+            .with_hint("send the question in the statement: ASK 'top 5 products by revenue'"),
+        );
+    }
     let policies = shared.guard.as_ref().map(|g| g.policies());
     let view = match shared
         .catalog
@@ -94,15 +120,20 @@ pub async fn answer(asker: Asker<'_>, req: &AskRequest) -> Answer {
         },
         _ => sql.clone(),
     };
+    // What a client is shown never carries the hash-mask key.
+    let shown = match shared.guard.as_ref() {
+        Some(g) => g.redact(&guarded),
+        None => guarded.clone(),
+    };
     let summary = explain::summary(&view.catalog, &planned.plan);
     if req.explain {
         return Answer::Run {
-            sql: explain::rows_sql(&view, &req.question, planned, &sql, &guarded),
+            sql: explain::rows_sql(&view, &req.question, planned, &sql, &shown),
             notices: Vec::new(),
         };
     }
     Answer::Run {
-        notices: vec![format!("ASK: {summary}"), format!("ASK SQL: {guarded}")],
+        notices: vec![format!("ASK: {summary}"), format!("ASK SQL: {shown}")],
         sql: guarded,
     }
 }

@@ -10,6 +10,7 @@ use super::plan::*;
 use super::time::{self, Date};
 use crate::catalog::link::{Candidate, Element, Linking};
 use crate::catalog::store::Semantic;
+use crate::catalog::text::Token;
 use crate::catalog::{ColRef, TableId, ValueKind};
 use grammar::{
     agg_word, anchor, comparison, confidence, count_cue, declined, dimension_cue, display,
@@ -48,6 +49,9 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     };
     let picked = pick(&r, &linking);
     let mut measures: Vec<Measure> = Vec::new();
+    // Metrics named by a word that is also a table's name ("orders"): that word may just name
+    // the rows ("online orders") when another measure is asked for.
+    let mut table_worded: Vec<(Measure, TableId)> = Vec::new();
     let mut dimensions: Vec<Dimension> = Vec::new();
     let mut filters: Vec<Filter> = Vec::new();
     let mut entities: Vec<(TableId, usize)> = Vec::new();
@@ -68,7 +72,17 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
                 && matches!(cand.element, Element::Column(_) | Element::Table(_)));
         last_was_dim = dim && matches!(cand.element, Element::Column(_) | Element::Table(_));
         match &cand.element {
-            Element::Metric(m) => measures.push(Measure::Metric(*m)),
+            Element::Metric(m) => {
+                measures.push(Measure::Metric(*m));
+                let w = crate::catalog::text::stem(&cand.words.to_lowercase());
+                if let Some(t) =
+                    r.c.tables
+                        .iter()
+                        .position(|t| crate::catalog::text::stem(&t.name) == w)
+                {
+                    table_worded.push((Measure::Metric(*m), t as TableId));
+                }
+            }
             Element::Value { column, value } => {
                 match filters
                     .iter_mut()
@@ -145,7 +159,9 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
                     _ => limit = Some(10),
                 }
             }
-            "most" | "highest" | "largest" | "biggest" | "greatest" => {
+            "most" | "highest" | "largest" | "biggest" | "greatest"
+                if r.w(i.wrapping_sub(1)) != "at" =>
+            {
                 r.eat(i);
                 order = Some(Order { descending: true });
                 limit.get_or_insert(1);
@@ -154,6 +170,18 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
                 r.eat(i);
                 order = Some(Order { descending: false });
                 limit.get_or_insert(1);
+            }
+            "the"
+                if toks
+                    .get(i + 1)
+                    .and_then(number)
+                    .is_some_and(|n| n >= 1.0 && n.fract() == 0.0 && n < 1000.0) =>
+            {
+                // "the 5 stores with the most revenue"
+                if let Some(n) = toks.get(i + 1).and_then(number) {
+                    limit = Some(n as u64);
+                    r.eat(i + 1);
+                }
             }
             "which" | "what" => {
                 if let Some(n) = toks
@@ -333,8 +361,27 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
         return Err(declined(&r, &linking, &used, &what));
     };
     if measures.len() > 1 {
-        // Only one measure per question for now: keep the first; a second is not understood.
-        measures.truncate(1);
+        for (m, t) in &table_worded {
+            if measures.len() > 1 {
+                measures.retain(|x| x != m);
+                entities.push((*t, 0));
+            }
+        }
+    }
+    let first = measures.first().cloned().unwrap_or(first);
+    if measures.len() > 1 {
+        // One measure per question: a second would otherwise be silently ignored.
+        let names: Vec<String> = measures
+            .iter()
+            .map(|m| super::compile::measure_name(r.c, m))
+            .collect();
+        return Err(Declined {
+            message: format!(
+                "ASK answers one measure at a time, and this question names {}",
+                names.join(" and ")
+            ),
+            hint: format!("ask for {} first, then the others", names[0]),
+        });
     }
     // "top 5 customers by spend", "which stores had more than 300 orders": the entity named
     // (or a text column such as brand) is what the rows are about.
@@ -402,7 +449,23 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     }
     // Time range, anchored to the end of the data.
     let time_col = super::compile::measure_time(r.c, &first);
-    let range = time::range(toks, anchor(r.c, time_col));
+    // Numbers already read (top 5, more than 2000) are not years.
+    let free: Vec<Token> = toks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            if r.used_tok[i] && t.number {
+                Token {
+                    norm: String::new(),
+                    number: false,
+                    ..t.clone()
+                }
+            } else {
+                t.clone()
+            }
+        })
+        .collect();
+    let range = time::range(&free, anchor(r.c, time_col));
     let mut time = None;
     if let Some(rg) = &range {
         for k in &rg.tokens {
@@ -435,6 +498,20 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     }
     // Growth compares with the period before.
     let mut previous = None;
+    if intent == Intent::Growth && dimensions.iter().any(|d| d.grain.is_some()) {
+        return Err(Declined {
+            message: "ASK cannot compute growth per time bucket yet".into(),
+            hint: "ask for the growth of one period, e.g. \"revenue growth in 2024\", or for the monthly values".into(),
+        });
+    }
+    if without.is_some() && (!filters.is_empty() || time.is_some()) {
+        return Err(Declined {
+            message: "ASK cannot combine \"never\" with other conditions yet".into(),
+            hint:
+                "ask \"how many customers have never placed an order\" without further conditions"
+                    .into(),
+        });
+    }
     if intent == Intent::Growth {
         let t = time.clone().ok_or_else(|| Declined {
             message: "growth needs a period".into(),
@@ -471,8 +548,7 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     // entity is counted, else on a numeric column.
     let mut plan_having = None;
     if let Some((op, v, _)) = having {
-        let counted_entity = matches!(first, Measure::Count(_)) && r.has(&["how"]).is_some();
-        if !dimensions.is_empty() || entities.len() > 1 || counted_entity {
+        if !dimensions.is_empty() {
             plan_having = Some(Having {
                 op,
                 value: v,
@@ -488,10 +564,10 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
                 values: vec![Value::Number(v)],
             });
         } else {
-            plan_having = Some(Having {
-                op,
-                value: v,
-                count_groups: false,
+            return Err(Declined {
+                message: format!("ASK did not understand what the number {v} applies to"),
+                hint: "name the groups it is about, e.g. \"stores with more than 300 orders\""
+                    .into(),
             });
         }
     }
@@ -525,7 +601,10 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     };
     // Every content word must be accounted for; a word repeating an element already used
     // ("region" in "the East region ... the West region") is.
-    let left = unexplained(&r, &linking, &used);
+    let mut left = unexplained(&r, &linking, &used);
+    left.extend(unused_elements(
+        s, &plan, &columns, &entities, counted, &linking, &used,
+    ));
     if !left.is_empty() {
         return Err(declined(
             &r,
@@ -543,6 +622,86 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     })
 }
 
+/// Words of linked columns and tables the plan does not use: the question said something about
+/// them that the plan would ignore ("customers who joined in 2023" when the dates are orders').
+/// A table is fine when the measured rows belong to one row of it anyway ("refunds to
+/// customers").
+fn unused_elements(
+    s: &Semantic,
+    plan: &AnalysisPlan,
+    columns: &[(ColRef, usize)],
+    entities: &[(TableId, usize)],
+    counted: Option<TableId>,
+    linking: &Linking,
+    used: &[usize],
+) -> Vec<String> {
+    let c = &s.catalog;
+    let mut cols: Vec<ColRef> = plan.dimensions.iter().map(|d| d.column).collect();
+    cols.extend(plan.filters.iter().map(|f| f.column));
+    let mut tables: Vec<TableId> = cols.iter().map(|c| c.table).collect();
+    for m in &plan.measures {
+        match m {
+            Measure::Aggregate { column, .. } => cols.push(*column),
+            // "outstanding amount": the metric reads the amount column.
+            Measure::Metric(i) => cols.extend(c.metrics[*i as usize].columns.iter().copied()),
+            Measure::Count(_) => {}
+        }
+        tables.extend(super::compile::measure_tables(c, m));
+    }
+    tables.extend(counted);
+    tables.extend(plan.without);
+    if plan.time.is_some() {
+        // The date a range filters on is used.
+        for m in &plan.measures {
+            cols.extend(super::compile::measure_time(c, m));
+        }
+        cols.extend(plan.time.as_ref().and_then(|t| t.column));
+    }
+    let grain = plan
+        .measures
+        .first()
+        .and_then(|m| s.graph.grain(&super::compile::measure_tables(c, m)));
+    let mut out = Vec::new();
+    let words_at = |start: usize| {
+        used.iter()
+            .map(|i| &linking.candidates[*i])
+            .find(|cand| cand.span.0 == start)
+            .map(|cand| cand.words.clone())
+    };
+    for (col, start) in columns {
+        if !cols.contains(col) {
+            out.extend(words_at(*start));
+        }
+    }
+    for (t, start) in entities {
+        let belongs = grain.is_some_and(|g| s.graph.grain(&[g, *t]) == Some(g));
+        if !tables.contains(t) && !belongs {
+            out.extend(words_at(*start));
+        }
+    }
+    out
+}
+
+/// Words that turn a condition around; never ignored.
+const NEGATIONS: &[&str] = &[
+    "other",
+    "but",
+    "except",
+    "excluding",
+    "not",
+    "nor",
+    "neither",
+    "no",
+    "never",
+    "without",
+    "than",
+    "before",
+    "after",
+    "until",
+    "besides",
+    "outside",
+];
+
 /// Content words neither the grammar nor a used element explains.
 fn unexplained(r: &Reader, linking: &Linking, used: &[usize]) -> Vec<String> {
     let known: Vec<String> = used
@@ -553,11 +712,12 @@ fn unexplained(r: &Reader, linking: &Linking, used: &[usize]) -> Vec<String> {
         .iter()
         .enumerate()
         .filter(|(i, t)| {
+            // Words that change the meaning ("other than", "except", "not") and numbers
+            // must have been read by the grammar.
+            let must_read = t.number || NEGATIONS.contains(&norm(t));
             !r.used_tok[*i]
-                && !t.stop
-                && !FILLER.contains(&norm(t))
-                && !t.number
-                && !known.contains(&t.stem)
+                && (must_read
+                    || (!t.stop && !FILLER.contains(&norm(t)) && !known.contains(&t.stem)))
         })
         .map(|(_, t)| t.text.clone())
         .collect()

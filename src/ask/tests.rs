@@ -240,6 +240,15 @@ fn words_it_does_not_understand_make_it_decline() {
         "the weather in Paris",
         "",
         "revenue per square foot by store",
+        // Review findings: each of these used to get a confident wrong answer.
+        "revenue for regions other than West",
+        "revenue in 2023 vs 2024",
+        "how many products priced between 10 and 20",
+        "revenue from customers who joined in 2023",
+        "how many orders over 100",
+        "monthly revenue growth in 2024",
+        "How many customers have never placed an online order?",
+        "revenue and units sold by region",
     ] {
         let d = plan(&s, q).and_then(|p| {
             compile(&s, &p.plan)
@@ -254,4 +263,18 @@ fn words_it_does_not_understand_make_it_decline() {
     let d = plan(&s, "revenue by warehouse").unwrap_err();
     assert!(d.message.contains("\"warehouse\""), "{}", d.message);
     assert!(d.hint.contains("metric revenue"), "{}", d.hint);
+}
+
+#[test]
+fn limits_and_rankings_from_the_words_around_them() {
+    let s = retail();
+    let plan = p(&s, "show the 5 stores with the most revenue");
+    assert_eq!(plan.limit, Some(5));
+    assert_eq!(plan.dimensions[0].column, col(&s, "stores.name"));
+    let plan = p(&s, "revenue by the region");
+    assert_eq!(plan.dimensions[0].column, col(&s, "regions.name"));
+    // A number already read as a threshold is not a year.
+    let plan = p(&s, "stores with more than 2000 orders");
+    assert_eq!(plan.time, None);
+    assert_eq!(plan.having.unwrap().value, 2000.0);
 }

@@ -228,7 +228,9 @@ pub fn range(toks: &[Token], anchor: Option<Date>) -> Option<Range> {
                 });
             }
             "since" | "after" => {
-                let (s, e0, n) = period(toks, i + 1, default_year)?;
+                let Some((s, e0, n)) = period(toks, i + 1, default_year) else {
+                    continue;
+                };
                 let start = if w(i) == "after" { e0 } else { s };
                 let end = anchor
                     .map(|a| a.next_day())
@@ -240,7 +242,9 @@ pub fn range(toks: &[Token], anchor: Option<Date>) -> Option<Range> {
                 });
             }
             "before" | "until" => {
-                let (s, _, n) = period(toks, i + 1, default_year)?;
+                let Some((s, _, n)) = period(toks, i + 1, default_year) else {
+                    continue;
+                };
                 return Some(Range {
                     start: Date::month_start(1, 1),
                     end: s,

@@ -181,6 +181,14 @@ impl Guard {
         }
     }
 
+    /// `sql` with the hash-mask key replaced, for showing a rewritten statement to a client.
+    pub fn redact(&self, sql: &str) -> String {
+        if self.mask_key.is_empty() {
+            return sql.to_string();
+        }
+        sql.replace(&*self.mask_key, "<guard.mask_secret>")
+    }
+
     /// The loaded policies.
     pub fn policies(&self) -> &Policies {
         &self.policies

@@ -18,7 +18,14 @@ pub fn ident(s: &str) -> String {
 
 /// `'text'` with inner quotes doubled (standard_conforming_strings on: no backslash escapes).
 pub fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+    // A backslash would mean something else in a session with standard_conforming_strings
+    // off: such text is written as an E'' literal, which reads the same either way.
+    let clean: String = s.chars().filter(|c| *c != '\0').collect();
+    if clean.contains('\\') {
+        format!("E'{}'", clean.replace('\\', "\\\\").replace('\'', "''"))
+    } else {
+        format!("'{}'", clean.replace('\'', "''"))
+    }
 }
 
 pub(super) fn number(n: f64) -> String {

@@ -65,14 +65,7 @@ pub(super) fn dimension_cue(r: &Reader, start: usize) -> bool {
         || (back(1) == "each" || back(2) == "each" && back(1) != "of")
         || (matches!(back(2), "by" | "per" | "each")
             && !r.toks[start - 1].number
-            && is_modifier(back(1)))
-}
-
-fn is_modifier(w: &str) -> bool {
-    matches!(
-        w,
-        "sales" | "product" | "customer" | "store" | "loyalty" | "payment" | "order"
-    )
+            && matches!(back(1), "the" | "a" | "an" | "their" | "its"))
 }
 
 pub(super) fn count_cue(r: &Reader, start: usize) -> bool {
@@ -86,7 +79,14 @@ pub(super) fn count_cue(r: &Reader, start: usize) -> bool {
 
 /// Picks one candidate per span, preferring the role the words around it call for.
 pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..l.candidates.len()).collect();
+    // A grammar word that only resembles a catalog word ("came" ~ "name") is not a reference.
+    let noise = |c: &crate::catalog::link::Candidate| {
+        matches!(c.how, crate::catalog::link::MatchKind::Typo { .. })
+            && (c.span.0..c.span.1).all(|k| FILLER.contains(&r.w(k)))
+    };
+    let mut order: Vec<usize> = (0..l.candidates.len())
+        .filter(|i| !noise(&l.candidates[*i]))
+        .collect();
     // "top 5 clients by billings": after "by" comes what is ranked by, a measure.
     let ranking = r
         .has(&[
