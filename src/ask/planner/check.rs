@@ -1,0 +1,109 @@
+//! The planner's last check: every content word, number and negation of the question, and
+//! every linked column or table, must be used by the plan — otherwise ASK declines.
+
+use super::grammar::{element_stems, norm, Reader, FILLER};
+use crate::ask::plan::{AnalysisPlan, Measure};
+use crate::catalog::link::Linking;
+use crate::catalog::store::Semantic;
+use crate::catalog::{ColRef, TableId};
+
+/// Words of linked columns and tables the plan does not use: the question said something about
+/// them that the plan would ignore ("customers who joined in 2023" when the dates are orders').
+/// A table is fine when the measured rows belong to one row of it anyway ("refunds to
+/// customers").
+pub(super) fn unused_elements(
+    s: &Semantic,
+    plan: &AnalysisPlan,
+    columns: &[(ColRef, usize)],
+    entities: &[(TableId, usize)],
+    counted: Option<TableId>,
+    linking: &Linking,
+    used: &[usize],
+) -> Vec<String> {
+    let c = &s.catalog;
+    let mut cols: Vec<ColRef> = plan.dimensions.iter().map(|d| d.column).collect();
+    cols.extend(plan.filters.iter().map(|f| f.column));
+    let mut tables: Vec<TableId> = cols.iter().map(|c| c.table).collect();
+    for m in &plan.measures {
+        match m {
+            Measure::Aggregate { column, .. } => cols.push(*column),
+            // "outstanding amount": the metric reads the amount column.
+            Measure::Metric(i) => cols.extend(c.metrics[*i as usize].columns.iter().copied()),
+            Measure::Count(_) => {}
+        }
+        tables.extend(crate::ask::compile::measure_tables(c, m));
+    }
+    tables.extend(counted);
+    tables.extend(plan.without);
+    if plan.time.is_some() {
+        // The date a range filters on is used.
+        for m in &plan.measures {
+            cols.extend(crate::ask::compile::measure_time(c, m));
+        }
+        cols.extend(plan.time.as_ref().and_then(|t| t.column));
+    }
+    let grain = plan
+        .measures
+        .first()
+        .and_then(|m| s.graph.grain(&crate::ask::compile::measure_tables(c, m)));
+    let mut out = Vec::new();
+    let words_at = |start: usize| {
+        used.iter()
+            .map(|i| &linking.candidates[*i])
+            .find(|cand| cand.span.0 == start)
+            .map(|cand| cand.words.clone())
+    };
+    for (col, start) in columns {
+        if !cols.contains(col) {
+            out.extend(words_at(*start));
+        }
+    }
+    for (t, start) in entities {
+        let belongs = grain.is_some_and(|g| s.graph.grain(&[g, *t]) == Some(g));
+        if !tables.contains(t) && !belongs {
+            out.extend(words_at(*start));
+        }
+    }
+    out
+}
+
+/// Words that turn a condition around; never ignored.
+const NEGATIONS: &[&str] = &[
+    "other",
+    "but",
+    "except",
+    "excluding",
+    "not",
+    "nor",
+    "neither",
+    "no",
+    "never",
+    "without",
+    "than",
+    "before",
+    "after",
+    "until",
+    "besides",
+    "outside",
+];
+
+/// Content words neither the grammar nor a used element explains.
+pub(super) fn unexplained(r: &Reader, linking: &Linking, used: &[usize]) -> Vec<String> {
+    let known: Vec<String> = used
+        .iter()
+        .flat_map(|i| element_stems(r.c, &linking.candidates[*i].element))
+        .collect();
+    r.toks
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| {
+            // Words that change the meaning ("other than", "except", "not") and numbers
+            // must have been read by the grammar.
+            let must_read = t.number || NEGATIONS.contains(&norm(t));
+            !r.used_tok[*i]
+                && (must_read
+                    || (!t.stop && !FILLER.contains(&norm(t)) && !known.contains(&t.stem)))
+        })
+        .map(|(_, t)| t.text.clone())
+        .collect()
+}
