@@ -7,7 +7,6 @@ mod common;
 mod leak;
 
 use common::Proxy;
-use std::process::Command;
 
 fn proxy() -> Proxy {
     let users = leak::users_file();
@@ -23,28 +22,8 @@ fn proxy() -> Proxy {
     ])
 }
 
-/// (stdout, stderr) of one psql command as `user` (unaligned, tuples only, verbose errors).
 fn psql(p: &Proxy, user: &str, cmd: &str) -> (String, String) {
-    let out = Command::new("psql")
-        .arg(format!(
-            "host=127.0.0.1 port={} user={user} dbname=querent_retail",
-            p.port
-        ))
-        .args(["-XAt", "-v", "VERBOSITY=verbose", "-c", cmd])
-        .env(
-            "PGPASSWORD",
-            if user == leak::ADMIN {
-                leak::ADMIN_PW
-            } else {
-                leak::ALICE_PW
-            },
-        )
-        .output()
-        .expect("psql");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    leak::psql(p.port, user, &["-v", "VERBOSITY=verbose"], cmd)
 }
 
 #[tokio::test]

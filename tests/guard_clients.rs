@@ -23,26 +23,7 @@ fn guarded_proxy(audit: &std::path::Path) -> Proxy {
 }
 
 fn psql(p: &Proxy, user: &str, cmd: &str) -> (String, String) {
-    let out = Command::new("psql")
-        .arg(format!(
-            "host=127.0.0.1 port={} user={user} dbname=querent_retail",
-            p.port
-        ))
-        .args(["-XAt", "-c", cmd])
-        .env(
-            "PGPASSWORD",
-            if user == leak::ADMIN {
-                leak::ADMIN_PW
-            } else {
-                leak::ALICE_PW
-            },
-        )
-        .output()
-        .expect("psql (scripts/install-test-deps.sh)");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    leak::psql(p.port, user, &[], cmd)
 }
 
 #[tokio::test]

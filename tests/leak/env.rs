@@ -149,3 +149,25 @@ pub async fn direct_rows(c: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
     }
     rows
 }
+
+/// (stdout, stderr) of one `psql -XAt [extra] -c cmd` through proxy port `port` as `user`
+/// (alice or admin, with their passwords), on the retail database.
+pub fn psql(port: u16, user: &str, extra: &[&str], cmd: &str) -> (String, String) {
+    let out = Command::new("psql")
+        .arg(format!(
+            "host=127.0.0.1 port={port} user={user} dbname={DB}"
+        ))
+        .arg("-XAt")
+        .args(extra)
+        .args(["-c", cmd])
+        .env(
+            "PGPASSWORD",
+            if user == ADMIN { ADMIN_PW } else { ALICE_PW },
+        )
+        .output()
+        .expect("psql (scripts/install-test-deps.sh)");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
