@@ -53,6 +53,8 @@ impl Workers {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name(format!("querent-worker-{i}"))
+                // Room for the guard's deepest admitted statement (reserved, touched only as used).
+                .stack_size(crate::guard::depth::GUARD_STACK)
                 .spawn(move || rt.block_on(run(rx, shared)))
                 .map_err(|e| format!("cannot start worker thread: {e}"))?;
             senders.push(tx);

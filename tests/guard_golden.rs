@@ -15,7 +15,7 @@
 //! see fixtures/guard/README.md.
 
 use querent::auth::Principal;
-use querent::guard::catalog::{Relation, Snapshot};
+use querent::guard::catalog::Snapshot;
 use querent::guard::{Decision, SessionGuard};
 use std::path::{Path, PathBuf};
 
@@ -24,25 +24,8 @@ fn repo() -> PathBuf {
 }
 
 fn snapshot() -> Snapshot {
-    let mut snap = Snapshot::default();
-    let text = std::fs::read_to_string(repo().join("fixtures/guard/retail_catalog.txt")).unwrap();
-    for line in text.lines() {
-        let mut words = line.split_whitespace();
-        let full = words.next().unwrap();
-        let kind = words.next().unwrap().chars().next().unwrap();
-        let (s, t) = full.split_once('.').unwrap();
-        snap.relations.insert(
-            (s.into(), t.into()),
-            Relation {
-                kind,
-                columns: words.map(String::from).collect(),
-            },
-        );
-    }
-    let funcs =
-        std::fs::read_to_string(repo().join("fixtures/guard/builtin_functions.txt")).unwrap();
-    snap.builtin_functions = funcs.lines().map(String::from).collect();
-    snap
+    let read = |f: &str| std::fs::read_to_string(repo().join("fixtures/guard").join(f)).unwrap();
+    Snapshot::from_text(&read("retail_catalog.txt"), &read("builtin_functions.txt"))
 }
 
 struct Case {

@@ -37,6 +37,31 @@ const RELATIONS_SQL: &str = "SELECT n.nspname::text, c.relname::text, c.relkind:
 const FUNCTIONS_SQL: &str = "SELECT DISTINCT proname::text FROM pg_catalog.pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace";
 
 impl Snapshot {
+    /// A snapshot from the text format of `fixtures/guard/` (tests, fuzzing, benchmarks): one
+    /// relation per line of `catalog` (`schema.name kind column...`), one function name per
+    /// line of `functions`. Malformed lines are skipped.
+    pub fn from_text(catalog: &str, functions: &str) -> Snapshot {
+        let mut snap = Snapshot::default();
+        for line in catalog.lines() {
+            let mut words = line.split_whitespace();
+            let (Some(full), Some(kind)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Some((s, t)) = full.split_once('.') else {
+                continue;
+            };
+            snap.relations.insert(
+                (s.into(), t.into()),
+                Relation {
+                    kind: kind.chars().next().unwrap_or('r'),
+                    columns: words.map(String::from).collect(),
+                },
+            );
+        }
+        snap.builtin_functions = functions.lines().map(String::from).collect();
+        snap
+    }
+
     /// Reads the snapshot of database `db` with the proxy's own upstream login.
     pub async fn load(target: &UpstreamTarget, db: &str) -> Result<Snapshot, String> {
         let mut cfg = tokio_postgres::Config::new();

@@ -10,6 +10,7 @@
 
 pub mod catalog;
 pub mod catalog_rules;
+pub mod depth;
 pub mod rewrite;
 pub mod rules;
 pub mod template;
@@ -22,7 +23,6 @@ use catalog::{Snapshot, SYSTEM_SCHEMAS};
 use rewrite::{Columns, Env, Rewriter};
 use sqlparser::ast::VisitMut;
 use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,7 +45,17 @@ fn table_statement(sql: &str) -> Option<Vec<sqlparser::ast::Statement>> {
     let mut text: String = tokens[..at].iter().map(|t| t.to_string()).collect();
     text.push_str("SELECT * FROM");
     text.extend(tokens[at + 1..].iter().map(|t| t.to_string()));
-    Parser::parse_sql(&dialect, &text).ok()
+    depth::parse(&text).ok()
+}
+
+/// Parses a statement string for the guard: bounded size and depth ([`depth`]), and `TABLE t`
+/// as `SELECT * FROM t`.
+fn parse_for_guard(sql: &str) -> Result<Vec<sqlparser::ast::Statement>, PgError> {
+    match depth::parse(sql) {
+        Ok(s) => Ok(s),
+        Err(e) if e.code == "42601" => table_statement(sql).ok_or(e),
+        Err(e) => Err(e),
+    }
 }
 
 /// A 42501 refusal.
@@ -299,6 +309,10 @@ impl SessionGuard {
         if let Some(d) = self.cache.get(sql) {
             return d.clone();
         }
+        depth::with_stack(|| self.check_uncached(sql))
+    }
+
+    fn check_uncached(&mut self, sql: &str) -> Decision {
         let fp = template::fingerprint(sql);
         if let Some(fp) = &fp {
             if let Some(out) = self
@@ -361,7 +375,7 @@ impl SessionGuard {
         fp: &template::Fingerprint,
         expected: &str,
     ) -> Option<template::Template> {
-        let mut stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+        let mut stmts = parse_for_guard(sql).ok()?;
         if !template::mark_literals(&mut stmts, fp) {
             return None;
         }
@@ -372,12 +386,7 @@ impl SessionGuard {
     }
 
     fn decide(&mut self, sql: &str) -> Result<(Decision, Option<Vec<String>>, bool), PgError> {
-        let stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql)
-            .or_else(|e| table_statement(sql).ok_or(e))
-            .map_err(|e| {
-                PgError::error("42601", format!("Querent cannot check this statement: {e}"))
-                    .with_hint("guarded roles can only run SQL the guard can parse; simplify the statement or ask for a trusted role")
-            })?;
+        let stmts = parse_for_guard(sql)?;
         self.decide_parsed(stmts)
     }
 
