@@ -22,6 +22,8 @@ pub struct Snapshot {
     pub relations: HashMap<(String, String), Relation>,
     /// Built-in function names.
     pub builtin_functions: HashSet<String>,
+    /// `pg_settings.context` of every setting, by lower-cased name.
+    pub settings: HashMap<String, String>,
 }
 
 /// Schemas whose relations are catalog relations (rules in `catalog_rules`).
@@ -33,6 +35,8 @@ const RELATIONS_SQL: &str = "SELECT n.nspname::text, c.relname::text, c.relkind:
      LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
      WHERE c.relkind IN ('r','v','m','p','f') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' \
      GROUP BY 1, 2, 3";
+
+const SETTINGS_SQL: &str = "SELECT lower(name), context FROM pg_catalog.pg_settings";
 
 const FUNCTIONS_SQL: &str = "SELECT DISTINCT proname::text FROM pg_catalog.pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace";
 
@@ -60,6 +64,17 @@ impl Snapshot {
         }
         snap.builtin_functions = functions.lines().map(String::from).collect();
         snap
+    }
+
+    /// Adds settings' contexts from lines `name context` (`fixtures/guard/settings.txt`).
+    pub fn with_settings(mut self, text: &str) -> Snapshot {
+        for line in text.lines() {
+            if let Some((name, context)) = line.split_once(' ') {
+                self.settings
+                    .insert(name.to_ascii_lowercase(), context.trim().to_string());
+            }
+        }
+        self
     }
 
     /// Reads the snapshot of database `db` with the proxy's own upstream login.
@@ -93,6 +108,9 @@ impl Snapshot {
         }
         for row in client.query(FUNCTIONS_SQL, &[]).await.map_err(err)? {
             snap.builtin_functions.insert(row.get(0));
+        }
+        for row in client.query(SETTINGS_SQL, &[]).await.map_err(err)? {
+            snap.settings.insert(row.get(0), row.get(1));
         }
         drop(client);
         let _ = driver.await;

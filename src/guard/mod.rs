@@ -13,6 +13,7 @@ pub mod catalog_rules;
 pub mod depth;
 pub mod rewrite;
 pub mod rules;
+pub mod settings;
 pub mod template;
 
 use crate::auth::Principal;
@@ -300,6 +301,26 @@ impl SessionGuard {
             cache: HashMap::new(),
             templates: HashMap::new(),
         })
+    }
+
+    /// Checks the settings a client asked for at startup (parameters and `options`) by the
+    /// rules of `SET` ([`settings`]); the first refused one, as a FATAL error naming it.
+    pub fn check_startup(&self, requested: &[(String, String)]) -> Result<(), PgError> {
+        let roles = self.effective.roles.join(", ");
+        for (name, value) in requested {
+            settings::check(
+                &self.snap.settings,
+                name,
+                settings::Value::Text(value),
+                &roles,
+            )
+            .map_err(|mut e| {
+                e.severity = crate::error::Severity::Fatal;
+                e.message = format!("startup parameter {name}={value}: {}", e.message);
+                e
+            })?;
+        }
+        Ok(())
     }
 
     /// Decides on a statement string with the current snapshot: an exact cache per SQL text,

@@ -2,6 +2,7 @@
 //! the AST; the rewrite handles what a statement reads.
 
 use super::denied;
+use super::settings;
 use super::rewrite::{norm, quote, Env};
 use crate::error::PgError;
 use sqlparser::ast::{
@@ -134,20 +135,6 @@ const SYNTAX_FUNCTIONS: &[&str] = &[
     "merge_action",
 ];
 
-/// Settings a guarded role may not change: they would escape the guard or its tracking.
-const PROTECTED_SETTINGS: &[&str] = &[
-    "role",
-    "session_authorization",
-    "search_path",
-    "default_transaction_read_only",
-    "transaction_read_only",
-    "statement_timeout",
-    "session_replication_role",
-    "row_security",
-    "standard_conforming_strings",
-    "backslash_quote",
-];
-
 fn literal_string(arg: &FunctionArg) -> Option<String> {
     match arg {
         FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) => match &v.value {
@@ -217,6 +204,35 @@ pub fn check_function_name(env: &Env, name: &ObjectName) -> Result<(), PgError> 
     Ok(())
 }
 
+/// `set_config(name, value, is_local)`: the name must be a literal; the change follows the
+/// same rules as `SET` (see [`settings`]), except search_path, which only `SET` may change
+/// (the guard follows it there).
+fn check_set_config(env: &Env, args: &[FunctionArg]) -> Result<(), PgError> {
+    let roles = env.eff.roles.join(", ");
+    let Some(name) = args.first().and_then(literal_string) else {
+        return Err(denied(format!(
+            "set_config with a computed setting name is not allowed for role(s) {roles}"
+        ))
+        .with_hint("name the setting as a literal: set_config('work_mem', '64MB', false)"));
+    };
+    let value = match args.get(1).map(literal_string) {
+        Some(Some(v)) => v,
+        _ => {
+            return Err(denied(format!(
+                "set_config with a computed value is not allowed for role(s) {roles}"
+            ))
+            .with_hint("give the value as a literal"))
+        }
+    };
+    match settings::check(&env.snap.settings, &name, settings::Value::Text(&value), &roles)? {
+        settings::Change::Allowed => Ok(()),
+        settings::Change::SearchPath(_) => Err(denied(format!(
+            "set_config of search_path is not allowed for role(s) {roles}"
+        ))
+        .with_hint("use SET search_path TO ..., which the guard follows")),
+    }
+}
+
 /// Checks one expression node (called bottom-up for every expression).
 pub fn check_expr(env: &Env, expr: &Expr) -> Result<(), PgError> {
     let Expr::Function(f) = expr else {
@@ -240,11 +256,7 @@ pub fn check_expr(env: &Env, expr: &Expr) -> Result<(), PgError> {
         env.inspected.set(true);
     }
     match fname.as_str() {
-        "set_config" => match args.first().and_then(literal_string) {
-            Some(s) if !PROTECTED_SETTINGS.contains(&s.to_lowercase().as_str()) => Ok(()),
-            _ => Err(denied(format!("set_config of this setting is not allowed for role(s) {}", env.eff.roles.join(", ")))
-                .with_hint("role, session_authorization, search_path, read-only and timeout settings are fixed by the policy; name the setting as a literal")),
-        },
+        "set_config" => check_set_config(env, args),
         "pg_sleep" | "pg_sleep_for" | "pg_sleep_until" => {
             let limit = env.eff.statement_timeout.unwrap_or(std::time::Duration::from_secs(30)).as_secs_f64();
             match args.first().and_then(literal_number) {
@@ -404,7 +416,8 @@ pub fn check_statement(
                 Ok(())
             }
         }
-        Statement::Set(set) => check_set(set, new_search_path, &roles),
+        Statement::Set(set) => check_set(env, set, new_search_path, &roles),
+        Statement::Reset(reset) => check_reset(env, reset, &roles),
         Statement::Copy {
             source, to, target, ..
         } => {
@@ -445,7 +458,56 @@ pub fn check_statement(
     }
 }
 
+fn set_value(values: &[Expr]) -> Option<String> {
+    let one = |v: &Expr| match v {
+        Expr::Identifier(i) => Some(if i.quote_style.is_some() {
+            super::rewrite::quote(&i.value)
+        } else {
+            i.value.clone()
+        }),
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) => Some(if values.len() > 1 {
+                super::rewrite::quote(s)
+            } else {
+                s.clone()
+            }),
+            Value::Number(n, _) => Some(n.clone()),
+            Value::Boolean(b) => Some(b.to_string()),
+            _ => None,
+        },
+        Expr::UnaryOp { op, expr } if op.to_string() == "-" => match &**expr {
+            Expr::Value(v) => match &v.value {
+                Value::Number(n, _) => Some(format!("-{n}")),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    let parts: Option<Vec<String>> = values.iter().map(one).collect();
+    Some(parts?.join(", "))
+}
+
+/// A setting's name as written, parts joined by dots; PostgreSQL folds it whatever its quotes
+/// ([`settings::canonical`]).
+fn setting_name(name: &ObjectName) -> String {
+    name.0
+        .iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(i) => i.value.clone(),
+            ObjectNamePart::Function(_) => String::new(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn is_default(values: &[Expr]) -> bool {
+    matches!(values, [Expr::Identifier(i)] if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default"))
+}
+
+/// `SET name = value` in every form the parser knows, by the rules of [`settings`].
 fn check_set(
+    env: &Env,
     set: &Set,
     new_search_path: &mut Option<Vec<String>>,
     roles: &str,
@@ -454,37 +516,80 @@ fn check_set(
         Err(denied(format!("{what} is not allowed for role(s) {roles}"))
             .with_hint("the policy fixes the role, the session user and read-only mode"))
     };
-    match set {
-        Set::SetRole { .. } => refuse("SET ROLE"),
-        Set::SetSessionAuthorization(_) => refuse("SET SESSION AUTHORIZATION"),
+    let change = |name: &str, value: settings::Value| {
+        settings::check(&env.snap.settings, name, value, roles)
+    };
+    let outcome = match set {
+        Set::SetRole { .. } => return refuse("SET ROLE"),
+        Set::SetSessionAuthorization(_) => return refuse("SET SESSION AUTHORIZATION"),
         Set::SingleAssignment {
             variable, values, ..
         } => {
-            let name = variable.to_string().to_lowercase();
-            if name == "search_path" {
+            let name = setting_name(variable);
+            if is_default(values) {
+                change(&name, settings::Value::Default)?
+            } else if settings::canonical(&name) == "search_path" {
                 let mut path = Vec::new();
                 for v in values {
                     match v {
                         Expr::Identifier(i) => path.push(norm(i)),
                         Expr::Value(v) => match &v.value {
-                            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => path
-                                .extend(
-                                    s.split(',').map(|p| p.trim().trim_matches('"').to_string()),
-                                ),
+                            // A string is one schema name, as PostgreSQL reads it.
+                            Value::SingleQuotedString(s) => path.push(s.clone()),
                             _ => return refuse("this SET search_path value"),
                         },
                         _ => return refuse("this SET search_path value"),
                     }
                 }
-                *new_search_path = Some(path);
-                return Ok(());
+                settings::check_search_path(path, roles)?
+            } else {
+                let Some(text) = set_value(values) else {
+                    return refuse(&format!("this value for SET {name}"));
+                };
+                change(&name, settings::Value::Text(&text))?
             }
-            if PROTECTED_SETTINGS.contains(&name.as_str()) || name.starts_with("role") {
-                return refuse(&format!("SET {name}"));
-            }
-            Ok(())
         }
-        Set::SetTimeZone { .. } | Set::SetNames { .. } | Set::SetNamesDefault { .. } => Ok(()),
-        _ => refuse("this SET form"),
+        Set::SetTimeZone { .. } => change("timezone", settings::Value::Text("x"))?,
+        Set::SetNames { charset_name, .. } => {
+            change("client_encoding", settings::Value::Text(&charset_name.value))?
+        }
+        Set::SetNamesDefault { .. } => change("client_encoding", settings::Value::Default)?,
+        Set::SetTransaction { modes, snapshot, .. } => {
+            let read_write = modes.iter().any(|m| {
+                matches!(
+                    m,
+                    TransactionMode::AccessMode(TransactionAccessMode::ReadWrite)
+                )
+            });
+            if read_write && env.eff.read_only {
+                return refuse("a READ WRITE transaction");
+            }
+            if snapshot.is_some() {
+                return refuse("SET TRANSACTION SNAPSHOT");
+            }
+            settings::Change::Allowed
+        }
+        _ => return refuse("this SET form"),
+    };
+    if let settings::Change::SearchPath(p) = outcome {
+        *new_search_path = Some(p);
+    }
+    Ok(())
+}
+
+/// `RESET name` follows the rules of `SET name TO DEFAULT`; `RESET ALL` would undo what
+/// Querent set for the session.
+fn check_reset(env: &Env, reset: &sqlparser::ast::ResetStatement, roles: &str) -> Result<(), PgError> {
+    use sqlparser::ast::Reset;
+    match &reset.reset {
+        Reset::ALL => Err(denied(format!("RESET ALL is not allowed for role(s) {roles}"))
+            .with_hint("it would undo the settings the policy fixes; reset settings one by one")),
+        Reset::SessionAuthorization => {
+            Err(denied(format!("RESET SESSION AUTHORIZATION is not allowed for role(s) {roles}")))
+        }
+        Reset::ConfigurationParameter(name) => {
+            settings::check(&env.snap.settings, &setting_name(name), settings::Value::Default, roles)
+                .map(|_| ())
+        }
     }
 }

@@ -399,6 +399,10 @@ impl Relay {
         if let Some(guard) = self.shared.guard.as_ref() {
             match self.guard_session(guard).await {
                 Ok(Some(sg)) => {
+                    if let Err(e) = sg.check_startup(&self.client.settings) {
+                        self.shared.pool.put_clean(up);
+                        return Err(e);
+                    }
                     if sg.effective.read_only {
                         // Belt and braces: the upstream refuses writes too (volatile functions).
                         settings.push(("default_transaction_read_only".into(), "on".into()));
@@ -453,11 +457,11 @@ impl Relay {
             .find(|(k, _)| k.eq_ignore_ascii_case("search_path"))
             .map(|(_, v)| v.clone())
             .unwrap_or_else(|| "\"$user\", public".to_string());
-        let search_path = path
-            .split(',')
-            .map(|p| p.trim().trim_matches('"').to_string())
+        // As PostgreSQL reads the list; a malformed one is refused by `check_startup`.
+        let search_path = crate::guard::settings::split_identifier_list(&path)
+            .unwrap_or_default()
+            .into_iter()
             .map(|p| if p == "$user" { user.clone() } else { p })
-            .filter(|p| !p.is_empty())
             .collect();
         guard
             .session(&self.client.principal, &self.client.database, search_path)

@@ -1,0 +1,4 @@
+-- user: alice roles=analyst_west region_id=3
+RESET standard_conforming_strings
+-- expect:
+ERROR 42501 changing setting "standard_conforming_strings" is not allowed for role(s) analyst_west: it stays on, so PostgreSQL reads strings as the guard does
