@@ -11,6 +11,7 @@
 pub mod catalog;
 pub mod catalog_rules;
 pub mod depth;
+pub mod print;
 pub mod rewrite;
 pub mod rules;
 pub mod settings;
@@ -462,11 +463,7 @@ impl SessionGuard {
             // saw only comments, it would run unchecked. An empty query is what we checked.
             return Ok((Decision::Rewrite(String::new()), new_path, inspected));
         }
-        let text = stmts
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .join("; ");
+        let text = print::statements(&mut stmts)?;
         Ok((Decision::Rewrite(text), new_path, inspected))
     }
 }

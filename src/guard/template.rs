@@ -40,7 +40,7 @@ pub fn fingerprint(sql: &str) -> Option<Fingerprint> {
                 key.push('?');
             }
             Token::SingleQuotedString(s) => {
-                literals.push(format!("'{}'", s.replace('\'', "''")));
+                literals.push(super::print::string_literal(s));
                 locations.push(t.span.start);
                 key.push('?');
             }
