@@ -13,6 +13,17 @@ pub struct Relation {
     pub kind: char,
     /// Column names in order.
     pub columns: Vec<String>,
+    /// Their types, as `format_type` names them (`integer`, `timestamp with time zone`);
+    /// empty when unknown.
+    pub types: Vec<String>,
+}
+
+impl Relation {
+    /// The type of column `col`, if known.
+    pub fn type_of(&self, col: &str) -> Option<&str> {
+        let i = self.columns.iter().position(|c| c == col)?;
+        self.types.get(i).map(String::as_str)
+    }
 }
 
 /// A snapshot of one database's relations.
@@ -30,7 +41,8 @@ pub struct Snapshot {
 pub const SYSTEM_SCHEMAS: [&str; 2] = ["pg_catalog", "information_schema"];
 
 const RELATIONS_SQL: &str = "SELECT n.nspname::text, c.relname::text, c.relkind::text, \
-     coalesce(array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attnum > 0), '{}') \
+     coalesce(array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attnum > 0), '{}'), \
+     coalesce(array_agg(pg_catalog.format_type(a.atttypid, NULL) ORDER BY a.attnum) FILTER (WHERE a.attnum > 0), '{}') \
      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
      LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
      WHERE c.relkind IN ('r','v','m','p','f') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' \
@@ -42,7 +54,8 @@ const FUNCTIONS_SQL: &str = "SELECT DISTINCT proname::text FROM pg_catalog.pg_pr
 
 impl Snapshot {
     /// A snapshot from the text format of `fixtures/guard/` (tests, fuzzing, benchmarks): one
-    /// relation per line of `catalog` (`schema.name kind column...`), one function name per
+    /// relation per line of `catalog` (`schema.name kind column:type...`, spaces in type names
+    /// written `+`; `:type` may be left out), one function name per
     /// line of `functions`. Malformed lines are skipped.
     pub fn from_text(catalog: &str, functions: &str) -> Snapshot {
         let mut snap = Snapshot::default();
@@ -54,11 +67,18 @@ impl Snapshot {
             let Some((s, t)) = full.split_once('.') else {
                 continue;
             };
+            let (mut columns, mut types) = (Vec::new(), Vec::new());
+            for w in words {
+                let (c, t) = w.split_once(':').unwrap_or((w, ""));
+                columns.push(c.to_string());
+                types.push(t.replace('+', " "));
+            }
             snap.relations.insert(
                 (s.into(), t.into()),
                 Relation {
                     kind: kind.chars().next().unwrap_or('r'),
-                    columns: words.map(String::from).collect(),
+                    columns,
+                    types,
                 },
             );
         }
@@ -103,6 +123,7 @@ impl Snapshot {
                 Relation {
                     kind: kind.chars().next().unwrap_or('r'),
                     columns: row.get(3),
+                    types: row.get(4),
                 },
             );
         }
