@@ -4,32 +4,12 @@
 //! `cargo run --release --example guard_bench [iterations]`
 
 use querent::auth::Principal;
-use querent::guard::catalog::{Relation, Snapshot};
+use querent::guard::catalog::Snapshot;
 use querent::guard::{Decision, SessionGuard};
 use std::time::Instant;
 
 fn snapshot(repo: &std::path::Path) -> Snapshot {
-    let mut snap = Snapshot::default();
-    for line in std::fs::read_to_string(repo.join("fixtures/guard/retail_catalog.txt"))
-        .expect("fixture")
-        .lines()
-    {
-        let mut w = line.split_whitespace();
-        let (full, kind) = (w.next().unwrap_or_default(), w.next().unwrap_or("r"));
-        if let Some((s, t)) = full.split_once('.') {
-            snap.relations.insert(
-                (s.into(), t.into()),
-                Relation {
-                    kind: kind.chars().next().unwrap_or('r'),
-                    columns: w.map(String::from).collect(),
-                },
-            );
-        }
-    }
-    let funcs = std::fs::read_to_string(repo.join("fixtures/guard/builtin_functions.txt"))
-        .expect("fixture");
-    snap.builtin_functions = funcs.lines().map(String::from).collect();
-    snap
+    Snapshot::fixture(&repo.join("fixtures/guard"))
 }
 
 fn main() {

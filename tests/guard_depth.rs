@@ -12,9 +12,7 @@ use std::path::PathBuf;
 
 fn guard() -> SessionGuard {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let read = |f: &str| std::fs::read_to_string(repo.join("fixtures/guard").join(f)).unwrap();
-    let snap = Snapshot::from_text(&read("retail_catalog.txt"), &read("builtin_functions.txt"))
-        .with_settings(&read("settings.txt"));
+    let snap = Snapshot::fixture(&repo.join("fixtures/guard"));
     let policies = querent::policy::load_dir(&repo.join("policies")).unwrap();
     let alice = Principal {
         user: "alice".into(),

@@ -24,9 +24,7 @@ fn repo() -> PathBuf {
 }
 
 fn snapshot() -> Snapshot {
-    let read = |f: &str| std::fs::read_to_string(repo().join("fixtures/guard").join(f)).unwrap();
-    Snapshot::from_text(&read("retail_catalog.txt"), &read("builtin_functions.txt"))
-        .with_settings(&read("settings.txt"))
+    Snapshot::fixture(&repo().join("fixtures/guard"))
 }
 
 struct Case {

@@ -86,6 +86,14 @@ impl Snapshot {
         snap
     }
 
+    /// The offline snapshot in directory `dir` (`fixtures/guard`: `retail_catalog.txt`,
+    /// `builtin_functions.txt`, `settings.txt`); missing files count as empty.
+    pub fn fixture(dir: &std::path::Path) -> Snapshot {
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+        Snapshot::from_text(&read("retail_catalog.txt"), &read("builtin_functions.txt"))
+            .with_settings(&read("settings.txt"))
+    }
+
     /// Adds settings' contexts from lines `name context` (`fixtures/guard/settings.txt`).
     pub fn with_settings(mut self, text: &str) -> Snapshot {
         for line in text.lines() {

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod catalog_rules;
 pub mod depth;
 pub mod print;
+pub mod pushdown;
 pub mod rewrite;
 pub mod rules;
 pub mod settings;
@@ -435,15 +436,8 @@ impl SessionGuard {
                 return Err(e);
             }
             let wrapped = std::mem::take(&mut rw.wrapped);
-            if let sqlparser::ast::Statement::Explain { statement, .. } = &*stmt {
-                if rw.keyed || matches!(**statement, sqlparser::ast::Statement::Execute { .. }) {
-                    return Err(denied(format!(
-                        "EXPLAIN of this statement is not allowed for role(s) {}: its plan would show the hash mask's key",
-                        self.effective.roles.join(", ")
-                    ))
-                    .with_hint("run the query itself, or EXPLAIN a query without hash-masked columns"));
-                }
-            }
+            let fences = std::mem::take(&mut rw.fences);
+            rules::check_explain(stmt, rw.keyed, !fences.is_empty(), &self.effective.roles)?;
             if let Some(max) = self.effective.max_rows {
                 if rules::cap_statement(stmt, max) {
                     env.inspected.set(true);
@@ -455,6 +449,13 @@ impl SessionGuard {
             };
             if let std::ops::ControlFlow::Break(e) = VisitMut::visit(stmt, &mut cols) {
                 return Err(e);
+            }
+            if !fences.is_empty() {
+                let mut push = pushdown::Pushdown {
+                    fences: &fences,
+                    relations: &self.snap.relations,
+                };
+                let _ = VisitMut::visit(stmt, &mut push);
             }
         }
         let inspected = env.inspected.get();

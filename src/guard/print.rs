@@ -21,10 +21,10 @@
 
 use crate::error::PgError;
 use sqlparser::ast::{Statement, Value, ValueWithSpan, VisitMut, VisitorMut};
-use std::ops::ControlFlow;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 use std::fmt::Write;
+use std::ops::ControlFlow;
 
 /// A string literal that means `s` under any `standard_conforming_strings`,
 /// `backslash_quote` and client encoding, in ASCII.
@@ -141,7 +141,9 @@ pub fn reprint(text: String) -> Result<String, PgError> {
         .filter_map(meaning)
         .eq(after.iter().filter_map(meaning));
     if !same {
-        return Err(unsafe_token("the reprint does not lex back to the same tokens"));
+        return Err(unsafe_token(
+            "the reprint does not lex back to the same tokens",
+        ));
     }
     Ok(out)
 }
@@ -203,10 +205,16 @@ mod tests {
     #[test]
     fn printed_sql_is_ascii_but_quoted_identifiers() {
         let cases = [
-            ("SELECT 'a\\' AS q, 'b' AS r", "SELECT E'a\\\\' AS q, 'b' AS r"),
+            (
+                "SELECT 'a\\' AS q, 'b' AS r",
+                "SELECT E'a\\\\' AS q, 'b' AS r",
+            ),
             ("SELECT E'ぁ\\' , 1 --'", "SELECT E'\\u3041'' , 1 --'"),
             ("SELECT $$x\\y$$, $t$é$t$", "SELECT E'x\\\\y', E'\\u00E9'"),
-            ("SELECT Café, \"Été\" FROM t", "SELECT \"café\", \"Été\" FROM t"),
+            (
+                "SELECT Café, \"Été\" FROM t",
+                "SELECT \"café\", \"Été\" FROM t",
+            ),
             ("SELECT U&'d\\0061t\\+000061'", "SELECT 'data'"),
         ];
         for (input, want) in cases {

@@ -7,6 +7,7 @@
 
 use super::catalog::{Relation, Snapshot, SYSTEM_SCHEMAS};
 use super::catalog_rules::{self, CatalogRule};
+use super::pushdown::Fence;
 use super::rules;
 use super::{denied, SessionView};
 use crate::error::PgError;
@@ -18,6 +19,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 /// Identifier as PostgreSQL folds it: unquoted names are lower-cased.
 pub fn norm(i: &Ident) -> String {
@@ -46,6 +48,8 @@ pub enum Resolution {
         denied: BTreeSet<String>,
         /// Whether it holds the hash mask's key (a plan of it would show the key).
         keyed: bool,
+        /// The security-barrier fence of a row-filtered table (see `pushdown`).
+        fence: Option<Arc<Fence>>,
     },
     /// Refused.
     Refuse(PgError),
@@ -131,6 +135,8 @@ pub struct Rewriter<'a, 'b> {
     pub wrapped: BTreeMap<(String, String), BTreeSet<String>>,
     /// Whether the statement now holds the hash mask's key.
     pub keyed: bool,
+    /// The fences (row-filtered tables) the statement now holds.
+    pub fences: Vec<Arc<Fence>>,
 }
 
 fn parse_query(sql: &str) -> Result<Box<Query>, PgError> {
@@ -162,6 +168,7 @@ impl<'a, 'b> Rewriter<'a, 'b> {
             derived,
             wrapped: BTreeMap::new(),
             keyed: false,
+            fences: Vec::new(),
         }
     }
 
@@ -225,8 +232,14 @@ impl<'a, 'b> Rewriter<'a, 'b> {
                 factor,
                 denied,
                 keyed,
+                fence,
             } => {
                 self.keyed |= *keyed;
+                if let Some(f) = fence {
+                    if !self.fences.iter().any(|g| Arc::ptr_eq(f, g)) {
+                        self.fences.push(f.clone());
+                    }
+                }
                 if !SYSTEM_SCHEMAS.contains(&schema) {
                     self.wrapped.insert(key.clone(), denied.clone());
                 }
@@ -243,15 +256,38 @@ impl<'a, 'b> Rewriter<'a, 'b> {
                 self.env.eff.roles.join(", ")
             }
         };
-        let built = |sql: String, denied: BTreeSet<String>, keyed: bool| match derived_factor(
-            &sql, table,
-        ) {
-            Ok(factor) => Resolution::Replace {
+        // `plain`: the fenced subquery's unmasked columns with their types (None: no fence).
+        let built = |sql: String,
+                     denied: BTreeSet<String>,
+                     keyed: bool,
+                     plain: Option<HashMap<String, String>>| {
+            let factor = match derived_factor(&sql, table) {
+                Ok(f) => f,
+                Err(e) => return Resolution::Refuse(e),
+            };
+            let fence = match (&factor, plain) {
+                (TableFactor::Derived { subquery, .. }, Some(plain)) => Some(Arc::new(Fence {
+                    query: (**subquery).clone(),
+                    plain,
+                    columns: rel
+                        .columns
+                        .iter()
+                        .filter(|c| !denied.contains(*c))
+                        .cloned()
+                        .collect(),
+                })),
+                _ => None,
+            };
+            Resolution::Replace {
                 factor: Box::new(factor),
                 denied,
                 keyed,
-            },
-            Err(e) => Resolution::Refuse(e),
+                fence,
+            }
+        };
+        let typed = |cols: &mut dyn Iterator<Item = &String>| -> HashMap<String, String> {
+            cols.map(|c| (c.clone(), rel.type_of(c).unwrap_or("").to_string()))
+                .collect()
         };
         if SYSTEM_SCHEMAS.contains(&schema) {
             return match catalog_rules::rule(schema, table) {
@@ -262,7 +298,8 @@ impl<'a, 'b> Rewriter<'a, 'b> {
                 ),
                 CatalogRule::Filter(tpl) => {
                     let filter = self.env.view.fill(tpl);
-                    built(format!("SELECT * FROM {}.{} WHERE {filter}", quote(schema), quote(table)), BTreeSet::new(), false)
+                    let plain = typed(&mut rel.columns.iter());
+                    built(format!("SELECT * FROM {}.{} WHERE {filter} OFFSET 0", quote(schema), quote(table)), BTreeSet::new(), false, Some(plain))
                 }
             };
         }
@@ -309,14 +346,19 @@ impl<'a, 'b> Rewriter<'a, 'b> {
             quote(schema),
             quote(table)
         );
+        let mut plain = None;
         if let Some(f) = &rule.filter {
-            sql.push_str(&format!(" WHERE {f}"));
+            // OFFSET 0: a security barrier (see `pushdown`).
+            sql.push_str(&format!(" WHERE {f} OFFSET 0"));
+            plain = Some(typed(&mut rel.columns.iter().filter(|c| {
+                !rule.denied.contains(*c) && !rule.masks.contains_key(*c)
+            })));
         }
         let keyed = rule
             .masks
             .values()
             .any(|m| *m == crate::policy::MaskKind::Hash);
-        built(sql, rule.denied, keyed)
+        built(sql, rule.denied, keyed, plain)
     }
 
     fn table(&mut self, factor: &mut TableFactor) -> Result<(), PgError> {

@@ -2,8 +2,8 @@
 //! the AST; the rewrite handles what a statement reads.
 
 use super::denied;
-use super::settings;
 use super::rewrite::{norm, quote, Env};
+use super::settings;
 use crate::error::PgError;
 use sqlparser::ast::{
     CopySource, CopyTarget, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName,
@@ -224,7 +224,12 @@ fn check_set_config(env: &Env, args: &[FunctionArg]) -> Result<(), PgError> {
             .with_hint("give the value as a literal"))
         }
     };
-    match settings::check(&env.snap.settings, &name, settings::Value::Text(&value), &roles)? {
+    match settings::check(
+        &env.snap.settings,
+        &name,
+        settings::Value::Text(&value),
+        &roles,
+    )? {
         settings::Change::Allowed => Ok(()),
         settings::Change::SearchPath(_) => Err(denied(format!(
             "set_config of search_path is not allowed for role(s) {roles}"
@@ -258,10 +263,17 @@ pub fn check_expr(env: &Env, expr: &Expr) -> Result<(), PgError> {
     match fname.as_str() {
         "set_config" => check_set_config(env, args),
         "pg_sleep" | "pg_sleep_for" | "pg_sleep_until" => {
-            let limit = env.eff.statement_timeout.unwrap_or(std::time::Duration::from_secs(30)).as_secs_f64();
+            let limit = env
+                .eff
+                .statement_timeout
+                .unwrap_or(std::time::Duration::from_secs(30))
+                .as_secs_f64();
             match args.first().and_then(literal_number) {
                 Some(s) if fname == "pg_sleep" && s <= limit => Ok(()),
-                _ => Err(denied(format!("pg_sleep beyond {limit} s is not allowed for role(s) {}", env.eff.roles.join(", ")))),
+                _ => Err(denied(format!(
+                    "pg_sleep beyond {limit} s is not allowed for role(s) {}",
+                    env.eff.roles.join(", ")
+                ))),
             }
         }
         _ => Ok(()),
@@ -312,6 +324,62 @@ fn literal_limit(e: &Expr) -> Option<u64> {
         },
         _ => None,
     }
+}
+
+fn option_on(arg: &Option<Expr>) -> bool {
+    match arg {
+        None => true,
+        Some(Expr::Value(v)) => match &v.value {
+            Value::Boolean(b) => *b,
+            Value::Number(n, _) => n != "0",
+            Value::SingleQuotedString(s) => {
+                !matches!(s.to_lowercase().as_str(), "off" | "false" | "0" | "no")
+            }
+            _ => true,
+        },
+        Some(Expr::Identifier(i)) => {
+            !matches!(i.value.to_lowercase().as_str(), "off" | "false" | "no")
+        }
+        Some(_) => true,
+    }
+}
+
+/// EXPLAIN of a statement that holds the hash mask's key would show it, and `EXPLAIN
+/// ANALYZE` over a row-filtered table counts the rows the filter removed; both are refused.
+pub fn check_explain(
+    stmt: &Statement,
+    keyed: bool,
+    filtered: bool,
+    roles: &[String],
+) -> Result<(), PgError> {
+    let Statement::Explain {
+        statement,
+        analyze,
+        options,
+        ..
+    } = stmt
+    else {
+        return Ok(());
+    };
+    let roles = roles.join(", ");
+    if keyed || matches!(**statement, Statement::Execute { .. }) {
+        return Err(denied(format!(
+            "EXPLAIN of this statement is not allowed for role(s) {roles}: its plan would show the hash mask's key"
+        ))
+        .with_hint("run the query itself, or EXPLAIN a query without hash-masked columns"));
+    }
+    let analyzes = *analyze
+        || options
+            .iter()
+            .flatten()
+            .any(|o| o.name.value.eq_ignore_ascii_case("analyze") && option_on(&o.arg));
+    if analyzes && filtered {
+        return Err(denied(format!(
+            "EXPLAIN ANALYZE of a row-filtered table is not allowed for role(s) {roles}: its row counts would tell how many rows the filter hides"
+        ))
+        .with_hint("EXPLAIN without ANALYZE shows the plan; run the query to see its rows"));
+    }
+    Ok(())
 }
 
 /// Caps a query's row count at `max` (the policy's `max_rows`): a missing or larger LIMIT
@@ -550,11 +618,14 @@ fn check_set(
             }
         }
         Set::SetTimeZone { .. } => change("timezone", settings::Value::Text("x"))?,
-        Set::SetNames { charset_name, .. } => {
-            change("client_encoding", settings::Value::Text(&charset_name.value))?
-        }
+        Set::SetNames { charset_name, .. } => change(
+            "client_encoding",
+            settings::Value::Text(&charset_name.value),
+        )?,
         Set::SetNamesDefault { .. } => change("client_encoding", settings::Value::Default)?,
-        Set::SetTransaction { modes, snapshot, .. } => {
+        Set::SetTransaction {
+            modes, snapshot, ..
+        } => {
             let read_write = modes.iter().any(|m| {
                 matches!(
                     m,
@@ -579,17 +650,27 @@ fn check_set(
 
 /// `RESET name` follows the rules of `SET name TO DEFAULT`; `RESET ALL` would undo what
 /// Querent set for the session.
-fn check_reset(env: &Env, reset: &sqlparser::ast::ResetStatement, roles: &str) -> Result<(), PgError> {
+fn check_reset(
+    env: &Env,
+    reset: &sqlparser::ast::ResetStatement,
+    roles: &str,
+) -> Result<(), PgError> {
     use sqlparser::ast::Reset;
     match &reset.reset {
-        Reset::ALL => Err(denied(format!("RESET ALL is not allowed for role(s) {roles}"))
-            .with_hint("it would undo the settings the policy fixes; reset settings one by one")),
-        Reset::SessionAuthorization => {
-            Err(denied(format!("RESET SESSION AUTHORIZATION is not allowed for role(s) {roles}")))
-        }
-        Reset::ConfigurationParameter(name) => {
-            settings::check(&env.snap.settings, &setting_name(name), settings::Value::Default, roles)
-                .map(|_| ())
-        }
+        Reset::ALL => Err(
+            denied(format!("RESET ALL is not allowed for role(s) {roles}")).with_hint(
+                "it would undo the settings the policy fixes; reset settings one by one",
+            ),
+        ),
+        Reset::SessionAuthorization => Err(denied(format!(
+            "RESET SESSION AUTHORIZATION is not allowed for role(s) {roles}"
+        ))),
+        Reset::ConfigurationParameter(name) => settings::check(
+            &env.snap.settings,
+            &setting_name(name),
+            settings::Value::Default,
+            roles,
+        )
+        .map(|_| ()),
     }
 }

@@ -156,12 +156,18 @@ pub fn check(
     match (name.as_str(), value) {
         ("search_path", Value::Text(v)) => {
             let Some(path) = split_identifier_list(v) else {
-                return refuse("the value is not a list of schema names", "write SET search_path TO schema1, schema2");
+                return refuse(
+                    "the value is not a list of schema names",
+                    "write SET search_path TO schema1, schema2",
+                );
             };
             return check_search_path(path, roles);
         }
         ("search_path", Value::Default) => {
-            return refuse("the guard cannot know the default", "set it explicitly: SET search_path TO schema1, schema2")
+            return refuse(
+                "the guard cannot know the default",
+                "set it explicitly: SET search_path TO schema1, schema2",
+            )
         }
         ("standard_conforming_strings", Value::Text(v)) if is_on(v) => return Ok(Change::Allowed),
         ("standard_conforming_strings", _) => {
@@ -217,16 +223,29 @@ mod tests {
     #[test]
     fn names_are_compared_canonically() {
         use Value::*;
-        for n in ["Standard_Conforming_Strings", " standard_conforming_strings", "STANDARD_CONFORMING_STRINGS"] {
+        for n in [
+            "Standard_Conforming_Strings",
+            " standard_conforming_strings",
+            "STANDARD_CONFORMING_STRINGS",
+        ] {
             assert!(!ok(n, Text("off")), "{n}");
             assert!(ok(n, Text("on")) && ok(n, Text("TRUE")) && ok(n, Text("1")));
             assert!(!ok(n, Default));
         }
-        for n in ["ROLE", "Session_Authorization", "default_transaction_read_only", "Statement_Timeout", "row_security"] {
+        for n in [
+            "ROLE",
+            "Session_Authorization",
+            "default_transaction_read_only",
+            "Statement_Timeout",
+            "row_security",
+        ] {
             assert!(!ok(n, Text("x")), "{n}");
         }
         assert!(ok("Application_Name", Text("psql")));
-        assert!(!ok("log_statement", Text("none")), "superuser-only settings");
+        assert!(
+            !ok("log_statement", Text("none")),
+            "superuser-only settings"
+        );
         assert!(!ok("shared_buffers", Text("1GB")));
         assert!(!ok("myapp.tenant", Text("1")), "custom settings");
         assert!(!ok("no_such_thing", Text("1")));
@@ -245,9 +264,15 @@ mod tests {
     #[test]
     fn search_paths() {
         let p = |s: &str| split_identifier_list(s);
-        assert_eq!(p("a, B ,\"C d\""), Some(vec!["a".into(), "b".into(), "C d".into()]));
+        assert_eq!(
+            p("a, B ,\"C d\""),
+            Some(vec!["a".into(), "b".into(), "C d".into()])
+        );
         assert_eq!(p("\"a,b\""), Some(vec!["a,b".into()]));
-        assert_eq!(p("\"$user\", public"), Some(vec!["$user".into(), "public".into()]));
+        assert_eq!(
+            p("\"$user\", public"),
+            Some(vec!["$user".into(), "public".into()])
+        );
         assert_eq!(p(""), Some(vec![]));
         assert_eq!(p("a,,b"), None);
         assert_eq!(p("\"a"), None);

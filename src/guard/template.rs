@@ -13,7 +13,8 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Location, Token, Tokenizer};
 use std::ops::ControlFlow;
 
-const MARK: &str = "$querent_lit_";
+/// Prefix of the slot marks put in place of literals while a template is made.
+pub const MARK: &str = "$querent_lit_";
 
 /// A statement's literal-free key and its literals, in text order.
 pub struct Fingerprint {

@@ -1,4 +1,4 @@
 -- user: alice roles=analyst_west region_id=3
 SELECT * FROM retail.stores WHERE region_id = 1 OR 1 = 1
 -- expect:
-SELECT * FROM (SELECT "store_id", "name", "city", "region_id", "opened_on", "size_sqft" FROM "retail"."stores" WHERE region_id = '3') AS "stores" WHERE region_id = 1 OR 1 = 1 LIMIT 10000
+SELECT * FROM (SELECT "store_id", "name", "city", "region_id", "opened_on", "size_sqft" FROM "retail"."stores" WHERE region_id = '3' OFFSET 0) AS "stores" WHERE region_id = 1 OR 1 = 1 LIMIT 10000

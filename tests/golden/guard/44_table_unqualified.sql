@@ -2,4 +2,4 @@
 -- search_path: retail
 TABLE stores
 -- expect:
-SELECT * FROM (SELECT "store_id", "name", "city", "region_id", "opened_on", "size_sqft" FROM "retail"."stores" WHERE region_id = '3') AS "stores" LIMIT 10000
+SELECT * FROM (SELECT "store_id", "name", "city", "region_id", "opened_on", "size_sqft" FROM "retail"."stores" WHERE region_id = '3' OFFSET 0) AS "stores" LIMIT 10000

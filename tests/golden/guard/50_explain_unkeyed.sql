@@ -1,4 +1,4 @@
 -- user: alice roles=analyst_west region_id=3
 EXPLAIN SELECT count(*) FROM retail.stores
 -- expect:
-EXPLAIN SELECT count(*) FROM (SELECT "store_id", "name", "city", "region_id", "opened_on", "size_sqft" FROM "retail"."stores" WHERE region_id = '3') AS "stores"
+EXPLAIN SELECT count(*) FROM (SELECT "store_id", "name", "city", "region_id", "opened_on", "size_sqft" FROM "retail"."stores" WHERE region_id = '3' OFFSET 0) AS "stores"

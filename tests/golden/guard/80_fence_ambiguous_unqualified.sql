@@ -1,0 +1,4 @@
+-- user: alice roles=analyst_west region_id=3
+SELECT 1 FROM retail.orders, retail.order_items WHERE order_id = 5
+-- expect:
+SELECT 1 FROM (SELECT "order_id", "customer_id", "store_id", "order_date", "channel", "status", "payment_method" FROM "retail"."orders" WHERE store_id IN (SELECT store_id FROM retail.stores WHERE region_id = '3') OFFSET 0) AS "orders", "retail"."order_items" WHERE order_id = 5 LIMIT 10000
