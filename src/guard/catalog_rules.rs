@@ -59,19 +59,42 @@ pub fn rule(schema: &str, name: &str) -> CatalogRule {
         "pg_views" => Filter("schemaname IN ('pg_catalog','information_schema') OR (schemaname, viewname) IN ({pairs})"),
         "pg_matviews" => Filter("(schemaname, matviewname) IN ({pairs})"),
         "pg_indexes" => Filter("schemaname IN ('pg_catalog','information_schema') OR (schemaname, tablename) IN ({pairs})"),
-        "pg_stats" => Filter("(schemaname, tablename) IN ({user_pairs}) AND (schemaname, tablename, attname) NOT IN ({hidden_stats})"),
+        // Statistics describe every row, hidden ones too: none for row-filtered tables.
+        "pg_stats" => Filter("(schemaname, tablename) IN ({stat_pairs}) AND (schemaname, tablename, attname) NOT IN ({hidden_stats})"),
         "pg_stat_user_tables" | "pg_stat_all_tables" | "pg_statio_user_tables" | "pg_statio_all_tables" | "pg_stat_user_indexes"
-        | "pg_stat_all_indexes" | "pg_statio_user_indexes" | "pg_statio_all_indexes" => Filter("relid IN {visible}"),
+        | "pg_stat_all_indexes" | "pg_statio_user_indexes" | "pg_statio_all_indexes" => {
+            Filter("relid IN {visible} AND relid <> ALL({filtered_rels})")
+        }
+        // Statement texts: the session's own, but not one holding the hash mask's key.
+        "pg_prepared_statements" | "pg_cursors" => Filter("true"),
         "pg_type" | "pg_proc" | "pg_am" | "pg_amop" | "pg_amproc" | "pg_opclass" | "pg_opfamily" | "pg_operator" | "pg_cast"
         | "pg_collation" | "pg_language" | "pg_database" | "pg_tablespace" | "pg_extension" | "pg_enum" | "pg_range"
         | "pg_settings" | "pg_roles" | "pg_user" | "pg_auth_members" | "pg_timezone_names" | "pg_timezone_abbrevs"
         | "pg_available_extensions" | "pg_available_extension_versions" | "pg_publication" | "pg_publication_namespace"
         | "pg_conversion" | "pg_aggregate" | "pg_ts_config" | "pg_ts_dict" | "pg_ts_parser" | "pg_ts_template"
         | "pg_ts_config_map" | "pg_foreign_data_wrapper" | "pg_transform" | "pg_event_trigger" | "pg_shdescription"
-        | "pg_init_privs" | "pg_default_acl" | "pg_prepared_statements" | "pg_cursors" | "pg_locks" | "pg_am_handler"
+        | "pg_init_privs" | "pg_default_acl" | "pg_locks" | "pg_am_handler"
         | "pg_namespace_acl" | "pg_seclabel" | "pg_shseclabel" | "pg_group" | "pg_largeobject_metadata" | "pg_extension_config"
         | "pg_opclass_handler" | "pg_sequence" | "pg_statio_user_sequences" => Open,
         _ => Deny,
+    }
+}
+
+/// Columns of a filtered catalog relation shown as an expression instead of their value:
+/// counts of row-filtered tables (`{filtered_rels}`) and statement texts holding the hash
+/// mask's key (`{key}`).
+pub fn overrides(schema: &str, name: &str) -> &'static [(&'static str, &'static str)] {
+    match (schema, name) {
+        ("pg_catalog", "pg_class") => &[
+            ("relpages", "CASE WHEN oid = ANY({filtered_rels}) THEN 0 ELSE relpages END"),
+            ("reltuples", "CASE WHEN oid = ANY({filtered_rels}) THEN -1::pg_catalog.float4 ELSE reltuples END"),
+            ("relallvisible", "CASE WHEN oid = ANY({filtered_rels}) THEN 0 ELSE relallvisible END"),
+        ],
+        ("pg_catalog", "pg_prepared_statements" | "pg_cursors") => &[(
+            "statement",
+            "CASE WHEN pg_catalog.strpos(statement, {key}) > 0 THEN '(hidden by Querent: the statement holds the hash mask key)' ELSE statement END",
+        )],
+        _ => &[],
     }
 }
 

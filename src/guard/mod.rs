@@ -17,18 +17,20 @@ pub mod rewrite;
 pub mod rules;
 pub mod settings;
 pub mod template;
+pub mod view;
 
 use crate::auth::Principal;
 use crate::error::PgError;
 use crate::policy::{Effective, Policies};
 use crate::upstream::UpstreamTarget;
-use catalog::{Snapshot, SYSTEM_SCHEMAS};
+use catalog::Snapshot;
 use rewrite::{Columns, Env, Rewriter};
 use sqlparser::ast::VisitMut;
 use sqlparser::dialect::PostgreSqlDialect;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+pub use view::SessionView;
 
 /// `TABLE t` as a whole statement, which sqlparser does not parse (and its `TABLE` inside a
 /// query body mis-parses an unqualified name): when the first token is the keyword TABLE, it
@@ -88,82 +90,6 @@ pub struct Guard {
     mask_key: Arc<str>,
     target: UpstreamTarget,
     snapshots: tokio::sync::Mutex<HashMap<String, SnapshotEntry>>,
-}
-
-/// Values of a session's catalog filters (`{pairs}`, `{rels}`, ...), computed once.
-#[derive(Debug, Clone, Default)]
-pub struct SessionView {
-    pairs: String,
-    hidden: String,
-    hidden_stats: String,
-    hidden_attrs: String,
-}
-
-fn lit(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-impl SessionView {
-    fn build(snap: &Snapshot, eff: &Effective) -> SessionView {
-        let mut pairs = Vec::new();
-        let (mut hidden, mut hidden_stats) = (Vec::new(), Vec::new());
-        let mut keys: Vec<_> = snap
-            .relations
-            .keys()
-            .filter(|(s, _)| !SYSTEM_SCHEMAS.contains(&s.as_str()))
-            .collect();
-        keys.sort();
-        for (s, t) in keys {
-            let Ok(Some(rule)) = eff.table_rule(s, t) else {
-                continue;
-            };
-            pairs.push(format!("({}, {})", lit(s), lit(t)));
-            for c in &rule.denied {
-                hidden.push(format!("({}, {}, {})", lit(s), lit(t), lit(c)));
-            }
-            for c in rule.denied.iter().chain(rule.masks.keys()) {
-                hidden_stats.push(format!("({}, {}, {})", lit(s), lit(t), lit(c)));
-            }
-        }
-        let values = |v: Vec<String>, empty: &str| {
-            format!(
-                "VALUES {}",
-                if v.is_empty() {
-                    empty.to_string()
-                } else {
-                    v.join(", ")
-                }
-            )
-        };
-        let hidden_v = values(hidden, "('', '', '')");
-        SessionView {
-            pairs: values(pairs, "('', '')"),
-            hidden_attrs: format!(
-                "SELECT c.oid, x.col::pg_catalog.name FROM ({hidden_v}) AS x(s, t, col) \
-                 JOIN pg_catalog.pg_namespace n ON n.nspname = x.s JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = x.t"
-            ),
-            hidden: hidden_v,
-            hidden_stats: values(hidden_stats, "('', '', '')"),
-        }
-    }
-
-    /// Fills a catalog filter template.
-    pub fn fill(&self, tpl: &str) -> String {
-        let rels = format!(
-            "ARRAY(SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE (n.nspname::text, c.relname::text) IN ({}))",
-            self.pairs
-        );
-        let sys = "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema'))";
-        tpl.replace("{visible}", catalog_rules::visible())
-            .replace("{rels}", &rels)
-            .replace("{sys}", sys)
-            .replace("{pairs}", &self.pairs)
-            .replace("{user_pairs}", &self.pairs)
-            .replace("{hidden_attrs}", &self.hidden_attrs)
-            .replace("{hidden_stats}", &self.hidden_stats)
-            .replace("{hidden}", &self.hidden)
-    }
 }
 
 /// One session's guard.
@@ -240,7 +166,7 @@ impl Guard {
             return Ok(None);
         }
         let snap = self.snapshot(db, false).await?;
-        let view = SessionView::build(&snap, &effective);
+        let view = SessionView::build(&snap, &effective, &self.mask_key);
         Ok(Some(SessionGuard {
             effective,
             snap,
@@ -262,7 +188,8 @@ impl Guard {
             if e.code == "42P01" {
                 if let Ok(snap) = self.snapshot(&session.db, true).await {
                     if !Arc::ptr_eq(&snap, &session.snap) {
-                        session.view = SessionView::build(&snap, &session.effective);
+                        session.view =
+                            SessionView::build(&snap, &session.effective, &session.mask_key);
                         session.snap = snap;
                         session.derived.clear();
                         session.cache.clear();
@@ -291,7 +218,7 @@ impl SessionGuard {
         if effective.trusted {
             return None;
         }
-        let view = SessionView::build(&snap, &effective);
+        let view = SessionView::build(&snap, &effective, mask_key);
         Some(SessionGuard {
             effective,
             snap: Arc::new(snap),

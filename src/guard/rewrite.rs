@@ -298,8 +298,28 @@ impl<'a, 'b> Rewriter<'a, 'b> {
                 ),
                 CatalogRule::Filter(tpl) => {
                     let filter = self.env.view.fill(tpl);
-                    let plain = typed(&mut rel.columns.iter());
-                    built(format!("SELECT * FROM {}.{} WHERE {filter} OFFSET 0", quote(schema), quote(table)), BTreeSet::new(), false, Some(plain))
+                    let over = catalog_rules::overrides(schema, table);
+                    let shown = |c: &String| over.iter().find(|(o, _)| o == c).map(|(_, e)| self.env.view.fill(e));
+                    let cols = if over.is_empty() {
+                        "*".to_string()
+                    } else {
+                        rel.columns
+                            .iter()
+                            .map(|c| match shown(c) {
+                                Some(e) => format!("({e}) AS {}", quote(c)),
+                                None => quote(c),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
+                    let keyed = over.iter().any(|(_, e)| e.contains("{key}"));
+                    let plain = typed(&mut rel.columns.iter().filter(|c| shown(c).is_none()));
+                    built(
+                        format!("SELECT {cols} FROM {}.{} WHERE {filter} OFFSET 0", quote(schema), quote(table)),
+                        BTreeSet::new(),
+                        keyed,
+                        Some(plain),
+                    )
                 }
             };
         }
@@ -471,10 +491,15 @@ impl VisitorMut for Rewriter<'_, '_> {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<PgError> {
-        match rules::check_expr(self.env, expr) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => ControlFlow::Break(e),
+        if let Err(e) = rules::check_expr(self.env, expr) {
+            return ControlFlow::Break(e);
         }
+        if self.env.eff.has_row_filters() {
+            if let Err(e) = rules::hide_size(expr, &self.env.view.filtered_rels()) {
+                return ControlFlow::Break(e);
+            }
+        }
+        ControlFlow::Continue(())
     }
 }
 

@@ -8,6 +8,7 @@ use crate::error::PgError;
 use sqlparser::ast::{
     CopySource, CopyTarget, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName,
     ObjectNamePart, Query, Set, SetExpr, Statement, TransactionAccessMode, TransactionMode, Value,
+    VisitMut, VisitorMut,
 };
 
 /// Functions that read files, other tables by text, other sessions or the server itself.
@@ -51,8 +52,6 @@ const DENIED_FUNCTIONS: &[&str] = &[
     "pg_backup_start",
     "pg_backup_stop",
     "pg_logical_emit_message",
-    "pg_stat_get_activity",
-    "pg_stat_get_backend_activity",
     "pg_current_logfile",
     "pg_config",
     "pg_show_all_file_settings",
@@ -68,7 +67,6 @@ const DENIED_FUNCTIONS: &[&str] = &[
     "pg_stat_reset_subscription_stats",
     "pg_log_backend_memory_contexts",
     "pg_get_backend_memory_contexts",
-    "pg_stat_get_wal_senders",
     "pg_drop_replication_slot",
     "nextval",
     "setval",
@@ -78,8 +76,12 @@ const DENIED_FUNCTIONS: &[&str] = &[
     "pg_current_xact_id",
     "pg_notify",
     "current_query",
+    "pg_sequence_last_value",
 ];
 const DENIED_PREFIXES: &[&str] = &[
+    // Per-table and per-session counters: true row counts of row-filtered tables, other
+    // sessions' activity.
+    "pg_stat_get_",
     "lo_",
     "dblink",
     "pg_replication_",
@@ -278,6 +280,77 @@ pub fn check_expr(env: &Env, expr: &Expr) -> Result<(), PgError> {
         }
         _ => Ok(()),
     }
+}
+
+/// Functions giving a relation's size, which tells how many rows a row-filtered table holds.
+const SIZE_FUNCTIONS: &[&str] = &[
+    "pg_relation_size",
+    "pg_table_size",
+    "pg_total_relation_size",
+    "pg_indexes_size",
+];
+
+struct Bind<'a> {
+    arg: &'a Expr,
+    call: &'a Expr,
+}
+
+impl VisitorMut for Bind<'_> {
+    type Break = ();
+    fn post_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
+        if let Expr::Identifier(i) = e {
+            match i.value.as_str() {
+                "__querent_arg" => *e = Expr::Nested(Box::new(self.arg.clone())),
+                "__querent_call" => *e = self.call.clone(),
+                _ => {}
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+/// `pg_relation_size(rel, ...)` and the other size functions become NULL for row-filtered
+/// tables and their indexes (`filtered_rels`: the `ARRAY(...)` of their oids):
+/// `CASE WHEN (rel)::regclass::oid = ANY(filtered_rels) THEN NULL ELSE pg_relation_size(rel, ...) END`.
+/// Returns whether `expr` was such a call.
+pub fn hide_size(expr: &mut Expr, filtered_rels: &str) -> Result<bool, PgError> {
+    let Expr::Function(f) = &*expr else {
+        return Ok(false);
+    };
+    let name = f
+        .name
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(norm)
+        .unwrap_or_default();
+    if !SIZE_FUNCTIONS.contains(&name.as_str()) {
+        return Ok(false);
+    }
+    let arg = match &f.args {
+        FunctionArguments::List(l) => match l.args.first() {
+            Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) => e.clone(),
+            _ => return Ok(false),
+        },
+        _ => return Ok(false),
+    };
+    let tpl = format!(
+        "CASE WHEN (__querent_arg)::pg_catalog.regclass::pg_catalog.oid = ANY({filtered_rels}) THEN NULL ELSE __querent_call END"
+    );
+    let mut case = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+        .try_with_sql(&tpl)
+        .and_then(|mut p| p.parse_expr())
+        .map_err(|e| PgError::error("XX000", format!("internal guard error: {e}")))?;
+    let call = expr.clone();
+    let _ = VisitMut::visit(
+        &mut case,
+        &mut Bind {
+            arg: &arg,
+            call: &call,
+        },
+    );
+    *expr = Expr::Nested(Box::new(case));
+    Ok(true)
 }
 
 fn statement_name(stmt: &Statement) -> String {

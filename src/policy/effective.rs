@@ -226,6 +226,11 @@ impl Effective {
         }
     }
 
+    /// Whether some role has a row filter.
+    pub fn has_row_filters(&self) -> bool {
+        self.policy_roles.iter().any(|r| !r.row_filters.is_empty())
+    }
+
     /// Whether some role names `schema.table` without a wildcard (views must be listed so).
     pub fn lists_exactly(&self, schema: &str, table: &str) -> bool {
         let full = format!("{schema}.{table}");
