@@ -134,6 +134,37 @@ fn pgjdbc_metadata_for_a_guarded_role() {
     assert!(stdout.contains("stores pk: store_id"), "{stdout}");
 }
 
+/// SQLAlchemy 2 `inspect()` (schemas, tables, columns, keys, indexes) as a guarded user,
+/// through psycopg2 and psycopg 3: its schema-qualified catalog columns
+/// (`pg_catalog.pg_namespace.nspname`) must survive the catalog filters.
+#[test]
+fn sqlalchemy_reflection_for_a_guarded_role() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(leak::ensure_dataset());
+    let audit = std::env::temp_dir().join(format!("querent-audit-sa-{}.jsonl", std::process::id()));
+    let p = guarded_proxy(&audit);
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = Command::new(python)
+        .arg("tests/clients/python/sqlalchemy_reflection_test.py")
+        .args([
+            &p.port.to_string(),
+            "alice",
+            leak::ALICE_PW,
+            "querent_retail",
+        ])
+        .current_dir(common::repo())
+        .output()
+        .expect("python3 with sqlalchemy (scripts/install-test-deps.sh)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        p.log_text()
+    );
+    assert_eq!(stdout.matches("\nok ").count(), 18, "{stdout}");
+}
+
 /// A role's `statement_timeout` cancels its statements upstream (57014), whatever the
 /// proxy-wide timeout is.
 #[tokio::test]

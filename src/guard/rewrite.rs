@@ -240,9 +240,9 @@ impl<'a, 'b> Rewriter<'a, 'b> {
                         self.fences.push(f.clone());
                     }
                 }
-                if !SYSTEM_SCHEMAS.contains(&schema) {
-                    self.wrapped.insert(key.clone(), denied.clone());
-                }
+                // Catalog relations too: `pg_catalog.pg_namespace.nspname` (SQLAlchemy) must
+                // become `pg_namespace.nspname` once pg_namespace is a derived table.
+                self.wrapped.insert(key.clone(), denied.clone());
                 Ok(Some((**factor).clone()))
             }
         }

@@ -1,0 +1,4 @@
+-- user: alice roles=analyst_west region_id=3
+SELECT pg_catalog.pg_namespace.nspname FROM pg_catalog.pg_namespace ORDER BY pg_catalog.pg_namespace.nspname
+-- expect:
+SELECT pg_namespace.nspname FROM (SELECT * FROM "pg_catalog"."pg_namespace" WHERE oid IN (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema')) OR nspname LIKE E'pg\\_%' OR oid IN (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid = ANY(ARRAY(SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE (n.nspname::TEXT, c.relname::TEXT) IN (VALUES ('retail', 'categories'), ('retail', 'customers'), ('retail', 'employees'), ('retail', 'order_items'), ('retail', 'orders'), ('retail', 'products'), ('retail', 'regions'), ('retail', 'returns'), ('retail', 'stores'))))) OFFSET 0) AS "pg_namespace" ORDER BY pg_namespace.nspname LIMIT 10000
