@@ -107,6 +107,8 @@ pub struct Metrics {
     pub connections_rejected: Counter,
     /// Failed client authentications.
     pub auth_failures: Counter,
+    /// Login attempts made to wait after earlier failures of their user or address.
+    pub auth_throttled: Counter,
     /// Statements (Query or Sync round trips) relayed.
     pub statements_passthrough: Counter,
     /// Their latency, from the first message to ReadyForQuery.
@@ -172,6 +174,12 @@ impl Metrics {
             "counter",
             "Failed client authentications.",
             self.auth_failures.get().to_string(),
+        );
+        one(
+            "querent_auth_throttled_total",
+            "counter",
+            "Login attempts made to wait after earlier failures of their user or address.",
+            self.auth_throttled.get().to_string(),
         );
         one(
             "querent_upstream_connections",

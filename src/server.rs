@@ -26,6 +26,8 @@ pub struct Shared {
     pub shutdown: watch::Receiver<bool>,
     /// The JWT verifier, when `auth = "jwt"` (keys loaded at start).
     pub jwt: Option<Arc<crate::auth::jwt::JwtVerifier>>,
+    /// Backoff after failed logins.
+    pub throttle: crate::auth::throttle::Throttle,
     /// The policy guard, when `policies` is set.
     pub guard: Option<crate::guard::Guard>,
     /// The audit sink (disabled unless audit.file or audit.table is set).
@@ -135,6 +137,10 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         None => None,
     };
     spawn_catalog_refresh(catalog.clone(), target.dbname.clone(), &config);
+    let throttle = crate::auth::throttle::Throttle::new(
+        config.limits.login_backoff.0,
+        config.limits.login_backoff_max.0,
+    );
     let shared = Arc::new(Shared {
         catalog,
         ask_cache: Default::default(),
@@ -147,6 +153,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         jwt,
         guard,
         auditor,
+        throttle,
     });
     tracing::info!(%addr, tls = shared.tls.is_some(), auth = ?shared.config.auth, "querent listening");
     let workers = Workers::start(shared.config.workers, shared.clone()).map_err(StartError)?;

@@ -66,9 +66,55 @@ async fn scram_right_wrong_and_unknown() {
         .err()
         .unwrap();
     let db = err.as_db_error().unwrap();
-    assert_eq!(db.code().code(), "28000");
-    assert!(db.message().contains("\"mallory\" does not exist"));
+    // An unknown user goes through the same SCRAM exchange and fails like a wrong password:
+    // nothing tells a client which user names exist.
+    assert_eq!(db.code().code(), "28P01");
+    assert_eq!(
+        db.message(),
+        "password authentication failed for user \"mallory\""
+    );
     assert!(p.metric("querent_auth_failures_total") >= 2.0);
+}
+
+/// After 3 wrong passwords for a user, each further attempt waits its turn
+/// (`limits.login_backoff`, doubling), from any address and however many connections; the
+/// right password still gets in, and resets the record.
+#[tokio::test]
+async fn failed_logins_back_off() {
+    let users = users_file("backoff");
+    let p = Proxy::start(&["--auth", "scram", "--users", users.to_str().unwrap()]);
+    let wrong = format!("{} password=nope", p.dsn("alice"));
+    for _ in 0..3 {
+        assert!(connect(&wrong).await.is_err());
+    }
+    assert_eq!(p.metric("querent_auth_throttled_total"), 0.0);
+    let t = std::time::Instant::now();
+    let tries: Vec<_> = (0..3)
+        .map(|_| {
+            let dsn = wrong.clone();
+            tokio::spawn(async move { connect(&dsn).await.is_err() })
+        })
+        .collect();
+    for t in tries {
+        assert!(t.await.unwrap());
+    }
+    // Three parallel attempts took turns 250 ms, 500 ms and 1 s apart at least.
+    assert!(
+        t.elapsed() >= std::time::Duration::from_millis(250 + 500),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(p.metric("querent_auth_throttled_total"), 3.0);
+    let ok = connect(&format!("{} password=wonderland", p.dsn("alice")))
+        .await
+        .expect("the right password still logs in");
+    drop(ok);
+    let t = std::time::Instant::now();
+    assert!(connect(&wrong).await.is_err());
+    assert!(
+        t.elapsed() < std::time::Duration::from_millis(250),
+        "a success clears the record"
+    );
 }
 
 #[test]

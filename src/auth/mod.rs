@@ -3,6 +3,7 @@
 
 pub mod jwt;
 pub mod scram;
+pub mod throttle;
 pub mod users;
 
 use crate::config::AuthMode;
@@ -27,14 +28,6 @@ pub struct Principal {
 }
 
 const MAX_AUTH_MESSAGE: usize = 8192;
-
-fn unknown_user(user: &str) -> PgError {
-    PgError::fatal(
-        sqlstate::INVALID_AUTHORIZATION,
-        format!("role \"{user}\" does not exist"),
-    )
-    .with_hint("ask an administrator to add it with `querent user add`")
-}
 
 fn wrong_password(user: &str) -> PgError {
     PgError::fatal(
@@ -84,14 +77,17 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
         // The users file plays no part: identity, roles and attributes come from the token.
         return jwt_login(stream, jwt, user, is_tls).await;
     }
-    let entry = entry.ok_or_else(|| unknown_user(user))?;
-    let verifier = entry
-        .scram
-        .as_deref()
-        .and_then(|v| Verifier::parse(v).ok())
-        .ok_or_else(|| {
-            wrong_password(user).with_detail("the user has no password set in the users file")
-        })?;
+    // A user that does not exist, or has no password, goes through the same exchange against
+    // a verifier no password matches, and fails the same way: nothing tells a client which
+    // names exist before it proves a password.
+    let known = entry.and_then(|e| {
+        let v = Verifier::parse(e.scram.as_deref()?).ok()?;
+        Some((e, v))
+    });
+    let (entry, verifier) = match known {
+        Some((e, v)) => (Some(e), v),
+        None => (None, Verifier::mock(user)),
+    };
     let mut buf = BytesMut::new();
     match mode {
         AuthMode::Trust | AuthMode::Jwt => unreachable!("handled above"),
@@ -104,7 +100,10 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
         }
         AuthMode::Scram => scram_exchange(stream, &mut buf, verifier, user, tls_endpoint).await?,
     }
-    Ok(principal(Some(entry)))
+    match entry {
+        Some(e) => Ok(principal(Some(e))),
+        None => Err(wrong_password(user)),
+    }
 }
 
 /// Asks for a cleartext password and returns it.
@@ -263,19 +262,65 @@ mod tests {
         assert!(e.hint.unwrap().contains("sslmode=require"));
     }
 
+    /// A SCRAM client speaking to `authenticate` over a pipe: the server-first message it
+    /// saw (salt and iterations) and the error the exchange ended with.
+    async fn scram_login(user: &str, password: &str) -> (String, PgError) {
+        use postgres_protocol::authentication::sasl::{ChannelBinding, ScramSha256};
+        use postgres_protocol::message::frontend;
+        let (mut server, mut client) = tokio::io::duplex(4096);
+        let users = users();
+        let user_owned = user.to_string();
+        let srv = tokio::spawn(async move {
+            authenticate(
+                &mut server,
+                AuthMode::Scram,
+                &users,
+                None,
+                &user_owned,
+                None,
+            )
+            .await
+        });
+        let mut buf = BytesMut::new();
+        let (tag, _) = read_message(&mut client, &mut buf, 8192).await.unwrap();
+        assert_eq!(tag, b'R', "AuthenticationSASL first, for every user");
+        let mut scram = ScramSha256::new(password.as_bytes(), ChannelBinding::unsupported());
+        let mut out = BytesMut::new();
+        frontend::sasl_initial_response("SCRAM-SHA-256", scram.message(), &mut out).unwrap();
+        client.write_all(&out).await.unwrap();
+        let (_, body) = read_message(&mut client, &mut buf, 8192).await.unwrap();
+        let server_first = String::from_utf8_lossy(&body[4..]).into_owned();
+        scram.update(&body[4..]).unwrap();
+        out.clear();
+        frontend::sasl_response(scram.message(), &mut out).unwrap();
+        client.write_all(&out).await.unwrap();
+        let err = srv.await.unwrap().unwrap_err();
+        let salt = server_first
+            .split(',')
+            .filter(|p| !p.starts_with("r="))
+            .collect::<Vec<_>>()
+            .join(",");
+        (salt, err)
+    }
+
     #[tokio::test]
-    async fn scram_unknown_user_is_28000() {
-        let (mut server, _client) = tokio::io::duplex(1024);
-        let e = authenticate(
-            &mut server,
-            AuthMode::Scram,
-            &users(),
-            None,
-            "mallory",
-            None,
-        )
-        .await
-        .unwrap_err();
-        assert_eq!(e.code, "28000");
+    async fn unknown_users_get_the_same_exchange_and_error_as_wrong_passwords() {
+        let (salt1, unknown) = scram_login("mallory", "x").await;
+        let (salt2, _) = scram_login("mallory", "y").await;
+        let (_, wrong) = scram_login("alice", "nope").await;
+        assert_eq!(unknown.code, "28P01");
+        assert_eq!(wrong.code, "28P01");
+        assert_eq!(
+            unknown.message.replace("mallory", "X"),
+            wrong.message.replace("alice", "X")
+        );
+        assert_eq!(unknown.hint, wrong.hint);
+        assert!(
+            salt1.starts_with("s=") && salt1.contains(",i=4096"),
+            "{salt1}"
+        );
+        assert_eq!(salt1, salt2, "a user's salt does not change between tries");
+        let (other, _) = scram_login("trudy", "x").await;
+        assert_ne!(other, salt1, "salts differ between users");
     }
 }

@@ -81,6 +81,26 @@ impl Verifier {
         Ok(v)
     }
 
+    /// A verifier no password matches, for a user that does not exist (or has no password):
+    /// the exchange runs as for a real user, so a client cannot tell the two apart before it
+    /// has proven a password, as PostgreSQL does. The salt is stable per user name for the
+    /// process's life (a per-process random secret), so two tries see the same salt.
+    pub fn mock(user: &str) -> Verifier {
+        static SECRET: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+        let secret = SECRET.get_or_init(|| {
+            let mut s = [0u8; 32];
+            rand::thread_rng().fill_bytes(&mut s);
+            s
+        });
+        let derive = |what: &str| hmac(secret, format!("{what}\0{user}").as_bytes());
+        Verifier {
+            iterations: 4096,
+            salt: derive("salt")[..16].to_vec(),
+            stored_key: derive("stored").to_vec(),
+            server_key: derive("server").to_vec(),
+        }
+    }
+
     /// Checks a cleartext password against the verifier.
     pub fn check_password(&self, password: &str) -> bool {
         let salted = salted_password(&normalize(password), &self.salt, self.iterations);

@@ -228,6 +228,10 @@ pub struct Limits {
     pub max_clients: usize,
     /// Largest message a client may send, in bytes.
     pub max_message_size: usize,
+    /// First wait after repeated failed logins (doubling per failure); zero disables.
+    pub login_backoff: Dur,
+    /// Longest wait between two login attempts of one user or address.
+    pub login_backoff_max: Dur,
 }
 
 impl Default for Limits {
@@ -235,6 +239,8 @@ impl Default for Limits {
         Limits {
             max_clients: 10_000,
             max_message_size: 64 << 20,
+            login_backoff: Dur(Duration::from_millis(250)),
+            login_backoff_max: Dur(Duration::from_secs(10)),
         }
     }
 }

@@ -72,6 +72,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "pool.max_idle", kind: Kind::Int, default: "64", doc: "idle upstream connections kept per database after DISCARD ALL" },
     Setting { key: "limits.max_clients", kind: Kind::Int, default: "10000", doc: "most client connections at once; more are refused with 53300" },
     Setting { key: "limits.max_message_size", kind: Kind::Int, default: "67108864", doc: "largest protocol message a client may send, in bytes; larger closes the connection with 08P01" },
+    Setting { key: "limits.login_backoff", kind: Kind::Duration, default: "250ms", doc: "after 3 failed logins of a user (10 of an address), each attempt waits its turn, this long after the last one and doubling per failure; 0 = no backoff" },
+    Setting { key: "limits.login_backoff_max", kind: Kind::Duration, default: "10s", doc: "the longest wait between two login attempts of one user or address" },
     Setting { key: "workers", kind: Kind::Int, default: "0", doc: "worker threads, each running its own event loop (thread per core); 0 = half the CPUs, at least one" },
     Setting { key: "guard.mask_secret", kind: Kind::Text, default: "", doc: "key of the hash column mask (the same on every replica for hashes that join across them); empty = a random key per process, logged as a warning" },
     Setting { key: "log.format", kind: Kind::OneOf(&["text", "json"]), default: "text", doc: "log format on stderr" },

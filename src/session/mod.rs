@@ -137,7 +137,7 @@ async fn startup(tcp: TcpStream, peer: SocketAddr, shared: &Shared) -> Option<Cl
             StartupPacket::Startup { version, params } => break (version, params),
         }
     };
-    match login(&mut stream, shared, version, params).await {
+    match login(&mut stream, shared, version, params, peer).await {
         Ok((client_parts, reply)) => {
             if stream.write_all(&reply).await.is_err() || stream.flush().await.is_err() {
                 return None;
@@ -199,6 +199,7 @@ async fn login(
     shared: &Shared,
     version: i32,
     params: Vec<(String, String)>,
+    peer: SocketAddr,
 ) -> Result<(LoginParts, BytesMut), PgError> {
     let mut reply = BytesMut::with_capacity(512);
     let unknown_pq: Vec<String> = params
@@ -231,6 +232,15 @@ async fn login(
         (Some(tls), true) => Some(tls.endpoint.as_slice()),
         _ => None,
     };
+    let checks_secrets = shared.config.auth != crate::config::AuthMode::Trust;
+    if checks_secrets {
+        let wait = shared.throttle.turn(&user, peer.ip());
+        if !wait.is_zero() {
+            crate::metrics::METRICS.auth_throttled.inc();
+            tracing::info!(user = %user, wait_ms = wait.as_millis() as u64, "earlier logins failed; this attempt waits its turn");
+            tokio::time::sleep(wait).await;
+        }
+    }
     let principal = auth::authenticate(
         stream,
         shared.config.auth,
@@ -242,8 +252,16 @@ async fn login(
     .await
     .inspect_err(|e| {
         crate::metrics::METRICS.auth_failures.inc();
+        // A wrong secret counts; a client that hangs up to ask its user for a password
+        // (psql does) does not.
+        if checks_secrets && matches!(e.code.as_str(), "28P01" | "28000") {
+            shared.throttle.failed(&user, peer.ip());
+        }
         tracing::info!(user = %user, code = %e.code, "authentication failed: {}", e.message);
     })?;
+    if checks_secrets {
+        shared.throttle.succeeded(&user, peer.ip());
+    }
     let baseline = shared.pool.baseline(&database).await.map_err(|e| {
         crate::metrics::METRICS.upstream_errors.inc();
         tracing::warn!(error = %e, db = %database, "upstream unavailable at login");
