@@ -105,6 +105,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             } else {
                 config.guard.mask_secret.clone()
             };
+            tokio::spawn(crate::guard::warn_if_privileged(target.clone()));
             Some(crate::guard::Guard::new(policies, target.clone(), &key))
         }
         None => None,

@@ -45,6 +45,10 @@ async fn psql_catalog_shows_only_what_the_role_may_read() {
     );
     let (tables, _) = psql(&p, "alice", "SELECT count(*) FROM pg_class WHERE relnamespace = 'retail'::regnamespace AND relkind = 'r'");
     assert_eq!(tables.trim(), "9");
+    assert!(
+        p.log_text().contains("the upstream login is a superuser"),
+        "policies with a superuser upstream login are warned about at start"
+    );
     let (admin_d, _) = psql(&p, "admin", "\\d retail.employees");
     assert!(
         admin_d.contains("salary"),
@@ -132,6 +136,58 @@ fn pgjdbc_metadata_for_a_guarded_role() {
     );
     assert!(stdout.contains("employees indexes: 2"), "{stdout}");
     assert!(stdout.contains("stores pk: store_id"), "{stdout}");
+}
+
+/// A user with no role in the policies is told so at login (a NOTICE) and by every refusal,
+/// and ASK declines saying the user can read nothing (not that it misunderstood the words).
+#[test]
+fn a_user_without_a_role_is_told_so() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(leak::ensure_dataset());
+    let dir = std::env::temp_dir().join(format!("querent-norole-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let users = dir.join("users.toml");
+    let st = Command::new(env!("CARGO_BIN_EXE_querent"))
+        .args(["user", "add", "nobody", "--users"])
+        .arg(&users)
+        .args(["--password", "pw"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let p = Proxy::start(&[
+        "--policies",
+        "policies",
+        "--auth",
+        "scram",
+        "--users",
+        users.to_str().unwrap(),
+    ]);
+    let run = |sql: &str| {
+        let out = Command::new("psql")
+            .arg(format!(
+                "host=127.0.0.1 port={} user=nobody dbname=querent_retail",
+                p.port
+            ))
+            .args(["-XAt", "-c", sql])
+            .env("PGPASSWORD", "pw")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run("SELECT count(*) FROM retail.stores");
+    assert!(
+        err.contains("NOTICE:  user \"nobody\" has no role in the policies"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the user has no role in the policies, so it can read no table"),
+        "{err}"
+    );
+    let err = run("ASK 'how many stores are there'");
+    assert!(
+        err.contains("ASK cannot answer: user \"nobody\" has no role in the policies"),
+        "{err}"
+    );
 }
 
 /// SQLAlchemy 2 `inspect()` (schemas, tables, columns, keys, indexes) as a guarded user,

@@ -94,6 +94,28 @@ pub async fn answer(asker: Asker<'_>, req: &AskRequest) -> Answer {
             )
         }
     };
+    if let Some(p) = policies {
+        if view.catalog.tables.is_empty() {
+            let eff = crate::policy::Effective::new(p, asker.principal);
+            let why = if eff.roles.is_empty() {
+                format!(
+                    "user \"{}\" has no role in the policies, so it can read no table",
+                    asker.principal.user
+                )
+            } else {
+                format!(
+                    "role(s) {} can read no table of database {}",
+                    eff.roles.join(", "),
+                    asker.database
+                )
+            };
+            return Answer::Refuse(
+                PgError::error(DECLINED, format!("ASK cannot answer: {why}")).with_hint(
+                    "ask an administrator for a role whose policy lists the tables you need",
+                ),
+            );
+        }
+    }
     let key = cache::Key::new(
         asker.database,
         &view,

@@ -63,6 +63,42 @@ fn parse_for_guard(sql: &str) -> Result<Vec<sqlparser::ast::Statement>, PgError>
     }
 }
 
+/// Warns when policies are in force but the upstream login is a superuser or has BYPASSRLS:
+/// whatever slipped past the guard would then run with every right (docs/GUARD.md describes a
+/// least-privilege login). Runs once at start; an unreachable upstream is only logged.
+pub async fn warn_if_privileged(target: UpstreamTarget) {
+    let mut cfg = tokio_postgres::Config::new();
+    cfg.host(&target.host)
+        .port(target.port)
+        .user(&target.user)
+        .dbname(&target.dbname)
+        .application_name("querent-guard-check")
+        .connect_timeout(Duration::from_secs(5));
+    if let Some(p) = &target.password {
+        cfg.password(p);
+    }
+    let Ok((client, conn)) = cfg.connect(tokio_postgres::NoTls).await else {
+        tracing::info!("could not check the upstream login's privileges (upstream unreachable)");
+        return;
+    };
+    let driver = tokio::spawn(conn);
+    let sql = "SELECT rolsuper, rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = current_user";
+    if let Ok(row) = client.query_one(sql, &[]).await {
+        let (superuser, bypass): (bool, bool) = (row.get(0), row.get(1));
+        if superuser || bypass {
+            tracing::warn!(
+                user = %target.user,
+                superuser,
+                bypassrls = bypass,
+                "policies are in force but the upstream login is {}: anything that got past the guard would run with its rights; give Querent a least-privilege login (docs/GUARD.md, \"A least-privilege upstream login\")",
+                if superuser { "a superuser" } else { "allowed to bypass row-level security" }
+            );
+        }
+    }
+    drop(client);
+    let _ = driver.await;
+}
+
 /// A 42501 refusal.
 pub fn denied(msg: impl Into<String>) -> PgError {
     PgError::error("42501", msg)

@@ -325,6 +325,14 @@ impl<'a, 'b> Rewriter<'a, 'b> {
         }
         let rule = match self.env.eff.table_rule(schema, table) {
             Ok(Some(r)) => r,
+            Ok(None) if self.env.eff.roles.is_empty() => {
+                return Resolution::Refuse(
+                    denied(format!(
+                        "table {schema}.{table} is not readable: the user has no role in the policies, so it can read no table"
+                    ))
+                    .with_hint("an administrator gives the user a role: querent user add NAME --role ROLE (or the JWT's roles claim)"),
+                )
+            }
             Ok(None) => {
                 return Resolution::Refuse(
                     denied(format!(

@@ -275,6 +275,17 @@ async fn login(
         backend::parameter_status(&mut reply, k, v);
     }
     backend::backend_key_data(&mut reply, cancel.pid, cancel.secret);
+    if let Some(guard) = shared.guard.as_ref() {
+        let eff = crate::policy::Effective::new(guard.policies(), &principal);
+        if eff.roles.is_empty() {
+            backend::notice(
+                &mut reply,
+                "01000",
+                &format!("user \"{}\" has no role in the policies: every table will be refused", principal.user),
+                Some("an administrator gives the user a role: querent user add NAME --role ROLE (or the JWT's roles claim)"),
+            );
+        }
+    }
     backend::ready_for_query(&mut reply, b'I');
     Ok(((principal, database, settings, reported, cancel), reply))
 }
