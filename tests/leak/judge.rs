@@ -202,6 +202,7 @@ pub fn check(truth: &Truth, c: &str, out: &RunOut) -> Result<(), String> {
             let ok = match *op {
                 "=" => got == n,
                 "<=" => got <= n,
+                ">=" => got >= n,
                 _ => return Err(format!("SUITE: bad check {c}")),
             };
             if !ok {
