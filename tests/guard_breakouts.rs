@@ -1,0 +1,205 @@
+//! Break-outs of issue 9 that the leak suite's text format cannot hold, through a running proxy
+//! and the raw wire client (simple and extended protocol): statements deep enough to overflow
+//! a stack (the process must survive and answer 54001), and client encodings whose multibyte
+//! characters swallow a backslash (the guard must not let the session use them).
+
+mod common;
+mod leak;
+#[path = "common/wire.rs"]
+mod wire;
+
+use common::Proxy;
+use wire::{Conn, Msg};
+
+fn proxy() -> Proxy {
+    let users = leak::users_file();
+    Proxy::start(&[
+        "--policies",
+        "policies",
+        "--auth",
+        "trust",
+        "--users",
+        users.to_str().unwrap(),
+    ])
+}
+
+async fn alice(p: &Proxy, params: &[(&str, &str)]) -> Result<Conn, String> {
+    Conn::connect_as(p.port, leak::ALICE, "querent_retail", params).await
+}
+
+fn error_code(msgs: &[Msg]) -> Option<String> {
+    msgs.iter()
+        .find(|m| m.tag == b'E')
+        .and_then(|m| m.field('C'))
+}
+
+fn rows(msgs: &[Msg]) -> usize {
+    msgs.iter().filter(|m| m.tag == b'D').count()
+}
+
+/// Runs `sql` with the simple protocol, then with Parse/Bind/Execute; each answer must be rows
+/// or an error in `codes`, and the session must go on answering `SELECT 1` after it.
+async fn both_protocols(c: &mut Conn, sql: &str, codes: &[&str]) -> Vec<Option<String>> {
+    let mut seen = Vec::new();
+    for extended in [false, true] {
+        let mut out = Vec::new();
+        if extended {
+            let mut batch = wire::parse("", sql, &[]);
+            batch.extend(wire::bind("", "", &[], &[], &[]));
+            batch.extend(wire::execute("", 0));
+            batch.extend(wire::sync());
+            c.send(&batch).await.unwrap();
+        } else {
+            c.send(&wire::query(sql)).await.unwrap();
+        }
+        c.until_ready(1, &mut out).await.unwrap();
+        let code = error_code(&out);
+        if let Some(code) = &code {
+            assert!(
+                codes.contains(&code.as_str()),
+                "{} ...: unexpected {code}: {out:?}",
+                &sql[..60.min(sql.len())]
+            );
+        }
+        seen.push(code);
+        let mut after = Vec::new();
+        c.send(&wire::query("SELECT 1")).await.unwrap();
+        c.until_ready(1, &mut after).await.unwrap();
+        assert_eq!(rows(&after), 1, "the session goes on: {after:?}");
+    }
+    seen
+}
+
+#[tokio::test]
+async fn deep_statements_never_crash_the_proxy() {
+    leak::ensure_dataset().await;
+    let p = proxy();
+    let mut c = alice(&p, &[]).await.unwrap();
+    let t = "retail.stores";
+    let union600 = format!("SELECT store_id FROM {t}{}", " UNION SELECT 1".repeat(600));
+    let seen = both_protocols(&mut c, &union600, &[]).await;
+    assert_eq!(seen, [None, None], "600 UNIONs (9 KB) are answered");
+    for (what, sql) in [
+        (
+            "5,000 UNIONs",
+            format!("SELECT 1{}", " UNION SELECT 1".repeat(5000)),
+        ),
+        (
+            "INTERSECT chain in a CTE",
+            format!(
+                "WITH x AS (SELECT 1{}) SELECT * FROM x",
+                " INTERSECT SELECT 1".repeat(3000)
+            ),
+        ),
+        (
+            "50,000 ANDs",
+            format!("SELECT 1 FROM {t} WHERE true{}", " AND true".repeat(50_000)),
+        ),
+        (
+            "100,000 additions",
+            format!("SELECT 1{}", "+1".repeat(100_000)),
+        ),
+        (
+            "30,000 casts",
+            format!("SELECT 1{}", "::int".repeat(30_000)),
+        ),
+        (
+            "5,000 nested brackets",
+            format!("SELECT {}1{}", "(".repeat(5000), ")".repeat(5000)),
+        ),
+        (
+            "2,000 nested subqueries",
+            format!("SELECT {}1{}", "(SELECT ".repeat(2000), ")".repeat(2000)),
+        ),
+    ] {
+        let seen = both_protocols(&mut c, &sql, &["54001"]).await;
+        assert_eq!(seen, [Some("54001".into()), Some("54001".into())], "{what}");
+    }
+    // A long JOIN chain is a list, not a deep tree: it is checked, not refused.
+    let joins: String = (0..30)
+        .map(|i| format!(" JOIN retail.regions r{i} ON r{i}.region_id = s.region_id"))
+        .collect();
+    let sql = format!("SELECT count(*) FROM {t} s{joins}");
+    assert_eq!(both_protocols(&mut c, &sql, &[]).await, [None, None]);
+    // 3,000 joins are walked to the end (where a table is unknown), never too deep to walk.
+    let joins: String = (0..3000)
+        .map(|i| format!(" JOIN retail.regions r{i} ON r{i}.region_id = s.region_id"))
+        .collect();
+    let sql = format!("SELECT 1 FROM {t} s{joins} JOIN retail.no_such_table x ON true");
+    let seen = both_protocols(&mut c, &sql, &["42P01"]).await;
+    assert_eq!(seen, [Some("42P01".into()), Some("42P01".into())]);
+    // Parenthesised joins nest: refused when too deep.
+    let nested = format!(
+        "SELECT 1 FROM {}{t} s{}",
+        "(".repeat(1000),
+        (0..1000)
+            .map(|i| format!(" JOIN retail.regions r{i} ON true)"))
+            .collect::<String>()
+    );
+    assert_eq!(
+        both_protocols(&mut c, &nested, &["54001"]).await,
+        [Some("54001".into()), Some("54001".into())]
+    );
+    c.close().await;
+    // The process is alive: a new session works.
+    let mut fresh = alice(&p, &[])
+        .await
+        .expect("the proxy still accepts sessions");
+    let mut out = Vec::new();
+    fresh
+        .send(&wire::query("SELECT count(*) FROM retail.stores"))
+        .await
+        .unwrap();
+    fresh.until_ready(1, &mut out).await.unwrap();
+    assert_eq!(rows(&out), 1);
+}
+
+/// `E'ぁ\' , (SQL) --'`: in UTF-8 one string; read as SJIS (or GBK, BIG5) the backslash is the
+/// second byte of a character and the quote closes the string. Guarded sessions cannot use
+/// such an encoding, however it is asked for, and in UTF-8 the statement is just a string.
+#[tokio::test]
+async fn multibyte_encodings_cannot_swallow_a_backslash() {
+    leak::ensure_dataset().await;
+    let p = proxy();
+    let attack =
+        "SELECT E'ぁ\\' , (SELECT string_agg(email, chr(44)) FROM retail.customers) --' AS r";
+    for params in [
+        vec![("client_encoding", "SJIS")],
+        vec![("client_encoding", "gbk")],
+        vec![("options", "-c client_encoding=BIG5")],
+        vec![("options", "--client-encoding=GB18030")],
+    ] {
+        let mut c = alice(&p, &params).await.unwrap();
+        let mut out = Vec::new();
+        c.send(&wire::query(attack)).await.unwrap();
+        let first = c.read_msg().await.unwrap();
+        out.push(first.clone());
+        assert_eq!(first.tag, b'E', "{params:?}: {out:?}");
+        assert_eq!(first.field('C').as_deref(), Some("42501"), "{params:?}");
+        assert_eq!(first.field('S').as_deref(), Some("FATAL"), "{params:?}");
+        assert!(first.text().contains("client_encoding"), "{}", first.text());
+    }
+    for stmt in [
+        "SET client_encoding TO 'SJIS'",
+        "SET NAMES 'GBK'",
+        "SELECT set_config('client_encoding', 'BIG5', false)",
+    ] {
+        let mut c = alice(&p, &[]).await.unwrap();
+        let mut out = Vec::new();
+        c.send(&wire::query(stmt)).await.unwrap();
+        c.until_ready(1, &mut out).await.unwrap();
+        assert_eq!(
+            error_code(&out).as_deref(),
+            Some("42501"),
+            "{stmt}: {out:?}"
+        );
+    }
+    let mut c = alice(&p, &[("client_encoding", "UTF8")]).await.unwrap();
+    let mut out = Vec::new();
+    c.send(&wire::query(attack)).await.unwrap();
+    c.until_ready(1, &mut out).await.unwrap();
+    assert_eq!(error_code(&out), None, "{out:?}");
+    assert_eq!(rows(&out), 1);
+    let text = format!("{out:?}");
+    assert!(!text.contains('@'), "no email in the answer: {text}");
+}
