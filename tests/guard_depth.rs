@@ -4,30 +4,13 @@
 //! stack, and just over the limit is refused with 54001. The same shapes through a running
 //! proxy are in `guard_clients.rs`.
 
-use querent::auth::Principal;
-use querent::guard::catalog::Snapshot;
+mod common;
+
 use querent::guard::depth::MAX_DEPTH;
 use querent::guard::{Decision, SessionGuard};
-use std::path::PathBuf;
 
 fn guard() -> SessionGuard {
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let snap = Snapshot::fixture(&repo.join("fixtures/guard"));
-    let policies = querent::policy::load_dir(&repo.join("policies")).unwrap();
-    let alice = Principal {
-        user: "alice".into(),
-        roles: vec!["analyst_west".into()],
-        attributes: [("region_id".to_string(), "3".to_string())].into(),
-    };
-    SessionGuard::offline(
-        &policies,
-        &alice,
-        "querent_retail",
-        vec!["public".into()],
-        snap,
-        "k",
-    )
-    .unwrap()
+    common::guard::alice_guard("k")
 }
 
 /// Statement families whose tree depth grows with `n`, each touching a guarded table.

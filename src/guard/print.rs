@@ -1,28 +1,30 @@
 //! The guard's printer: checked statements as text that PostgreSQL reads exactly as the guard
 //! read them, whatever the session's settings.
 //!
-//! Two settings change how PostgreSQL lexes SQL: `standard_conforming_strings` (whether `\`
-//! escapes in `'...'`) and `client_encoding` (in SJIS, GBK, BIG5, ... the byte `\` can be the
-//! second byte of a character, so `ぁ\'` in UTF-8 bytes read as SJIS swallows the backslash and
-//! the quote closes the string). The guard pins both for guarded sessions ([`super::settings`]),
-//! and prints so that neither could matter:
+//! Three things could make PostgreSQL read the printed text differently from the checked
+//! statements:
 //!
-//! - every string literal is ASCII in a form no setting changes: `'...'` when it holds only
-//!   printable ASCII and no backslash, else `E'...'` with `''`, `\\` and `\uXXXX` /
-//!   `\UXXXXXXXX` escapes (`E''` strings escape whatever `standard_conforming_strings` says,
-//!   and `\'` is never printed, so `backslash_quote` plays no part);
-//! - an identifier with non-ASCII characters is always double-quoted (an unquoted one folded
-//!   as PostgreSQL folds it: ASCII letters only). No client encoding has a quote byte as the
-//!   second byte of a character, and `\` means nothing in an identifier.
-//!
-//! Statements are printed by sqlparser once; when that text holds a non-ASCII byte or a
-//! backslash, its tokens are printed again by these rules and the result is checked by lexing
-//! it back (same tokens, same values), failing closed.
+//! - **sqlparser's printing is not faithful for every value**: its quote escaping guesses
+//!   whether a string is already escaped, so the value `\'` prints as `'\''`, which
+//!   PostgreSQL reads as an unterminated string that swallows the SQL after it (the same for a
+//!   quoted identifier holding `\"`). String constants are therefore printed by
+//!   [`string_literal`], never by sqlparser, and the printed text is parsed again and compared
+//!   with the checked statements: a statement that does not print faithfully (an identifier
+//!   holding a double quote after a backslash, say) is refused, never sent.
+//! - **`standard_conforming_strings`** decides whether `\` escapes in `'...'`; every string is
+//!   printed as `'...'` only when it has no backslash, else as `E'...'` (which escapes whatever
+//!   the setting says), and `\'` is never printed, so `backslash_quote` plays no part.
+//! - **`client_encoding`**: in SJIS, GBK, BIG5, ... the byte `\` can be the second byte of a
+//!   character (`ぁ\'` in UTF-8 bytes read as SJIS swallows the backslash). Strings are printed
+//!   in ASCII (`\uXXXX` escapes), and an identifier with non-ASCII characters is always
+//!   double-quoted (no client encoding has a quote byte inside a character, and `\` means
+//!   nothing in an identifier). The guard also pins both settings ([`super::settings`]).
 
 use crate::error::PgError;
 use sqlparser::ast::{Statement, Value, ValueWithSpan, VisitMut, VisitorMut};
 use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer};
 use std::fmt::Write;
 use std::ops::ControlFlow;
 
@@ -56,100 +58,17 @@ fn quoted_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-fn unsafe_token(what: &str) -> PgError {
+fn unfaithful(what: &str) -> PgError {
     PgError::error(
-        "XX000",
-        format!("Querent cannot print this statement safely: {what}"),
+        "0A000",
+        format!("the guard cannot print this statement so that PostgreSQL reads it as checked: {what}"),
     )
-    .with_hint("this is a bug in Querent's guard; the statement was not sent")
-}
-
-/// Prints one token by the module's rules.
-fn token(t: &Token, out: &mut String) -> Result<(), PgError> {
-    match t {
-        Token::Whitespace(Whitespace::Space) => out.push(' '),
-        Token::Whitespace(Whitespace::Newline) => out.push('\n'),
-        Token::Whitespace(Whitespace::Tab) => out.push('\t'),
-        Token::Whitespace(_) => out.push(' '), // comments: never printed by sqlparser
-        Token::Word(w) => match w.quote_style {
-            None if w.value.is_ascii() => out.push_str(&w.value),
-            None => out.push_str(&quoted_ident(&w.value.to_ascii_lowercase())),
-            Some('"') => out.push_str(&quoted_ident(&w.value)),
-            Some(q) => return Err(unsafe_token(&format!("identifier quoted with {q}"))),
-        },
-        Token::SingleQuotedString(s)
-        | Token::EscapedStringLiteral(s)
-        | Token::UnicodeStringLiteral(s) => out.push_str(&string_literal(s)),
-        Token::DollarQuotedString(d) => out.push_str(&string_literal(&d.value)),
-        Token::NationalStringLiteral(s) => {
-            let lit = string_literal(s);
-            if lit.starts_with('E') {
-                return Err(unsafe_token("N'' string with escapes"));
-            }
-            out.push('N');
-            out.push_str(&lit);
-        }
-        other => {
-            let text = other.to_string();
-            if !text.is_ascii() || text.contains('\\') {
-                return Err(unsafe_token(&format!("token {text}")));
-            }
-            out.push_str(&text);
-        }
-    }
-    Ok(())
-}
-
-/// What a token means, for checking a reprint: strings by value, identifiers by name.
-fn meaning(t: &Token) -> Option<String> {
-    match t {
-        Token::Whitespace(_) => None,
-        Token::Word(w) => Some(match w.quote_style {
-            None if w.value.is_ascii() => format!("w:{}", w.value),
-            None => format!("i:{}", w.value.to_ascii_lowercase()),
-            Some(_) => format!("i:{}", w.value),
-        }),
-        Token::SingleQuotedString(s)
-        | Token::EscapedStringLiteral(s)
-        | Token::UnicodeStringLiteral(s) => Some(format!("s:{s}")),
-        Token::DollarQuotedString(d) => Some(format!("s:{}", d.value)),
-        Token::NationalStringLiteral(s) => Some(format!("n:{s}")),
-        other => Some(format!("t:{other}")),
-    }
-}
-
-fn tokens(sql: &str) -> Result<Vec<Token>, PgError> {
-    Tokenizer::new(&PostgreSqlDialect {}, sql)
-        .tokenize()
-        .map_err(|e| unsafe_token(&e.to_string()))
-}
-
-/// `text` (printed by sqlparser) reprinted by the module's rules, or as it is when it has no
-/// non-ASCII byte and no backslash.
-pub fn reprint(text: String) -> Result<String, PgError> {
-    if text.bytes().all(|b| b.is_ascii() && b != b'\\') {
-        return Ok(text);
-    }
-    let before = tokens(&text)?;
-    let mut out = String::with_capacity(text.len() + 16);
-    for t in &before {
-        token(t, &mut out)?;
-    }
-    let after = tokens(&out)?;
-    let same = before
-        .iter()
-        .filter_map(meaning)
-        .eq(after.iter().filter_map(meaning));
-    if !same {
-        return Err(unsafe_token(
-            "the reprint does not lex back to the same tokens",
-        ));
-    }
-    Ok(out)
+    .with_hint("identifiers holding a double quote next to a backslash are not supported through the guard; rename or drop the alias")
 }
 
 /// Every kind of plain string constant (`E'...'`, `U&'...'`, `$$...$$`) as a `'...'` one: the
-/// same constant to PostgreSQL, and the one form [`reprint`] needs to look at.
+/// same constant to PostgreSQL; two statements PostgreSQL reads the same compare equal after
+/// this.
 struct PlainStrings;
 
 impl VisitorMut for PlainStrings {
@@ -165,23 +84,116 @@ impl VisitorMut for PlainStrings {
     }
 }
 
-/// Rewrites every plain string constant as `'...'` (see [`PlainStrings`]); two statements
-/// PostgreSQL reads the same compare equal after this.
+/// See [`PlainStrings`].
 pub fn plain_strings(stmts: &mut [Statement]) {
     for s in stmts.iter_mut() {
         let _ = VisitMut::visit(s, &mut PlainStrings);
     }
 }
 
-/// Checked statements as the text the upstream runs (`; `-separated).
+/// Puts each `'...'` constant's [`string_literal`] text in its place, so sqlparser prints it as
+/// is (a placeholder prints its text verbatim).
+struct OwnStrings;
+
+impl VisitorMut for OwnStrings {
+    type Break = ();
+    fn pre_visit_value(&mut self, v: &mut ValueWithSpan) -> ControlFlow<()> {
+        if let Value::SingleQuotedString(s) = &v.value {
+            v.value = Value::Placeholder(string_literal(s));
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Non-ASCII unquoted identifiers in `text` (already faithful) double-quoted, folded as
+/// PostgreSQL folds them (ASCII letters only); the rest of the text kept byte for byte.
+fn quote_words(text: &str) -> Result<String, PgError> {
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, text)
+        .tokenize_with_location()
+        .map_err(|e| unfaithful(&e.to_string()))?;
+    let offset = |l: sqlparser::tokenizer::Location| -> usize {
+        let line_start: usize = text
+            .split_inclusive('\n')
+            .take(l.line.saturating_sub(1) as usize)
+            .map(str::len)
+            .sum();
+        let col = l.column.saturating_sub(1) as usize;
+        line_start
+            + text[line_start..]
+                .char_indices()
+                .nth(col)
+                .map_or(text.len() - line_start, |(i, _)| i)
+    };
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut at = 0;
+    for t in &tokens {
+        if let Token::Word(w) = &t.token {
+            if w.quote_style.is_none() && !w.value.is_ascii() {
+                let (start, end) = (offset(t.span.start), offset(t.span.end));
+                out.push_str(&text[at..start]);
+                out.push_str(&quoted_ident(&w.value.to_ascii_lowercase()));
+                at = end;
+            }
+        }
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
+fn parse_printed(text: &str) -> Result<Vec<Statement>, PgError> {
+    let mut again = Parser::new(&PostgreSqlDialect {})
+        .with_recursion_limit(super::depth::PARSER_RECURSION_LIMIT)
+        .try_with_sql(text)
+        .and_then(|mut p| p.parse_statements())
+        .map_err(|e| unfaithful(&e.to_string()))?;
+    plain_strings(&mut again);
+    Ok(again)
+}
+
+/// Checked statements as the text the upstream runs (`; `-separated): strings printed by
+/// [`string_literal`], the text parsed again and compared with the statements.
 pub fn statements(stmts: &mut [Statement]) -> Result<String, PgError> {
     plain_strings(stmts);
-    let text = stmts
+    let checked = stmts.to_vec();
+    for s in stmts.iter_mut() {
+        let _ = VisitMut::visit(s, &mut OwnStrings);
+    }
+    let mut text = stmts
         .iter()
         .map(|s| s.to_string())
         .collect::<Vec<_>>()
         .join("; ");
-    reprint(text)
+    if parse_printed(&text)? != checked {
+        return Err(unfaithful(
+            "its printed text reads back as another statement",
+        ));
+    }
+    if !text.is_ascii() {
+        let quoted = quote_words(&text)?;
+        if quoted != text {
+            // Only identifiers changed quoting: compare them by name as PostgreSQL folds them.
+            let (a, b) = (parse_printed(&quoted)?, &checked);
+            if a.len() != b.len() || !same_but_quoting(&a, b) {
+                return Err(unfaithful("its identifiers could not be quoted"));
+            }
+            text = quoted;
+        }
+    }
+    Ok(text)
+}
+
+/// Whether two statement lists print the same once every identifier is quoted: they differ at
+/// most in identifiers that were unquoted in `b` and are quoted (folded) in `a`.
+fn same_but_quoting(a: &[Statement], b: &[Statement]) -> bool {
+    let show = |s: &[Statement]| -> Result<String, PgError> {
+        let text = s
+            .iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join("; ");
+        quote_words(&text)
+    };
+    matches!((show(a), show(b)), (Ok(x), Ok(y)) if x == y)
 }
 
 #[cfg(test)]
@@ -228,15 +240,33 @@ mod tests {
     #[test]
     fn reprints_parse_to_the_same_statements() {
         for sql in [
-            "SELECT 'é' || E'\\n' AS x FROM t WHERE \"naïve\" = 'a''b\\c'",
-            "SELECT * FROM \"日本\".\"表\" WHERE c = '表\\'",
+            r#"SELECT 'é' || E'\n' AS x FROM t WHERE "naïve" = 'a''b\c'"#,
+            r#"SELECT * FROM "日本"."表" WHERE c = '表\'"#,
+            r#"SELECT '\''' AS a, '''''' AS b, 'x''''y' AS c"#,
         ] {
-            let mut stmts = parse(sql);
-            let out = statements(&mut stmts).unwrap();
+            let mut checked = parse(sql);
+            plain_strings(&mut checked);
+            let out = statements(&mut parse(sql)).unwrap();
             let mut again = parse(&out);
             plain_strings(&mut again);
-            assert_eq!(again, stmts, "the reprint parses to the statements printed");
+            assert_eq!(again, checked, "{out} parses to the statements printed");
             assert_eq!(statements(&mut again).unwrap(), out, "printing is stable");
         }
+    }
+
+    /// sqlparser prints the value `\'` as `'\''`, which PostgreSQL reads as a string running
+    /// on into the SQL after it; a quoted identifier holding `\"` likewise. The guard prints
+    /// strings itself, and refuses what it cannot print faithfully.
+    #[test]
+    fn values_sqlparser_misprints_are_printed_faithfully_or_refused() {
+        let attack = r#"SELECT '\''' AS a, ' , (SELECT secret FROM t) AS b --' AS c"#;
+        let out = statements(&mut parse(attack)).unwrap();
+        assert_eq!(
+            out,
+            r#"SELECT E'\\''' AS a, ' , (SELECT secret FROM t) AS b --' AS c"#
+        );
+        let ident = r#"SELECT 1 AS "a\""", 2 AS " , (SELECT secret FROM t) AS ""x""#;
+        let e = statements(&mut parse(ident)).unwrap_err();
+        assert_eq!(e.code, "0A000", "{}", e.message);
     }
 }

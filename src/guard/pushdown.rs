@@ -170,7 +170,11 @@ fn shape(e: &Expr) -> Option<(&Expr, Vec<&Expr>)> {
     use BinaryOperator::*;
     match e {
         Expr::Nested(inner) => shape(inner),
-        Expr::BinaryOp { left, op, right } if matches!(op, Eq | NotEq | Lt | LtEq | Gt | GtEq) => {
+        Expr::BinaryOp {
+            left,
+            op: Eq | NotEq | Lt | LtEq | Gt | GtEq,
+            right,
+        } => {
             if column_ref(left).is_some() {
                 Some((left, vec![right]))
             } else if column_ref(right).is_some() {

@@ -2,6 +2,7 @@
 //! against the local PostgreSQL, and connect to either side.
 #![allow(dead_code)]
 
+pub mod guard;
 pub mod retail;
 pub mod saas;
 
