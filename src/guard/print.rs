@@ -21,7 +21,7 @@
 //!   nothing in an identifier). The guard also pins both settings ([`super::settings`]).
 
 use crate::error::PgError;
-use sqlparser::ast::{Statement, Value, ValueWithSpan, VisitMut, VisitorMut};
+use sqlparser::ast::{Expr, Statement, Value, ValueWithSpan, VisitMut, VisitorMut};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
@@ -91,17 +91,80 @@ pub fn plain_strings(stmts: &mut [Statement]) {
     }
 }
 
-/// Puts each `'...'` constant's [`string_literal`] text in its place, so sqlparser prints it as
-/// is (a placeholder prints its text verbatim).
-struct OwnStrings;
+/// A number as PostgreSQL 15 reads one token: digits, one point, an exponent; sqlparser also
+/// takes `1_000`, which PostgreSQL 15 reads as `1` followed by the alias `_000`, so underscores
+/// are dropped (the value the guard read). `None` for anything else.
+pub fn number_literal(n: &str) -> Option<String> {
+    let n: String = n.chars().filter(|c| *c != '_').collect();
+    let (mantissa, exponent) = match n.find(['e', 'E']) {
+        Some(i) => (&n[..i], Some(&n[i + 1..])),
+        None => (n.as_str(), None),
+    };
+    let digits = mantissa.chars().filter(|c| c.is_ascii_digit()).count();
+    let points = mantissa.chars().filter(|c| *c == '.').count();
+    let mantissa_ok = digits > 0 && points <= 1 && digits + points == mantissa.len();
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
+    });
+    (mantissa_ok && exponent_ok).then_some(n)
+}
 
-impl VisitorMut for OwnStrings {
+/// The forms the printer needs before sqlparser prints: each `'...'` constant's
+/// [`string_literal`] text in its place (a placeholder prints its text verbatim), numbers as
+/// [`number_literal`], and a prefix operator applied to another one in brackets (sqlparser
+/// prints `- -1` as `--1`, a comment to PostgreSQL).
+#[derive(Default)]
+struct PrintForms {
+    bad_number: Option<String>,
+}
+
+impl VisitorMut for PrintForms {
     type Break = ();
     fn pre_visit_value(&mut self, v: &mut ValueWithSpan) -> ControlFlow<()> {
-        if let Value::SingleQuotedString(s) = &v.value {
-            v.value = Value::Placeholder(string_literal(s));
+        match &v.value {
+            Value::SingleQuotedString(s) => v.value = Value::Placeholder(string_literal(s)),
+            Value::Number(n, long) => match number_literal(n) {
+                Some(clean) => v.value = Value::Number(clean, *long),
+                None => self.bad_number = Some(n.clone()),
+            },
+            _ => {}
         }
         ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        if let Expr::UnaryOp { expr, .. } = e {
+            if matches!(**expr, Expr::UnaryOp { .. }) {
+                let inner = std::mem::replace(&mut **expr, Expr::Value(Value::Null.into()));
+                **expr = Expr::Nested(Box::new(inner));
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Undoes the string placeholders of [`PrintForms`] (for comparing with a parse of the text).
+struct Unplaceholder;
+
+impl VisitorMut for Unplaceholder {
+    type Break = ();
+    fn pre_visit_value(&mut self, v: &mut ValueWithSpan) -> ControlFlow<()> {
+        if let Value::Placeholder(p) = &v.value {
+            if let Some(s) = unquote(p) {
+                v.value = Value::SingleQuotedString(s);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The value of a [`string_literal`] text (`None` for other placeholders, such as `$1`).
+fn unquote(lit: &str) -> Option<String> {
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, lit).tokenize().ok()?;
+    match tokens.as_slice() {
+        [Token::SingleQuotedString(s)] | [Token::EscapedStringLiteral(s)] => Some(s.clone()),
+        _ => None,
     }
 }
 
@@ -154,9 +217,19 @@ fn parse_printed(text: &str) -> Result<Vec<Statement>, PgError> {
 /// [`string_literal`], the text parsed again and compared with the statements.
 pub fn statements(stmts: &mut [Statement]) -> Result<String, PgError> {
     plain_strings(stmts);
-    let checked = stmts.to_vec();
+    let mut forms = PrintForms::default();
     for s in stmts.iter_mut() {
-        let _ = VisitMut::visit(s, &mut OwnStrings);
+        let _ = VisitMut::visit(s, &mut forms);
+    }
+    if let Some(n) = forms.bad_number {
+        return Err(unfaithful(&format!(
+            "the number {n} is not one PostgreSQL reads as written"
+        )));
+    }
+    // What was checked, in the forms printed: strings back to plain constants.
+    let mut checked = stmts.to_vec();
+    for s in checked.iter_mut() {
+        let _ = VisitMut::visit(s, &mut Unplaceholder);
     }
     let mut text = stmts
         .iter()
@@ -268,5 +341,33 @@ mod tests {
         let ident = r#"SELECT 1 AS "a\""", 2 AS " , (SELECT secret FROM t) AS ""x""#;
         let e = statements(&mut parse(ident)).unwrap_err();
         assert_eq!(e.code, "0A000", "{}", e.message);
+    }
+}
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+
+    fn out(sql: &str) -> Result<String, PgError> {
+        let mut s = sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap();
+        statements(&mut s)
+    }
+
+    /// sqlparser prints `- -1` as `--1` (a comment to PostgreSQL) and keeps `1_000`, which
+    /// PostgreSQL 15 reads as `1 AS _000`: both are printed as the guard read them.
+    #[test]
+    fn prefix_operators_and_numbers_print_as_read() {
+        assert_eq!(
+            out("SELECT - -1, - - - 2 FROM t").unwrap(),
+            "SELECT -(-1), -(-(-2)) FROM t"
+        );
+        assert_eq!(
+            out("SELECT 1_000 AS x, 1e5, .5e-3").unwrap(),
+            "SELECT 1000 AS x, 1e5, .5e-3"
+        );
+        assert_eq!(number_literal("1.2.3"), None);
+        assert_eq!(number_literal("1e"), None);
+        assert_eq!(number_literal("12"), Some("12".into()));
+        let e = out("SELECT 'a\u{0}b'").unwrap_err();
+        assert_eq!(e.code, "0A000");
     }
 }

@@ -36,10 +36,13 @@ pub fn fingerprint(sql: &str) -> Option<Fingerprint> {
         match &t.token {
             Token::Whitespace(_) => continue,
             Token::Number(n, false) => {
-                literals.push(n.clone());
+                // As the printer writes numbers; one it would refuse gets no template.
+                literals.push(super::print::number_literal(n)?);
                 locations.push(t.span.start);
                 key.push('?');
             }
+            // PostgreSQL text cannot hold NUL (nor can a protocol message): no template.
+            Token::SingleQuotedString(s) if s.contains('\0') => return None,
             Token::SingleQuotedString(s) => {
                 literals.push(super::print::string_literal(s));
                 locations.push(t.span.start);
