@@ -18,7 +18,10 @@ fn guarded_proxy(audit: &std::path::Path) -> Proxy {
             "--users",
             users.to_str().unwrap(),
         ],
-        &[("QUERENT_AUDIT_FILE", audit.to_str().unwrap())],
+        &[
+            ("QUERENT_AUDIT_FILE", audit.to_str().unwrap()),
+            ("QUERENT_GUARD_MASK_SECRET", "audit-test-mask-secret"),
+        ],
     )
 }
 
@@ -65,10 +68,11 @@ async fn audit_records_every_decision() {
     psql(&p, "alice", "SELECT count(*) FROM retail.stores");
     psql(&p, "alice", "SELECT salary FROM retail.employees");
     psql(&p, "admin", "SELECT 1");
+    psql(&p, "alice", "SELECT email FROM retail.customers LIMIT 1");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     let text = loop {
         let t = std::fs::read_to_string(&audit).unwrap_or_default();
-        if t.lines().count() >= 3 || std::time::Instant::now() > deadline {
+        if t.lines().count() >= 4 || std::time::Instant::now() > deadline {
             break t;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -100,6 +104,12 @@ async fn audit_records_every_decision() {
     assert_eq!(deny["decision"], "deny");
     assert_eq!(deny["sqlstate"], "42501");
     assert!(deny["reason"].as_str().unwrap().contains("salary"));
+    let masked = find("SELECT email FROM retail.customers LIMIT 1");
+    let rewritten = masked["rewritten_sql"].as_str().unwrap();
+    assert!(
+        rewritten.contains("<guard.mask_secret>") && !text.contains("audit-test-mask-secret"),
+        "the audit log never holds the hash mask's key: {rewritten}"
+    );
     let trusted = find("SELECT 1");
     assert_eq!(trusted["path"], "trusted");
     assert_eq!(trusted["decision"], "allow");

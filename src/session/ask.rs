@@ -128,7 +128,11 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
                 guard: intercept.as_deref_mut().map(|ic| &mut ic.guard),
             };
             let answer = crate::ask::answer(asker, &f.req).await;
-            let note = answered(msg, spot, &f.req, answer, replies, &mut out);
+            let mut note = answered(msg, spot, &f.req, answer, replies, &mut out);
+            // The audit log never holds the hash mask's key.
+            if let (Some(g), Some(r)) = (guard, note.rewritten.as_mut()) {
+                *r = g.redact(r);
+            }
             if let Some(trail) = trail.as_deref_mut() {
                 trail.push(note, AuditPath::Ask);
             }

@@ -83,7 +83,8 @@ impl Interceptor {
         if self.auditing {
             let (d, rewritten, reason, sqlstate) = match &decision {
                 Decision::Pass => (D::Allow, None, None, None),
-                Decision::Rewrite(s) => (D::Rewrite, Some(s.clone()), None, None),
+                // The audit log never holds the hash mask's key (it may be a table others read).
+                Decision::Rewrite(s) => (D::Rewrite, Some(guard.redact(s)), None, None),
                 Decision::Deny(e) => (D::Deny, None, Some(e.message.clone()), Some(e.code.clone())),
             };
             self.last = Some(Note {
