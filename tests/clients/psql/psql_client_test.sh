@@ -236,7 +236,7 @@ section_login() {
     if PGPASSWORD="$pass" run_psql unknown "host=$HOST port=$PORT user=nosuch_$PORT dbname=test $ssl" -c "SELECT 1"; then
         fail "unknown user accepted: $(cat "$WORK/unknown.out")"
     fi
-    grep -q "role \"nosuch_$PORT\" does not exist" "$WORK/unknown.out" || fail "unknown user: unexpected error: $(cat "$WORK/unknown.out")"
+    grep -q "password authentication failed for user \"nosuch_$PORT\"" "$WORK/unknown.out" || fail "unknown user: unexpected error: $(cat "$WORK/unknown.out")"
     ok "unknown user: $(tr '\n' ' ' <"$WORK/unknown.out")"
     # No password at all (psql -w never prompts): refused, no hang.
     if run_psql nopass "host=$HOST port=$PORT user=$user dbname=test $ssl" -w -c "SELECT 1"; then
