@@ -245,3 +245,131 @@ async fn point_lookups_keep_their_index_behind_the_barrier() {
         .unwrap_or_default();
     assert!(err.contains("invalid input syntax"), "{out:?}");
 }
+
+/// The plan cache: a guarded simple-protocol statement run again with other literals goes
+/// upstream as a prepared statement, and the client sees exactly the reply a simple query
+/// gets (compared message by message with a proxy whose `guard.plan_cache` is off), with the
+/// row filter, type errors and transactions as before. Only an error's position and its
+/// PostgreSQL source location (file, line, routine) may differ: the position points into the
+/// guard's statement, not the client's, whether prepared or not (an error of a bound value has
+/// none), and the routine is PostgreSQL's Bind instead of its simple-query handler.
+fn without_position(msgs: &[Msg]) -> Vec<Msg> {
+    msgs.iter()
+        .map(|m| {
+            if m.tag != b'E' {
+                return m.clone();
+            }
+            let mut body = Vec::new();
+            for (code, value) in m.fields().unwrap_or_default() {
+                if !matches!(code, 'P' | 'F' | 'L' | 'R') {
+                    body.push(code as u8);
+                    body.extend_from_slice(value.as_bytes());
+                    body.push(0);
+                }
+            }
+            body.push(0);
+            Msg { tag: b'E', body }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn plan_cache_replies_like_a_simple_query() {
+    leak::ensure_dataset().await;
+    let users = leak::users_file();
+    let start = |cache: &str| {
+        Proxy::start_env(
+            &[
+                "--policies",
+                "policies",
+                "--auth",
+                "trust",
+                "--users",
+                users.to_str().unwrap(),
+            ],
+            &[("QUERENT_GUARD_PLAN_CACHE", cache)],
+        )
+    };
+    let (on, off) = (start("on"), start("off"));
+    let (mut a, mut b) = (
+        alice(&on, &[]).await.unwrap(),
+        alice(&off, &[]).await.unwrap(),
+    );
+    let shapes = [
+        "SELECT order_id, status, order_date FROM retail.orders WHERE order_id = {}",
+        "SELECT store_id, name FROM retail.stores WHERE store_id IN ({}, 12) AND name <> 'x' ORDER BY 1",
+        "SELECT count(*) FROM retail.orders WHERE order_date >= '2024-01-01' AND store_id = {}",
+        "SELECT order_id FROM retail.orders WHERE order_id = '{}'",
+    ];
+    let values = [
+        "9",
+        "10",
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "16",
+        "1",
+        "17",
+        "-3",
+        "abc",
+        "99999999999",
+    ];
+    for shape in shapes {
+        for v in values {
+            let sql = shape.replace("{}", v);
+            let (mut x, mut y) = (Vec::new(), Vec::new());
+            a.send(&wire::query(&sql)).await.unwrap();
+            a.until_ready(1, &mut x).await.unwrap();
+            b.send(&wire::query(&sql)).await.unwrap();
+            b.until_ready(1, &mut y).await.unwrap();
+            let (x, y) = (without_position(&x), without_position(&y));
+            assert_eq!(
+                x,
+                y,
+                "{sql}: {}",
+                wire::diff(&x, &y, "plan cache", "inline")
+            );
+        }
+    }
+    // In a transaction, after an error, and after the client deallocates everything.
+    for sql in [
+        "BEGIN",
+        "SELECT order_id FROM retail.orders WHERE order_id = 14",
+        "SELECT order_id FROM retail.orders WHERE order_id = 1/0",
+        "SELECT order_id FROM retail.orders WHERE order_id = 15",
+        "ROLLBACK",
+        "DEALLOCATE ALL",
+        "SELECT order_id FROM retail.orders WHERE order_id = 16",
+        "SELECT order_id FROM retail.orders WHERE order_id = 17",
+        "PREPARE querent_p1 AS SELECT 1",
+    ] {
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        a.send(&wire::query(sql)).await.unwrap();
+        a.until_ready(1, &mut x).await.unwrap();
+        b.send(&wire::query(sql)).await.unwrap();
+        b.until_ready(1, &mut y).await.unwrap();
+        let (x, y) = (without_position(&x), without_position(&y));
+        assert_eq!(
+            x,
+            y,
+            "{sql}: {}",
+            wire::diff(&x, &y, "plan cache", "inline")
+        );
+    }
+    // The statements really ran prepared, planned generically after five custom plans.
+    let mut out = Vec::new();
+    a.send(&wire::query(
+        "SELECT name, generic_plans FROM pg_prepared_statements WHERE name LIKE 'querent%' ORDER BY 1",
+    ))
+    .await
+    .unwrap();
+    a.until_ready(1, &mut out).await.unwrap();
+    let rows: Vec<String> = out
+        .iter()
+        .filter(|m| m.tag == b'D')
+        .map(|m| m.text())
+        .collect();
+    assert!(!rows.is_empty(), "prepared statements: {out:?}");
+}

@@ -265,11 +265,23 @@ impl Default for LogConfig {
 }
 
 /// The policy guard (`policies`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GuardConfig {
     /// Key of the `hash` column mask; empty = a random key per process.
     pub mask_secret: String,
+    /// `on` or `off`: run guarded statements that differ only in their literals as one
+    /// prepared statement upstream (see `guard::params`).
+    pub plan_cache: String,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        GuardConfig {
+            mask_secret: String::new(),
+            plan_cache: "on".into(),
+        }
+    }
 }
 
 /// The audit log of statement decisions (`crate::audit`); off unless `file` or `table` is set.

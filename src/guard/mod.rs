@@ -11,6 +11,7 @@
 pub mod catalog;
 pub mod catalog_rules;
 pub mod depth;
+pub mod params;
 pub mod print;
 pub mod pushdown;
 pub mod rewrite;
@@ -140,7 +141,15 @@ pub struct SessionGuard {
     derived: HashMap<(String, String), rewrite::Resolution>,
     cache: HashMap<String, Decision>,
     /// Template per statement shape; `None` = this shape cannot have one (do not retry).
-    templates: HashMap<String, Option<template::Template>>,
+    templates: HashMap<String, Option<Shape>>,
+    /// The prepared form of the last statement checked, when it has one (see `params`).
+    last_form: Option<params::PlanForm>,
+}
+
+/// A statement shape's template, and its parameterized form when it has one.
+struct Shape {
+    tpl: template::Template,
+    params: Option<params::ParamTemplate>,
 }
 
 const RELOAD_AFTER_MISS: Duration = Duration::from_secs(2);
@@ -213,6 +222,7 @@ impl Guard {
             derived: HashMap::new(),
             cache: HashMap::new(),
             templates: HashMap::new(),
+            last_form: None,
         }))
     }
 
@@ -265,6 +275,7 @@ impl SessionGuard {
             derived: HashMap::new(),
             cache: HashMap::new(),
             templates: HashMap::new(),
+            last_form: None,
         })
     }
 
@@ -292,6 +303,7 @@ impl SessionGuard {
     /// then templates for statements that differ only in literals (see `template`), then the
     /// full check.
     pub fn check(&mut self, sql: &str) -> Decision {
+        self.last_form = None;
         if let Some(d) = self.cache.get(sql) {
             return d.clone();
         }
@@ -301,12 +313,11 @@ impl SessionGuard {
     fn check_uncached(&mut self, sql: &str) -> Decision {
         let fp = template::fingerprint(sql);
         if let Some(fp) = &fp {
-            if let Some(out) = self
-                .templates
-                .get(&fp.key)
-                .and_then(|t| t.as_ref()?.render(&fp.literals))
-            {
-                return Decision::Rewrite(out);
+            if let Some(shape) = self.templates.get(&fp.key).and_then(Option::as_ref) {
+                if let Some(out) = shape.tpl.render(&fp.literals) {
+                    self.last_form = shape.params.as_ref().and_then(|p| p.form(&fp.raw));
+                    return Decision::Rewrite(out);
+                }
             }
         }
         let (decision, new_path, inspected) = match self.decide(sql) {
@@ -360,15 +371,24 @@ impl SessionGuard {
         sql: &str,
         fp: &template::Fingerprint,
         expected: &str,
-    ) -> Option<template::Template> {
+    ) -> Option<Shape> {
         let mut stmts = parse_for_guard(sql).ok()?;
         if !template::mark_literals(&mut stmts, fp) {
             return None;
         }
         match self.decide_parsed(stmts) {
-            Ok((Decision::Rewrite(marked), None, false)) => template::build(&marked, fp, expected),
+            Ok((Decision::Rewrite(marked), None, false)) => Some(Shape {
+                tpl: template::build(&marked, fp, expected)?,
+                params: params::param_template(&marked, fp.literals.len()),
+            }),
             _ => None,
         }
+    }
+
+    /// The prepared form of the statement the last [`SessionGuard::check`] let through: its
+    /// SQL with parameters in place of the literals, when its template has one (`params`).
+    pub fn take_plan_form(&mut self) -> Option<params::PlanForm> {
+        self.last_form.take()
     }
 
     fn decide(&mut self, sql: &str) -> Result<(Decision, Option<Vec<String>>, bool), PgError> {

@@ -511,6 +511,21 @@ pub fn cap_statement(stmt: &mut Statement, max: u64) -> bool {
     }
 }
 
+/// Prepared statement names starting with `querent_` belong to the plan cache.
+pub fn reserved_name(name: &str, roles: &str) -> Result<(), PgError> {
+    if name
+        .trim_matches('"')
+        .to_ascii_lowercase()
+        .starts_with("querent_")
+    {
+        return Err(denied(format!(
+            "prepared statement name \"{name}\" is reserved for Querent (role(s) {roles})"
+        ))
+        .with_hint("choose a name that does not start with querent_"));
+    }
+    Ok(())
+}
+
 /// Checks a statement's kind, and turns `COPY table TO STDOUT` into `COPY (SELECT ...) TO
 /// STDOUT` so its rows go through the rewrite. Tracks `SET search_path` into `search_path`.
 pub fn check_statement(
@@ -532,11 +547,19 @@ pub fn check_statement(
         | Statement::Savepoint { .. }
         | Statement::ReleaseSavepoint { .. }
         | Statement::Fetch { .. }
-        | Statement::Close { .. }
-        | Statement::Deallocate { .. }
-        | Statement::Execute { .. } => Ok(()),
+        | Statement::Close { .. } => Ok(()),
+        Statement::Deallocate { name, .. } => reserved_name(&norm(name), &roles),
+        Statement::Execute { name, .. } => match name {
+            Some(n) => reserved_name(&n.to_string().to_ascii_lowercase(), &roles),
+            None => Ok(()),
+        },
         Statement::Explain { statement, .. } => check_statement(env, statement, new_search_path),
-        Statement::Prepare { statement, .. } => check_statement(env, statement, new_search_path),
+        Statement::Prepare {
+            name, statement, ..
+        } => {
+            reserved_name(&norm(name), &roles)?;
+            check_statement(env, statement, new_search_path)
+        }
         Statement::Declare { stmts } => {
             if stmts.iter().all(|d| d.for_query.is_some()) {
                 Ok(())

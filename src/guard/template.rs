@@ -22,6 +22,8 @@ pub struct Fingerprint {
     pub key: String,
     /// Each literal as it will be printed (numbers as written, strings quoted).
     pub literals: Vec<String>,
+    /// Each literal's value (for binding it as a parameter).
+    pub raw: Vec<super::params::Literal>,
     locations: Vec<Location>,
 }
 
@@ -31,13 +33,15 @@ pub fn fingerprint(sql: &str) -> Option<Fingerprint> {
         .tokenize_with_location()
         .ok()?;
     let mut key = String::with_capacity(sql.len());
-    let (mut literals, mut locations) = (Vec::new(), Vec::new());
+    let (mut literals, mut locations, mut raw) = (Vec::new(), Vec::new(), Vec::new());
     for t in tokens {
         match &t.token {
             Token::Whitespace(_) => continue,
             Token::Number(n, false) => {
                 // As the printer writes numbers; one it would refuse gets no template.
-                literals.push(super::print::number_literal(n)?);
+                let n = super::print::number_literal(n)?;
+                literals.push(n.clone());
+                raw.push(super::params::Literal::Number(n));
                 locations.push(t.span.start);
                 key.push('?');
             }
@@ -45,6 +49,7 @@ pub fn fingerprint(sql: &str) -> Option<Fingerprint> {
             Token::SingleQuotedString(s) if s.contains('\0') => return None,
             Token::SingleQuotedString(s) => {
                 literals.push(super::print::string_literal(s));
+                raw.push(super::params::Literal::Text(s.clone()));
                 locations.push(t.span.start);
                 key.push('?');
             }
@@ -55,6 +60,7 @@ pub fn fingerprint(sql: &str) -> Option<Fingerprint> {
     Some(Fingerprint {
         key,
         literals,
+        raw,
         locations,
     })
 }
@@ -85,7 +91,7 @@ impl Template {
     }
 
     /// Splits printed SQL at the slot marks.
-    fn from_marked(text: &str, slots: usize) -> Option<Template> {
+    pub(super) fn from_marked(text: &str, slots: usize) -> Option<Template> {
         let mut parts = Vec::new();
         let mut rest = text;
         let mut seen = 0;

@@ -120,6 +120,9 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
         let at = offset;
         offset += msg.len();
         let spot = cycles.client(msg[0]);
+        if let Some(ic) = intercept.as_deref_mut() {
+            ic.observe(msg[0]);
+        }
         if let Some(f) = found.next_if(|f| f.offset == at) {
             let asker = Asker {
                 shared,

@@ -8,8 +8,10 @@
 //! that marker is then swapped for Querent's own ErrorResponse on the way back
 //! ([`super::replies::Replies`]).
 
+use super::plans::{Plan, PlanCache};
 use super::replies::{Replies, Spot};
 use crate::error::PgError;
+use crate::guard::params::PlanForm;
 use crate::guard::{Decision, Guard, SessionGuard};
 use bytes::{BufMut, BytesMut};
 
@@ -36,6 +38,10 @@ pub struct Interceptor {
     /// noted when `auditing`, so the hot path copies no SQL for nothing.
     pub last: Option<Note>,
     auditing: bool,
+    /// Simple queries run as prepared statements (`guard.plan_cache`); `None` when off.
+    plans: Option<PlanCache>,
+    /// Extended-protocol messages sent since the last Sync (a Query then is not converted).
+    mid_batch: bool,
 }
 
 fn cstr(b: &[u8]) -> Option<(&str, &[u8])> {
@@ -61,23 +67,37 @@ pub enum Outcome {
 }
 
 impl Interceptor {
-    /// Wraps a session guard; `auditing` = keep a [`Note`] of each decision.
-    pub fn new(guard: SessionGuard, auditing: bool) -> Self {
+    /// Wraps a session guard; `auditing` = keep a [`Note`] of each decision; `plan_cache` =
+    /// run simple queries with a prepared form as prepared statements.
+    pub fn new(guard: SessionGuard, auditing: bool, plan_cache: bool) -> Self {
         Interceptor {
             guard,
             last: None,
             auditing,
+            plans: plan_cache.then(PlanCache::default),
+            mid_batch: false,
         }
     }
 
-    /// Decides on one SQL text and notes it; `None` = send the message as it is.
+    /// Counts every client message of a batch, in order (questions included), so a Query in
+    /// the middle of an extended-protocol batch is known.
+    pub fn observe(&mut self, tag: u8) {
+        match tag {
+            b'P' | b'B' | b'D' | b'E' | b'C' | b'H' => self.mid_batch = true,
+            b'S' => self.mid_batch = false,
+            _ => {}
+        }
+    }
+
+    /// Decides on one SQL text and notes it; `None` = send the message as it is. With the
+    /// SQL to send, the statement's prepared form when it has one.
     async fn decide(
         &mut self,
         guard: &Guard,
         sql: &str,
         replies: &mut Replies,
         at: Spot,
-    ) -> Option<String> {
+    ) -> (Option<String>, Option<PlanForm>) {
         use crate::audit::Decision as D;
         let decision = guard.check(&mut self.guard, sql).await;
         if self.auditing {
@@ -96,10 +116,46 @@ impl Interceptor {
             });
         }
         match decision {
-            Decision::Pass => None,
-            Decision::Rewrite(s) => Some(s),
-            Decision::Deny(e) => Some(replies.refuse(at, &e)),
+            Decision::Pass => (None, None),
+            Decision::Rewrite(s) => {
+                if let Some(plans) = self.plans.as_mut() {
+                    // Our own printed form: `DEALLOCATE ALL` drops the plan cache's statements.
+                    if s.split("; ")
+                        .any(|st| st.starts_with("DEALLOCATE") && st.ends_with(" ALL"))
+                    {
+                        plans.clear();
+                    }
+                }
+                let form = self.guard.take_plan_form();
+                (Some(s), form)
+            }
+            Decision::Deny(e) => (Some(replies.refuse(at, &e)), None),
         }
+    }
+
+    /// Replaces an extended-protocol message that names a statement reserved for the plan
+    /// cache by a refusal.
+    fn refuse_reserved(
+        &mut self,
+        name: &str,
+        out: &mut BytesMut,
+        replies: &mut Replies,
+        at: Spot,
+    ) -> Option<Outcome> {
+        if !super::plans::reserved(name) {
+            return None;
+        }
+        let e = crate::guard::denied(format!(
+            "prepared statement name \"{name}\" is reserved for Querent"
+        ))
+        .with_hint("choose a name that does not start with querent_");
+        let q = replies.refuse(at, &e);
+        message(
+            out,
+            b'P',
+            &[b"\0", q.as_bytes(), b"\0", &0i16.to_be_bytes()],
+        );
+        Some(Outcome::Replaced)
     }
 
     /// Checks one whole client message (`msg` includes tag and length, `at` its place among
@@ -114,6 +170,11 @@ impl Interceptor {
         at: Spot,
     ) -> Outcome {
         let body = &msg[5..];
+        if let Some(plans) = self.plans.as_mut() {
+            for (name, prepared) in replies.take_resolved() {
+                plans.resolved(&name, prepared);
+            }
+        }
         match msg[0] {
             b'Q' => {
                 let Some((sql, _)) = cstr(body) else {
@@ -124,9 +185,17 @@ impl Interceptor {
                     message(out, b'Q', &[q.as_bytes(), b"\0"]);
                     return Outcome::Replaced;
                 };
-                let Some(sql) = self.decide(guard, sql, replies, at).await else {
+                let mid_batch = self.mid_batch;
+                let (Some(sql), form) = self.decide(guard, sql, replies, at).await else {
                     return Outcome::Same;
                 };
+                if let (Some(form), Some(plans), false) = (form, self.plans.as_mut(), mid_batch) {
+                    if let Plan::Extended { bytes, prepare } = plans.plan(&form) {
+                        out.extend_from_slice(&bytes);
+                        replies.converted(at, prepare);
+                        return Outcome::Replaced;
+                    }
+                }
                 message(out, b'Q', &[sql.as_bytes(), b"\0"]);
                 Outcome::Replaced
             }
@@ -148,7 +217,10 @@ impl Interceptor {
                         return Outcome::Replaced;
                     }
                 };
-                let Some(new_sql) = self.decide(guard, sql, replies, at).await else {
+                if let Some(o) = self.refuse_reserved(name, out, replies, at) {
+                    return o;
+                }
+                let (Some(new_sql), _) = self.decide(guard, sql, replies, at).await else {
                     return Outcome::Same;
                 };
                 message(
@@ -157,6 +229,20 @@ impl Interceptor {
                     &[name.as_bytes(), b"\0", new_sql.as_bytes(), b"\0", tail],
                 );
                 Outcome::Replaced
+            }
+            b'B' => {
+                let stmt = cstr(body).and_then(|(_, rest)| cstr(rest)).map(|(s, _)| s);
+                match stmt.and_then(|s| self.refuse_reserved(s, out, replies, at)) {
+                    Some(o) => o,
+                    None => Outcome::Same,
+                }
+            }
+            b'D' | b'C' if body.first() == Some(&b'S') => {
+                match cstr(&body[1..]).and_then(|(s, _)| self.refuse_reserved(s, out, replies, at))
+                {
+                    Some(o) => o,
+                    None => Outcome::Same,
+                }
             }
             b'F' => {
                 let e = crate::guard::denied(

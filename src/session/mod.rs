@@ -10,6 +10,7 @@
 mod ask;
 mod intercept;
 mod params;
+mod plans;
 mod relay;
 mod replies;
 mod scan;

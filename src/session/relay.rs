@@ -414,6 +414,7 @@ impl Relay {
                     self.intercept = Some(super::intercept::Interceptor::new(
                         sg,
                         self.shared.auditor.is_enabled(),
+                        self.shared.config.guard.plan_cache == "on",
                     ));
                 }
                 Ok(None) => {}

@@ -1,8 +1,9 @@
 //! What the proxy changes in the upstream's replies, and where.
 //!
-//! Two things: a refused statement's marker error (`SELECT querent_refused_N` fails upstream)
-//! is swapped for Querent's own ErrorResponse, and an ASK's NOTICEs are put in front of that
-//! statement's results.
+//! Three things: a refused statement's marker error (`SELECT querent_refused_N` fails
+//! upstream) is swapped for Querent's own ErrorResponse, an ASK's NOTICEs are put in front of
+//! that statement's results, and a simple query the plan cache sent as a prepared statement
+//! loses the ParseComplete and BindComplete the client did not ask for.
 //!
 //! Placing NOTICEs under pipelining uses response cycles. Every Query, Sync and FunctionCall
 //! sent upstream ends one cycle on the client side (extended messages before a Sync belong to
@@ -63,6 +64,15 @@ impl Cycles {
     }
 }
 
+/// A simple query the plan cache sent as Parse/Bind/Describe/Execute/Sync (`super::plans`):
+/// its ParseComplete and BindComplete are dropped; the Parse of statement `prepare`, if any,
+/// is confirmed by the ParseComplete.
+struct Converted {
+    cycle: u64,
+    prepare: Option<String>,
+    parsed: bool,
+}
+
 /// NOTICEs waiting for their statement's first response.
 struct Pending {
     at: Spot,
@@ -82,6 +92,9 @@ pub struct Replies {
     /// ParseComplete messages forwarded in the cycle the upstream is answering.
     parsed: u32,
     notices: VecDeque<Pending>,
+    converted: VecDeque<Converted>,
+    /// Statements whose Parse was answered: (name, prepared).
+    resolved: Vec<(String, bool)>,
 }
 
 impl Replies {
@@ -134,11 +147,29 @@ impl Replies {
         self.notices.push_back(Pending { at, bytes });
     }
 
+    /// Registers the simple query at `at` as sent in the extended protocol (see
+    /// [`Converted`]).
+    pub fn converted(&mut self, at: Spot, prepare: Option<String>) {
+        self.converted.push_back(Converted {
+            cycle: at.cycle,
+            prepare,
+            parsed: false,
+        });
+    }
+
+    /// Statements whose Parse the upstream has answered since the last call: (name, prepared).
+    pub fn take_resolved(&mut self) -> Vec<(String, bool)> {
+        std::mem::take(&mut self.resolved)
+    }
+
     /// Whether upstream bytes must go through [`Replies::upstream`] (a marker error or a
-    /// NOTICE is on its way, or a message is half read).
+    /// NOTICE is on its way, a converted query is answered, or a message is half read).
     #[inline]
     pub fn active(&self) -> bool {
-        !self.subs.is_empty() || !self.notices.is_empty() || !self.carry.is_empty()
+        !self.subs.is_empty()
+            || !self.notices.is_empty()
+            || !self.converted.is_empty()
+            || !self.carry.is_empty()
     }
 
     /// Takes upstream bytes that start at a message boundary; appends whole messages to `out`,
@@ -164,10 +195,30 @@ impl Replies {
                 out.extend_from_slice(&p.bytes);
                 self.notices.pop_front();
             }
+            if let Some(c) = self.converted.front_mut().filter(|c| c.cycle == answered) {
+                match tag {
+                    b'1' => {
+                        c.parsed = true;
+                        continue;
+                    }
+                    b'2' => continue,
+                    b'E' | b'N' => {
+                        out.extend_from_slice(&without_parameter_context(&msg));
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
             match tag {
                 b'Z' => {
                     answered += 1;
                     parsed = 0;
+                    while let Some(c) = self.converted.front().filter(|c| c.cycle < answered) {
+                        if let Some(name) = &c.prepare {
+                            self.resolved.push((name.clone(), c.parsed));
+                        }
+                        self.converted.pop_front();
+                    }
                     // A cycle that ended without its statement's response: an earlier error
                     // in its batch made the upstream skip it.
                     while self.notices.front().is_some_and(|p| p.at.cycle < answered) {
@@ -189,6 +240,34 @@ impl Replies {
             out.extend_from_slice(&msg);
         }
     }
+}
+
+/// An error or notice without the context line PostgreSQL adds for a bound parameter
+/// (`unnamed portal parameter $1 = '...'`): the client of a converted simple query bound none.
+fn without_parameter_context(msg: &[u8]) -> BytesMut {
+    use bytes::BufMut;
+    let mut body = BytesMut::with_capacity(msg.len());
+    let mut fields = &msg[5..];
+    while let Some((&code, rest)) = fields.split_first() {
+        if code == 0 {
+            break;
+        }
+        let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+        let value = &rest[..end];
+        fields = rest.get(end + 1..).unwrap_or(&[]);
+        if code == b'W' && value.starts_with(b"unnamed portal parameter $") {
+            continue;
+        }
+        body.put_u8(code);
+        body.put_slice(value);
+        body.put_u8(0);
+    }
+    body.put_u8(0);
+    let mut out = BytesMut::with_capacity(body.len() + 5);
+    out.put_u8(msg[0]);
+    out.put_u32(body.len() as u32 + 4);
+    out.put_slice(&body);
+    out
 }
 
 fn marker(msg: &[u8]) -> Option<u64> {

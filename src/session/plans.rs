@@ -1,0 +1,187 @@
+//! A guarded session's plan cache: simple-protocol statements run as prepared statements.
+//!
+//! When the guard gives a statement's prepared form (`guard::params`), the session sends
+//! `Parse` (the first time the shape and parameter types are seen, as a named statement
+//! `querent_p<N>`), then `Bind` with the literals as text parameters, `Describe`, `Execute`
+//! and `Sync` instead of the `Query`. PostgreSQL answers as for the query plus a
+//! ParseComplete and a BindComplete, which [`super::replies::Replies`] drops, so the client
+//! sees exactly a simple query's reply. A statement is used again only once its ParseComplete
+//! arrived (a Parse refused upstream, say in an aborted transaction, is forgotten and tried
+//! again later). The client may not use statement names starting with `querent_`, and
+//! `DEALLOCATE ALL` forgets every statement.
+
+use super::intercept::message;
+use crate::guard::params::PlanForm;
+use bytes::{BufMut, BytesMut};
+use std::collections::HashMap;
+
+/// Prefix of the statement names the plan cache uses upstream.
+pub const PREFIX: &str = "querent_p";
+/// Most statements one session prepares.
+const MAX_STATEMENTS: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    /// Parse sent, its answer not seen yet.
+    Pending,
+    /// Prepared upstream.
+    Ready,
+}
+
+/// Statement shape (parameterized SQL and parameter types) → upstream statement.
+#[derive(Debug, Default)]
+pub struct PlanCache {
+    statements: HashMap<(String, Vec<u32>), (String, State)>,
+    next: u64,
+}
+
+/// What to do with one simple-protocol statement.
+pub enum Plan {
+    /// Send the statement as it is (no prepared form, or one is being prepared).
+    Inline,
+    /// These extended-protocol messages replace the Query; `prepare` names the statement
+    /// whose ParseComplete confirms it, when a Parse is among them.
+    Extended {
+        /// The messages.
+        bytes: BytesMut,
+        /// The statement prepared by these messages, if any.
+        prepare: Option<String>,
+    },
+}
+
+fn cstr(out: &mut BytesMut, s: &str) {
+    out.put_slice(s.as_bytes());
+    out.put_u8(0);
+}
+
+impl PlanCache {
+    /// The messages for running `form` prepared.
+    pub fn plan(&mut self, form: &PlanForm) -> Plan {
+        let key = (form.sql.clone(), form.types.clone());
+        let (name, prepare) = match self.statements.get(&key) {
+            Some((name, State::Ready)) => (name.clone(), false),
+            Some((_, State::Pending)) => return Plan::Inline,
+            None if self.statements.len() >= MAX_STATEMENTS || form.sql.contains('\0') => {
+                return Plan::Inline
+            }
+            None => {
+                self.next += 1;
+                let name = format!("{PREFIX}{}", self.next);
+                self.statements.insert(key, (name.clone(), State::Pending));
+                (name, true)
+            }
+        };
+        let mut out = BytesMut::with_capacity(form.sql.len() + 64);
+        if prepare {
+            let mut body = BytesMut::new();
+            cstr(&mut body, &name);
+            cstr(&mut body, &form.sql);
+            body.put_i16(form.types.len() as i16);
+            for t in &form.types {
+                body.put_u32(*t);
+            }
+            message(&mut out, b'P', &[&body]);
+        }
+        let mut bind = BytesMut::new();
+        cstr(&mut bind, "");
+        cstr(&mut bind, &name);
+        bind.put_i16(0); // every parameter in text format
+        bind.put_i16(form.values.len() as i16);
+        for v in &form.values {
+            bind.put_i32(v.len() as i32);
+            bind.put_slice(v.as_bytes());
+        }
+        bind.put_i16(0); // every result column in text format, as a simple query
+        message(&mut out, b'B', &[&bind]);
+        message(&mut out, b'D', &[b"P\0"]);
+        message(&mut out, b'E', &[b"\0", &0i32.to_be_bytes()]);
+        message(&mut out, b'S', &[]);
+        Plan::Extended {
+            bytes: out,
+            prepare: prepare.then_some(name),
+        }
+    }
+
+    /// Records the upstream's answer to the Parse of statement `name`.
+    pub fn resolved(&mut self, name: &str, prepared: bool) {
+        if prepared {
+            if let Some(entry) = self.statements.values_mut().find(|(n, _)| n == name) {
+                entry.1 = State::Ready;
+            }
+        } else {
+            self.statements.retain(|_, (n, _)| n != name);
+        }
+    }
+
+    /// Forgets every statement (the client ran `DEALLOCATE ALL`).
+    pub fn clear(&mut self) {
+        self.statements.clear();
+    }
+}
+
+/// Whether a statement name the client uses is one the plan cache may use.
+pub fn reserved(name: &str) -> bool {
+    name.to_ascii_lowercase().starts_with("querent_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(v: &str) -> PlanForm {
+        PlanForm {
+            sql: "SELECT a FROM t WHERE id = $1".into(),
+            types: vec![23],
+            values: vec![v.into()],
+        }
+    }
+
+    fn tags(b: &[u8]) -> Vec<u8> {
+        crate::protocol::frame::messages(b).map(|m| m[0]).collect()
+    }
+
+    #[test]
+    fn prepared_once_then_bound() {
+        let mut c = PlanCache::default();
+        let Plan::Extended { bytes, prepare } = c.plan(&form("1")) else {
+            panic!("a new shape is prepared")
+        };
+        assert_eq!(tags(&bytes), b"PBDES");
+        let name = prepare.unwrap();
+        assert!(
+            matches!(c.plan(&form("2")), Plan::Inline),
+            "pending: inline"
+        );
+        c.resolved(&name, true);
+        let Plan::Extended { bytes, prepare } = c.plan(&form("3")) else {
+            panic!("ready")
+        };
+        assert_eq!(tags(&bytes), b"BDES");
+        assert!(prepare.is_none());
+        c.clear();
+        assert!(matches!(
+            c.plan(&form("4")),
+            Plan::Extended {
+                prepare: Some(_),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_refused_parse_is_tried_again() {
+        let mut c = PlanCache::default();
+        let Plan::Extended { prepare, .. } = c.plan(&form("1")) else {
+            panic!()
+        };
+        c.resolved(&prepare.unwrap(), false);
+        assert!(matches!(
+            c.plan(&form("1")),
+            Plan::Extended {
+                prepare: Some(_),
+                ..
+            }
+        ));
+        assert!(reserved("Querent_p1") && !reserved("q1"));
+    }
+}
