@@ -373,3 +373,127 @@ async fn plan_cache_replies_like_a_simple_query() {
         .collect();
     assert!(!rows.is_empty(), "prepared statements: {out:?}");
 }
+
+/// The plan cache in the extended protocol: a client's unnamed Parse of a query (first in its
+/// batch) is prepared once as a named statement; later ones are not sent, a ParseComplete is
+/// answered in their place and their Bind and Describe name the prepared statement. Every
+/// reply equals the reply of a proxy with `guard.plan_cache = off`, message by message.
+#[tokio::test]
+async fn plan_cache_in_the_extended_protocol() {
+    leak::ensure_dataset().await;
+    let users = leak::users_file();
+    let start = |cache: &str| {
+        Proxy::start_env(
+            &[
+                "--policies",
+                "policies",
+                "--auth",
+                "trust",
+                "--users",
+                users.to_str().unwrap(),
+            ],
+            &[("QUERENT_GUARD_PLAN_CACHE", cache)],
+        )
+    };
+    let (on, off) = (start("on"), start("off"));
+    let (mut a, mut b) = (
+        alice(&on, &[]).await.unwrap(),
+        alice(&off, &[]).await.unwrap(),
+    );
+    let q = "SELECT order_id, status FROM retail.orders WHERE order_id = $1";
+    let text = |v: &str| Some(v.as_bytes().to_vec());
+    let run = |p: &str, v: &str| {
+        let mut m = wire::parse("", p, &[]);
+        m.extend(wire::bind("", "", &[], &[text(v)], &[]));
+        m.extend(wire::describe(b'P', ""));
+        m.extend(wire::execute("", 0));
+        m
+    };
+    let mut batches: Vec<Vec<u8>> = Vec::new();
+    for v in ["10", "11", "12", "13", "14", "15", "16", "17", "abc", "9"] {
+        batches.push([run(q, v), wire::sync()].concat());
+    }
+    // Describe the unnamed statement; bind it again without a Parse; close it and bind again.
+    batches.push(
+        [
+            wire::parse("", q, &[]),
+            wire::describe(b'S', ""),
+            wire::sync(),
+        ]
+        .concat(),
+    );
+    batches.push(
+        [
+            wire::bind("", "", &[], &[text("12")], &[]),
+            wire::execute("", 0),
+            wire::sync(),
+        ]
+        .concat(),
+    );
+    batches.push(
+        [
+            wire::close(b'S', ""),
+            wire::bind("", "", &[], &[text("12")], &[]),
+            wire::sync(),
+        ]
+        .concat(),
+    );
+    // Two unnamed statements in one batch, a typed parameter, and a statement that is not a query.
+    batches.push(
+        [
+            run(q, "13"),
+            run("SELECT name FROM retail.stores WHERE store_id = $1", "12"),
+            wire::sync(),
+        ]
+        .concat(),
+    );
+    batches.push(
+        [
+            wire::parse("", q, &[23]),
+            wire::bind("", "", &[], &[text("14")], &[]),
+            wire::execute("", 0),
+            wire::sync(),
+        ]
+        .concat(),
+    );
+    batches.push(
+        [
+            wire::parse("", q, &[23]),
+            wire::bind("", "", &[], &[text("15")], &[]),
+            wire::execute("", 0),
+            wire::sync(),
+        ]
+        .concat(),
+    );
+    batches.push(
+        [
+            wire::parse("", "SET work_mem = '8MB'", &[]),
+            wire::bind("", "", &[], &[], &[]),
+            wire::execute("", 0),
+            wire::sync(),
+        ]
+        .concat(),
+    );
+    for batch in batches {
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        a.send(&batch).await.unwrap();
+        a.until_ready(1, &mut x).await.unwrap();
+        b.send(&batch).await.unwrap();
+        b.until_ready(1, &mut y).await.unwrap();
+        let (x, y) = (without_position(&x), without_position(&y));
+        assert_eq!(x, y, "{}", wire::diff(&x, &y, "plan cache", "inline"));
+    }
+    let mut out = Vec::new();
+    a.send(&wire::query("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'querent_p%' AND generic_plans > 0")).await.unwrap();
+    a.until_ready(1, &mut out).await.unwrap();
+    let n: String = out
+        .iter()
+        .filter(|m| m.tag == b'D')
+        .map(|m| m.text())
+        .collect();
+    assert_eq!(
+        n.trim(),
+        "1",
+        "the unnamed query ran prepared, generically planned: {out:?}"
+    );
+}

@@ -139,17 +139,21 @@ pub struct SessionGuard {
     view: SessionView,
     mask_key: Arc<str>,
     derived: HashMap<(String, String), rewrite::Resolution>,
-    cache: HashMap<String, Decision>,
+    /// Decision per statement text, and whether the text is one query.
+    cache: HashMap<String, (Decision, bool)>,
     /// Template per statement shape; `None` = this shape cannot have one (do not retry).
     templates: HashMap<String, Option<Shape>>,
     /// The prepared form of the last statement checked, when it has one (see `params`).
     last_form: Option<params::PlanForm>,
+    /// Whether the last statement checked was one query (SELECT, WITH, VALUES, TABLE).
+    last_query: bool,
 }
 
 /// A statement shape's template, and its parameterized form when it has one.
 struct Shape {
     tpl: template::Template,
     params: Option<params::ParamTemplate>,
+    query: bool,
 }
 
 const RELOAD_AFTER_MISS: Duration = Duration::from_secs(2);
@@ -223,6 +227,7 @@ impl Guard {
             cache: HashMap::new(),
             templates: HashMap::new(),
             last_form: None,
+            last_query: false,
         }))
     }
 
@@ -276,6 +281,7 @@ impl SessionGuard {
             cache: HashMap::new(),
             templates: HashMap::new(),
             last_form: None,
+            last_query: false,
         })
     }
 
@@ -304,7 +310,8 @@ impl SessionGuard {
     /// full check.
     pub fn check(&mut self, sql: &str) -> Decision {
         self.last_form = None;
-        if let Some(d) = self.cache.get(sql) {
+        if let Some((d, query)) = self.cache.get(sql) {
+            self.last_query = *query;
             return d.clone();
         }
         depth::with_stack(|| self.check_uncached(sql))
@@ -316,14 +323,17 @@ impl SessionGuard {
             if let Some(shape) = self.templates.get(&fp.key).and_then(Option::as_ref) {
                 if let Some(out) = shape.tpl.render(&fp.literals) {
                     self.last_form = shape.params.as_ref().and_then(|p| p.form(&fp.raw));
+                    self.last_query = shape.query;
                     return Decision::Rewrite(out);
                 }
             }
         }
+        self.last_query = false;
         let (decision, new_path, inspected) = match self.decide(sql) {
             Ok(r) => r,
             Err(e) => (Decision::Deny(e), None, true),
         };
+        let query = self.last_query;
         if let Some(p) = new_path {
             // Cached decisions assumed the old search_path.
             self.search_path = p;
@@ -347,7 +357,8 @@ impl SessionGuard {
             }
         }
         if self.cache.len() < 4096 {
-            self.cache.insert(sql.to_string(), decision.clone());
+            self.cache
+                .insert(sql.to_string(), (decision.clone(), query));
         }
         decision
     }
@@ -380,9 +391,15 @@ impl SessionGuard {
             Ok((Decision::Rewrite(marked), None, false)) => Some(Shape {
                 tpl: template::build(&marked, fp, expected)?,
                 params: params::param_template(&marked, fp.literals.len()),
+                query: self.last_query,
             }),
             _ => None,
         }
+    }
+
+    /// Whether the statement the last [`SessionGuard::check`] let through is one query.
+    pub fn last_was_query(&self) -> bool {
+        self.last_query
     }
 
     /// The prepared form of the statement the last [`SessionGuard::check`] let through: its
@@ -442,6 +459,7 @@ impl SessionGuard {
             }
         }
         let inspected = env.inspected.get();
+        self.last_query = matches!(stmts.as_slice(), [sqlparser::ast::Statement::Query(_)]);
         if stmts.is_empty() {
             // Never the client's own text: if the upstream's lexer saw a statement where ours
             // saw only comments, it would run unchecked. An empty query is what we checked.

@@ -8,7 +8,7 @@
 //! that marker is then swapped for Querent's own ErrorResponse on the way back
 //! ([`super::replies::Replies`]).
 
-use super::plans::{Plan, PlanCache};
+use super::plans::{Plan, PlanCache, Unnamed};
 use super::replies::{Replies, Spot};
 use crate::error::PgError;
 use crate::guard::params::PlanForm;
@@ -90,14 +90,15 @@ impl Interceptor {
     }
 
     /// Decides on one SQL text and notes it; `None` = send the message as it is. With the
-    /// SQL to send, the statement's prepared form when it has one.
+    /// SQL to send, the statement's prepared form when it has one, and whether it is one
+    /// query the guard let through (not a refusal marker).
     async fn decide(
         &mut self,
         guard: &Guard,
         sql: &str,
         replies: &mut Replies,
         at: Spot,
-    ) -> (Option<String>, Option<PlanForm>) {
+    ) -> (Option<String>, Option<PlanForm>, bool) {
         use crate::audit::Decision as D;
         let decision = guard.check(&mut self.guard, sql).await;
         if self.auditing {
@@ -116,7 +117,7 @@ impl Interceptor {
             });
         }
         match decision {
-            Decision::Pass => (None, None),
+            Decision::Pass => (None, None, false),
             Decision::Rewrite(s) => {
                 if let Some(plans) = self.plans.as_mut() {
                     // Our own printed form: `DEALLOCATE ALL` drops the plan cache's statements.
@@ -127,9 +128,10 @@ impl Interceptor {
                     }
                 }
                 let form = self.guard.take_plan_form();
-                (Some(s), form)
+                let query = self.guard.last_was_query();
+                (Some(s), form, query)
             }
-            Decision::Deny(e) => (Some(replies.refuse(at, &e)), None),
+            Decision::Deny(e) => (Some(replies.refuse(at, &e)), None, false),
         }
     }
 
@@ -186,7 +188,7 @@ impl Interceptor {
                     return Outcome::Replaced;
                 };
                 let mid_batch = self.mid_batch;
-                let (Some(sql), form) = self.decide(guard, sql, replies, at).await else {
+                let (Some(sql), form, _) = self.decide(guard, sql, replies, at).await else {
                     return Outcome::Same;
                 };
                 if let (Some(form), Some(plans), false) = (form, self.plans.as_mut(), mid_batch) {
@@ -220,9 +222,32 @@ impl Interceptor {
                 if let Some(o) = self.refuse_reserved(name, out, replies, at) {
                     return o;
                 }
-                let (Some(new_sql), _) = self.decide(guard, sql, replies, at).await else {
+                let unnamed = name.is_empty();
+                if unnamed {
+                    if let Some(plans) = self.plans.as_mut() {
+                        plans.unnamed = None;
+                    }
+                }
+                let (Some(new_sql), _, query) = self.decide(guard, sql, replies, at).await else {
                     return Outcome::Same;
                 };
+                let cacheable = unnamed && at.first() && query;
+                let types = super::plans::parse_types(tail);
+                if let (Some(plans), Some(types), true) = (self.plans.as_mut(), types, cacheable) {
+                    match plans.unnamed(&new_sql, types) {
+                        Unnamed::Ready(_) => {
+                            replies.parse_complete(at);
+                            return Outcome::Replaced;
+                        }
+                        Unnamed::Prepare(n) => {
+                            let sql = new_sql.as_bytes();
+                            message(out, b'P', &[n.as_bytes(), b"\0", sql, b"\0", tail]);
+                            replies.confirm(at, n);
+                            return Outcome::Replaced;
+                        }
+                        Unnamed::Inline => {}
+                    }
+                }
                 message(
                     out,
                     b'P',
@@ -232,15 +257,35 @@ impl Interceptor {
             }
             b'B' => {
                 let stmt = cstr(body).and_then(|(_, rest)| cstr(rest)).map(|(s, _)| s);
-                match stmt.and_then(|s| self.refuse_reserved(s, out, replies, at)) {
-                    Some(o) => o,
-                    None => Outcome::Same,
+                if let Some(o) = stmt.and_then(|s| self.refuse_reserved(s, out, replies, at)) {
+                    return o;
+                }
+                match self.plans.as_ref().and_then(|p| p.unnamed.as_deref()) {
+                    Some(n) if super::plans::bind_to(body, n, out) => Outcome::Replaced,
+                    _ => Outcome::Same,
                 }
             }
             b'D' | b'C' if body.first() == Some(&b'S') => {
-                match cstr(&body[1..]).and_then(|(s, _)| self.refuse_reserved(s, out, replies, at))
-                {
-                    Some(o) => o,
+                let Some((stmt, _)) = cstr(&body[1..]) else {
+                    return Outcome::Same;
+                };
+                if let Some(o) = self.refuse_reserved(stmt, out, replies, at) {
+                    return o;
+                }
+                let plans = self.plans.as_mut().filter(|_| stmt.is_empty());
+                let named = plans.and_then(|p| {
+                    if msg[0] == b'C' {
+                        p.unnamed = None; // the upstream's unnamed statement closes instead
+                        None
+                    } else {
+                        p.unnamed.clone()
+                    }
+                });
+                match named {
+                    Some(n) => {
+                        message(out, b'D', &[b"S", n.as_bytes(), b"\0"]);
+                        Outcome::Replaced
+                    }
                     None => Outcome::Same,
                 }
             }

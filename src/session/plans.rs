@@ -1,6 +1,12 @@
-//! A guarded session's plan cache: simple-protocol statements run as prepared statements.
+//! A guarded session's plan cache: statements run as named prepared statements upstream.
 //!
-//! When the guard gives a statement's prepared form (`guard::params`), the session sends
+//! Extended protocol: a client's unnamed Parse (the first message of its batch) of a query is
+//! sent as a Parse of a named statement the first time; afterwards it is not sent at all, a
+//! ParseComplete is answered in its place, and the Bind and Describe of the unnamed statement
+//! name the prepared one, so PostgreSQL parses and plans the guard's SQL once.
+//!
+//! Simple protocol:
+//! when the guard gives a statement's prepared form (`guard::params`), the session sends
 //! `Parse` (the first time the shape and parameter types are seen, as a named statement
 //! `querent_p<N>`), then `Bind` with the literals as text parameters, `Describe`, `Execute`
 //! and `Sync` instead of the `Query`. PostgreSQL answers as for the query plus a
@@ -33,6 +39,18 @@ enum State {
 pub struct PlanCache {
     statements: HashMap<(String, Vec<u32>), (String, State)>,
     next: u64,
+    /// The upstream statement the client's unnamed statement is, when the plan cache named it.
+    pub unnamed: Option<String>,
+}
+
+/// What to do with a client's unnamed Parse.
+pub enum Unnamed {
+    /// Prepared already: do not send the Parse, answer its ParseComplete, use this name.
+    Ready(String),
+    /// Send it as a Parse of this named statement (its ParseComplete confirms it).
+    Prepare(String),
+    /// Send it as it is.
+    Inline,
 }
 
 /// What to do with one simple-protocol statement.
@@ -102,6 +120,28 @@ impl PlanCache {
         }
     }
 
+    /// The upstream statement for a client's unnamed Parse of `sql` (the guard's text) with
+    /// parameter types `types`; remembers it as what the unnamed statement is.
+    pub fn unnamed(&mut self, sql: &str, types: Vec<u32>) -> Unnamed {
+        let key = (sql.to_string(), types);
+        let found = match self.statements.get(&key) {
+            Some((name, State::Ready)) => Unnamed::Ready(name.clone()),
+            Some((_, State::Pending)) => Unnamed::Inline,
+            None if self.statements.len() >= MAX_STATEMENTS => Unnamed::Inline,
+            None => {
+                self.next += 1;
+                let name = format!("{PREFIX}{}", self.next);
+                self.statements.insert(key, (name.clone(), State::Pending));
+                Unnamed::Prepare(name)
+            }
+        };
+        self.unnamed = match &found {
+            Unnamed::Ready(n) | Unnamed::Prepare(n) => Some(n.clone()),
+            Unnamed::Inline => None,
+        };
+        found
+    }
+
     /// Records the upstream's answer to the Parse of statement `name`.
     pub fn resolved(&mut self, name: &str, prepared: bool) {
         if prepared {
@@ -116,7 +156,35 @@ impl PlanCache {
     /// Forgets every statement (the client ran `DEALLOCATE ALL`).
     pub fn clear(&mut self) {
         self.statements.clear();
+        self.unnamed = None;
     }
+}
+
+/// The parameter types of a Parse message's tail (after the statement text).
+pub fn parse_types(tail: &[u8]) -> Option<Vec<u32>> {
+    let n = i16::from_be_bytes(tail.get(..2)?.try_into().ok()?);
+    let mut types = Vec::with_capacity(n.max(0) as usize);
+    for i in 0..n.max(0) as usize {
+        let at = 2 + 4 * i;
+        types.push(u32::from_be_bytes(tail.get(at..at + 4)?.try_into().ok()?));
+    }
+    Some(types)
+}
+
+/// A Bind whose statement (the second name in `body`) is the unnamed one, naming `stmt`.
+pub fn bind_to(body: &[u8], stmt: &str, out: &mut BytesMut) -> bool {
+    let Some(portal_end) = body.iter().position(|&b| b == 0) else {
+        return false;
+    };
+    if body.get(portal_end + 1) != Some(&0) {
+        return false; // a named statement
+    }
+    let mut b = BytesMut::with_capacity(body.len() + stmt.len());
+    b.put_slice(&body[..=portal_end]);
+    cstr(&mut b, stmt);
+    b.put_slice(&body[portal_end + 2..]);
+    message(out, b'B', &[&b]);
+    true
 }
 
 /// Whether a statement name the client uses is one the plan cache may use.
@@ -183,5 +251,35 @@ mod tests {
             }
         ));
         assert!(reserved("Querent_p1") && !reserved("q1"));
+    }
+
+    #[test]
+    fn unnamed_statements_are_named_then_reused() {
+        let mut c = PlanCache::default();
+        let Unnamed::Prepare(n) = c.unnamed("SELECT $1", vec![23]) else {
+            panic!()
+        };
+        assert_eq!(c.unnamed.as_deref(), Some(n.as_str()));
+        assert!(matches!(c.unnamed("SELECT $1", vec![23]), Unnamed::Inline));
+        assert!(c.unnamed.is_none());
+        c.resolved(&n, true);
+        assert!(matches!(c.unnamed("SELECT $1", vec![23]), Unnamed::Ready(m) if m == n));
+        assert!(
+            matches!(c.unnamed("SELECT $1", vec![25]), Unnamed::Prepare(_)),
+            "types count"
+        );
+        assert_eq!(
+            parse_types(&[0, 2, 0, 0, 0, 23, 0, 0, 0, 0]),
+            Some(vec![23, 0])
+        );
+        assert_eq!(parse_types(&[0, 2, 0, 0]), None);
+        let bind = [b"p\0\0".as_slice(), &[0, 0, 0, 0, 0, 0]].concat();
+        let mut out = BytesMut::new();
+        assert!(bind_to(&bind, "querent_p1", &mut out));
+        assert_eq!(
+            &out[5..],
+            [b"p\0querent_p1\0".as_slice(), &[0, 0, 0, 0, 0, 0]].concat()
+        );
+        assert!(!bind_to(b"p\0s1\0\0\0", "x", &mut BytesMut::new()));
     }
 }

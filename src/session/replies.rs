@@ -30,6 +30,15 @@ pub struct Spot {
     cycle: u64,
     /// For a Parse, which ParseComplete of the cycle answers it (from 1); `None` for a Query.
     parse: Option<u32>,
+    /// Whether it is the first message of its cycle.
+    first: bool,
+}
+
+impl Spot {
+    /// Whether the message is the first of its cycle (nothing answered before it in the cycle).
+    pub fn first(&self) -> bool {
+        self.first
+    }
 }
 
 /// The client side's count of response cycles.
@@ -39,6 +48,8 @@ pub struct Cycles {
     sent: u64,
     /// Parse messages sent in the cycle not yet ended.
     parses: u32,
+    /// Messages sent in the cycle not yet ended.
+    messages: u32,
 }
 
 impl Cycles {
@@ -46,22 +57,41 @@ impl Cycles {
     #[inline]
     pub fn client(&mut self, tag: u8) -> Spot {
         let cycle = self.sent;
+        let first = self.messages == 0;
+        self.messages += 1;
         match tag {
             b'Q' | b'S' | b'F' => {
                 self.sent += 1;
                 self.parses = 0;
-                Spot { cycle, parse: None }
+                self.messages = 0;
+                Spot {
+                    cycle,
+                    parse: None,
+                    first,
+                }
             }
             b'P' => {
                 self.parses += 1;
                 Spot {
                     cycle,
                     parse: Some(self.parses),
+                    first,
                 }
             }
-            _ => Spot { cycle, parse: None },
+            _ => Spot {
+                cycle,
+                parse: None,
+                first,
+            },
         }
     }
+}
+
+/// A Parse the plan cache sent as a named statement: confirmed by its ParseComplete (the
+/// `parse`-th of its cycle), forgotten when the cycle ends first.
+struct Confirm {
+    at: Spot,
+    name: String,
 }
 
 /// A simple query the plan cache sent as Parse/Bind/Describe/Execute/Sync (`super::plans`):
@@ -93,6 +123,7 @@ pub struct Replies {
     parsed: u32,
     notices: VecDeque<Pending>,
     converted: VecDeque<Converted>,
+    confirms: VecDeque<Confirm>,
     /// Statements whose Parse was answered: (name, prepared).
     resolved: Vec<(String, bool)>,
 }
@@ -157,6 +188,26 @@ impl Replies {
         });
     }
 
+    /// Registers the client's Parse at `at`, sent upstream as the named statement `name`.
+    pub fn confirm(&mut self, at: Spot, name: String) {
+        self.confirms.push_back(Confirm { at, name });
+    }
+
+    /// Puts a ParseComplete in front of the first reply of the cycle of `at` (the client's
+    /// Parse was not sent: its statement is prepared already).
+    pub fn parse_complete(&mut self, at: Spot) {
+        let mut bytes = BytesMut::new();
+        super::intercept::message(&mut bytes, b'1', &[]);
+        self.notices.push_back(Pending {
+            at: Spot {
+                cycle: at.cycle,
+                parse: None,
+                first: true,
+            },
+            bytes,
+        });
+    }
+
     /// Statements whose Parse the upstream has answered since the last call: (name, prepared).
     pub fn take_resolved(&mut self) -> Vec<(String, bool)> {
         std::mem::take(&mut self.resolved)
@@ -169,6 +220,7 @@ impl Replies {
         !self.subs.is_empty()
             || !self.notices.is_empty()
             || !self.converted.is_empty()
+            || !self.confirms.is_empty()
             || !self.carry.is_empty()
     }
 
@@ -209,10 +261,22 @@ impl Replies {
                     _ => {}
                 }
             }
+            if tag == b'1' {
+                if let Some(c) = self.confirms.front() {
+                    if c.at.cycle == answered && c.at.parse == Some(parsed + 1) {
+                        self.resolved.push((c.name.clone(), true));
+                        self.confirms.pop_front();
+                    }
+                }
+            }
             match tag {
                 b'Z' => {
                     answered += 1;
                     parsed = 0;
+                    while let Some(c) = self.confirms.front().filter(|c| c.at.cycle < answered) {
+                        self.resolved.push((c.name.clone(), false));
+                        self.confirms.pop_front();
+                    }
                     while let Some(c) = self.converted.front().filter(|c| c.cycle < answered) {
                         if let Some(name) = &c.prepare {
                             self.resolved.push((name.clone(), c.parsed));
