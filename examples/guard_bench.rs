@@ -13,6 +13,16 @@ fn snapshot(repo: &std::path::Path) -> Snapshot {
 }
 
 fn main() {
+    // On a stack like a worker's, as in the proxy (the guard needs no stack switch there).
+    std::thread::Builder::new()
+        .stack_size(querent::guard::depth::GUARD_STACK)
+        .spawn(run)
+        .expect("bench thread")
+        .join()
+        .expect("bench");
+}
+
+fn run() {
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())

@@ -5,6 +5,7 @@
 # microseconds per guard decision (cached and uncached) from examples/guard_bench.rs.
 #
 #   scripts/bench-guard.sh            DURATION=10 REPEAT=3 CLIENTS=8 by default
+#   QUERENT_GUARD_PLAN_CACHE=off scripts/bench-guard.sh    the same without the plan cache
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DURATION=${DURATION:-10}

@@ -75,7 +75,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "limits.login_backoff", kind: Kind::Duration, default: "250ms", doc: "after 3 failed logins of a user (10 of an address), each attempt waits its turn, this long after the last one and doubling per failure; 0 = no backoff" },
     Setting { key: "limits.login_backoff_max", kind: Kind::Duration, default: "10s", doc: "the longest wait between two login attempts of one user or address" },
     Setting { key: "workers", kind: Kind::Int, default: "0", doc: "worker threads, each running its own event loop (thread per core); 0 = half the CPUs, at least one" },
-    Setting { key: "guard.plan_cache", kind: Kind::OneOf(&["on", "off"]), default: "on", doc: "run a guarded simple-protocol statement whose literals are all compared with columns as a prepared statement upstream (planned once per shape and session)" },
+    Setting { key: "guard.plan_cache", kind: Kind::OneOf(&["on", "off"]), default: "on", doc: "run guarded statements as prepared statements upstream, planned once per shape and session: simple-protocol statements whose literals are all compared with columns, and clients' unnamed extended-protocol queries" },
     Setting { key: "guard.mask_secret", kind: Kind::Text, default: "", doc: "key of the hash column mask (the same on every replica for hashes that join across them); empty = a random key per process, logged as a warning" },
     Setting { key: "log.format", kind: Kind::OneOf(&["text", "json"]), default: "text", doc: "log format on stderr" },
     Setting { key: "log.level", kind: Kind::Text, default: "info", doc: "tracing filter, e.g. info or querent=debug (RUST_LOG wins when set)" },
