@@ -11,11 +11,13 @@
 pub mod catalog;
 pub mod catalog_rules;
 pub mod depth;
+pub mod functions;
 pub mod params;
 pub mod print;
 pub mod pushdown;
 pub mod rewrite;
 pub mod rules;
+pub mod set;
 pub mod settings;
 pub mod template;
 pub mod view;

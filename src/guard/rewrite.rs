@@ -8,8 +8,8 @@
 use super::catalog::{Relation, Snapshot, SYSTEM_SCHEMAS};
 use super::catalog_rules::{self, CatalogRule};
 use super::pushdown::Fence;
-use super::rules;
 use super::{denied, SessionView};
+use super::{functions, rules};
 use crate::error::PgError;
 use crate::policy::Effective;
 use sqlparser::ast::{
@@ -399,12 +399,12 @@ impl<'a, 'b> Rewriter<'a, 'b> {
         } = factor
         else {
             if let TableFactor::Function { name, .. } = factor {
-                rules::check_function_name(self.env, name)?;
+                functions::check_function_name(self.env, name)?;
             }
             return Ok(());
         };
         if args.is_some() {
-            return rules::check_function_name(self.env, name);
+            return functions::check_function_name(self.env, name);
         }
         if let [ObjectNamePart::Identifier(i)] = name.0.as_slice() {
             if self.cte_visible(&norm(i)) {
@@ -499,11 +499,11 @@ impl VisitorMut for Rewriter<'_, '_> {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<PgError> {
-        if let Err(e) = rules::check_expr(self.env, expr) {
+        if let Err(e) = functions::check_expr(self.env, expr) {
             return ControlFlow::Break(e);
         }
         if self.env.eff.has_row_filters() {
-            if let Err(e) = rules::hide_size(expr, &self.env.view.filtered_rels()) {
+            if let Err(e) = functions::hide_size(expr, &self.env.view.filtered_rels()) {
                 return ControlFlow::Break(e);
             }
         }
