@@ -14,7 +14,8 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 WHERE c.relkind IN ('r','v','m','p','f') AND n.nspname IN ('retail', 'pg_catalog', 'information_schema')
 GROUP BY n.nspname, c.relname, c.relkind ORDER BY 1" > fixtures/guard/retail_catalog.txt
-"${PSQL[@]}" -c "SELECT DISTINCT proname FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace ORDER BY 1" \
+"${PSQL[@]}" -c "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'pg_catalog'::regnamespace GROUP BY 1
+    HAVING bool_and(p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')) ORDER BY 1" \
     > fixtures/guard/builtin_functions.txt
 "${PSQL[@]}" -F' ' -c "SELECT name, context FROM pg_settings ORDER BY 1" > fixtures/guard/settings.txt
 wc -l fixtures/guard/*.txt

@@ -50,7 +50,13 @@ const RELATIONS_SQL: &str = "SELECT n.nspname::text, c.relname::text, c.relkind:
 
 const SETTINGS_SQL: &str = "SELECT lower(name), context FROM pg_catalog.pg_settings";
 
-const FUNCTIONS_SQL: &str = "SELECT DISTINCT proname::text FROM pg_catalog.pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace";
+/// Built-in function names every overload of which any user may execute (functions whose
+/// EXECUTE is revoked from PUBLIC are administrators' tools: reading files, signalling
+/// backends, replication, ...).
+const FUNCTIONS_SQL: &str = "SELECT p.proname::text FROM pg_catalog.pg_proc p \
+     WHERE p.pronamespace = 'pg_catalog'::regnamespace GROUP BY 1 \
+     HAVING bool_and(p.proacl IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(p.proacl) a \
+     WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))";
 
 impl Snapshot {
     /// A snapshot from the text format of `fixtures/guard/` (tests, fuzzing, benchmarks): one

@@ -398,13 +398,13 @@ impl<'a, 'b> Rewriter<'a, 'b> {
             ..
         } = factor
         else {
-            if let TableFactor::Function { name, .. } = factor {
-                functions::check_function_name(self.env, name)?;
+            if let TableFactor::Function { name, args, .. } = factor {
+                functions::check_table_function(self.env, name, args)?;
             }
             return Ok(());
         };
-        if args.is_some() {
-            return functions::check_function_name(self.env, name);
+        if let Some(a) = args {
+            return functions::check_table_function(self.env, name, &a.args);
         }
         if let [ObjectNamePart::Identifier(i)] = name.0.as_slice() {
             if self.cte_visible(&norm(i)) {

@@ -100,10 +100,11 @@ pub fn check_explain(
         .with_hint("run the query itself, or EXPLAIN a query without hash-masked columns"));
     }
     let analyzes = *analyze
-        || options
-            .iter()
-            .flatten()
-            .any(|o| o.name.value.eq_ignore_ascii_case("analyze") && option_on(&o.arg));
+        || options.iter().flatten().any(|o| {
+            (o.name.value.eq_ignore_ascii_case("analyze")
+                || o.name.value.eq_ignore_ascii_case("analyse"))
+                && option_on(&o.arg)
+        });
     if analyzes && filtered {
         return Err(denied(format!(
             "EXPLAIN ANALYZE of a row-filtered table is not allowed for role(s) {roles}: its row counts would tell how many rows the filter hides"
@@ -118,37 +119,91 @@ pub fn check_explain(
 /// Returns `true` when a LIMIT or FETCH the client wrote was compared with the cap.
 pub fn cap_rows(q: &mut Query, max: u64) -> bool {
     use sqlparser::ast::LimitClause;
-    let max_expr = Expr::Value(Value::Number(max.to_string(), false).into());
-    let over = |e: Option<&Expr>| e.and_then(literal_limit).is_none_or(|n| n > max);
-    if let Some(f) = q.fetch.as_mut() {
-        if over(f.quantity.as_ref()) || f.percent {
-            f.quantity = Some(max_expr);
-            f.percent = false;
+    let max_expr = || Expr::Value(Value::Number(max.to_string(), false).into());
+    // A literal over the cap becomes the cap; an expression or a parameter (`LIMIT $1`)
+    // becomes `LEAST(expr, max)`, which keeps the parameter the client binds (LEAST ignores a
+    // NULL, so `LIMIT NULL` is capped too).
+    let capped = |e: Option<Expr>| -> Expr {
+        match e.as_ref().map(|x| (x, literal_limit(x))) {
+            None => max_expr(), // LIMIT ALL
+            Some((_, Some(n))) if n <= max => e.unwrap_or_else(max_expr),
+            Some((_, Some(_))) => max_expr(),
+            Some((x, None)) => least(x.clone(), max),
         }
+    };
+    if let Some(f) = q.fetch.as_mut() {
+        let literal = f
+            .quantity
+            .as_ref()
+            .is_none_or(|x| literal_limit(x).is_some());
+        if literal || f.percent || f.with_ties {
+            // A literal count (or one that cannot be kept: PERCENT, WITH TIES) is capped.
+            let over = f
+                .quantity
+                .as_ref()
+                .and_then(literal_limit)
+                .is_none_or(|n| n > max);
+            if over || f.percent {
+                f.quantity = Some(max_expr());
+                f.percent = false;
+            }
+            return true;
+        }
+        // `FETCH FIRST $1 ROWS ONLY` means `LIMIT $1`, which can hold `LEAST($1, max)`.
+        let count = f.quantity.take();
+        q.fetch = None;
+        let offset = match q.limit_clause.take() {
+            Some(LimitClause::LimitOffset { offset, .. }) => offset,
+            _ => None,
+        };
+        q.limit_clause = Some(LimitClause::LimitOffset {
+            limit: Some(capped(count)),
+            offset,
+            limit_by: vec![],
+        });
         return true;
     }
     match q.limit_clause.as_mut() {
         None => {
             q.limit_clause = Some(LimitClause::LimitOffset {
-                limit: Some(max_expr),
+                limit: Some(max_expr()),
                 offset: None,
                 limit_by: vec![],
             });
             false
         }
         Some(LimitClause::LimitOffset { limit, .. }) => {
-            if over(limit.as_ref()) {
-                *limit = Some(max_expr);
-            }
+            *limit = Some(capped(limit.take()));
             true
         }
         Some(LimitClause::OffsetCommaLimit { limit, .. }) => {
-            if over(Some(&*limit)) {
-                *limit = max_expr;
-            }
+            *limit = capped(Some(std::mem::replace(limit, max_expr())));
             true
         }
     }
+}
+
+/// `LEAST(e, max)` (in brackets, so it stands wherever a LIMIT or FETCH count may).
+fn least(e: Expr, max: u64) -> Expr {
+    let text = format!("(LEAST(__querent_limit, {max}))");
+    let mut out = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+        .try_with_sql(&text)
+        .and_then(|mut p| p.parse_expr())
+        .unwrap_or_else(|_| Expr::Value(Value::Number(max.to_string(), false).into()));
+    struct Put(Option<Expr>);
+    impl sqlparser::ast::VisitorMut for Put {
+        type Break = ();
+        fn post_visit_expr(&mut self, x: &mut Expr) -> std::ops::ControlFlow<()> {
+            if matches!(x, Expr::Identifier(i) if i.value == "__querent_limit") {
+                if let Some(e) = self.0.take() {
+                    *x = e;
+                }
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let _ = sqlparser::ast::VisitMut::visit(&mut out, &mut Put(Some(e)));
+    out
 }
 
 /// Applies `max_rows` to the queries of a statement whose rows reach the client; `true` when

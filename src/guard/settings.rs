@@ -147,6 +147,26 @@ pub fn check(
         ))
         .with_hint(hint.to_string()))
     };
+    // debug_print_* and trace_* send parse trees (the hash mask's key among their constants),
+    // plans and sort statistics to the client at client_min_messages = log.
+    if name.starts_with("debug_") || name.starts_with("trace_") {
+        return refuse(
+            "it reports the server's internals (query trees, plans, sorts)",
+            "debugging settings are for trusted roles",
+        );
+    }
+    if name == "client_min_messages" {
+        let level = match value {
+            Value::Text(v) => v.trim().to_ascii_lowercase(),
+            Value::Default => "notice".into(),
+        };
+        if !matches!(level.as_str(), "notice" | "warning" | "error") {
+            return refuse(
+                "guarded roles see NOTICE, WARNING and ERROR messages",
+                "set client_min_messages to notice, warning or error",
+            );
+        }
+    }
     if PROTECTED.contains(&name.as_str()) {
         return refuse(
             "the policy fixes it",
@@ -249,6 +269,7 @@ mod tests {
         assert!(!ok("shared_buffers", Text("1GB")));
         assert!(!ok("myapp.tenant", Text("1")), "custom settings");
         assert!(!ok("no_such_thing", Text("1")));
+        assert!(!ok("debug_print_parse", Text("on")) && !ok("Trace_Sort", Text("on")));
     }
 
     #[test]
