@@ -1,13 +1,15 @@
-//! Backoff after failed logins, per user name and per client address.
+//! Backoff after failed logins, per user name from one client address and per address.
 //!
-//! The first failures of a key cost nothing ([`USER_FREE_FAILURES`] for a user name,
-//! [`ADDR_FREE_FAILURES`] for an address, which many users may share behind a NAT or a BI
-//! server); after that each attempt for the key waits for its turn: turns are `base`
+//! The first failures of a key cost nothing ([`USER_FREE_FAILURES`] for a user name from one
+//! address, [`ADDR_FREE_FAILURES`] for an address, which many users may share behind a NAT or a
+//! BI server); after that each attempt for the key waits for its turn: turns are `base`
 //! (`limits.login_backoff`) apart, doubling with every further failure up to `max`
 //! (`limits.login_backoff_max`), and an attempt takes the next free turn, so parallel
-//! connections do not multiply the guessing rate. A successful login clears its user's and its
-//! address's record; records idle for [`FORGET_AFTER`] are forgotten, and at most `MAX_KEYS`
-//! are kept.
+//! connections do not multiply the guessing rate. An attempt whose turn is further away than
+//! `max` is refused at once (it would only hold a connection). Keys are per address, so an
+//! attacker failing a user's logins from one address does not lock that user out elsewhere.
+//! A successful login clears its key's and its address's record; records idle for
+//! [`FORGET_AFTER`] are forgotten, and at most `MAX_KEYS` are kept.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -24,7 +26,7 @@ const MAX_KEYS: usize = 100_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
-    User(String),
+    User(String, IpAddr),
     Addr(IpAddr),
 }
 
@@ -47,7 +49,7 @@ pub struct Throttle {
 impl Key {
     fn free(&self) -> u32 {
         match self {
-            Key::User(_) => USER_FREE_FAILURES,
+            Key::User(..) => USER_FREE_FAILURES,
             Key::Addr(_) => ADDR_FREE_FAILURES,
         }
     }
@@ -74,26 +76,37 @@ impl Throttle {
     }
 
     fn keys(user: &str, addr: IpAddr) -> [Key; 2] {
-        [Key::User(user.to_string()), Key::Addr(addr)]
+        [Key::User(user.to_string(), addr), Key::Addr(addr)]
     }
 
     /// How long this attempt must wait for its turn (zero for keys without recent failures);
-    /// the turn is taken, so the next attempt of the same key waits longer.
-    pub fn turn(&self, user: &str, addr: IpAddr) -> Duration {
+    /// the turn is taken, so the next attempt of the same key waits longer. `Err` with the
+    /// wait when it would exceed the longest backoff: the attempt is refused, no turn taken.
+    pub fn turn(&self, user: &str, addr: IpAddr) -> Result<Duration, Duration> {
         let now = Instant::now();
         let mut map = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let keys = Self::keys(user, addr);
+        let mut plan = Vec::new();
         let mut wait = Duration::ZERO;
-        for k in Self::keys(user, addr) {
-            let Some(r) = map.get_mut(&k) else { continue };
-            let step = self.delay(&k, r.failures);
+        for k in &keys {
+            let Some(r) = map.get(k) else { continue };
+            let step = self.delay(k, r.failures);
             if step.is_zero() {
                 continue;
             }
             let turn = r.next_turn.max(now);
-            r.next_turn = turn + step;
             wait = wait.max(turn - now);
+            plan.push((k.clone(), turn + step));
         }
-        wait
+        if wait > self.max {
+            return Err(wait);
+        }
+        for (k, next) in plan {
+            if let Some(r) = map.get_mut(&k) {
+                r.next_turn = next;
+            }
+        }
+        Ok(wait)
     }
 
     /// Records a failed attempt.
@@ -123,7 +136,7 @@ impl Throttle {
         }
     }
 
-    /// Records a successful login: its user and address start afresh.
+    /// Records a successful login: its user (from this address) and its address start afresh.
     pub fn succeeded(&self, user: &str, addr: IpAddr) {
         let mut map = self.records.lock().unwrap_or_else(|p| p.into_inner());
         for k in Self::keys(user, addr) {
@@ -142,7 +155,7 @@ mod tests {
     #[test]
     fn delays_grow_and_are_capped() {
         let t = Throttle::new(BASE, MAX);
-        let u = Key::User("u".into());
+        let u = Key::User("u".into(), "10.0.0.1".parse().unwrap());
         let free = USER_FREE_FAILURES;
         assert_eq!(t.delay(&u, 0), Duration::ZERO);
         assert_eq!(t.delay(&u, free - 1), Duration::ZERO);
@@ -164,20 +177,38 @@ mod tests {
         let t = Throttle::new(BASE, MAX);
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         for _ in 0..USER_FREE_FAILURES {
-            assert_eq!(t.turn("alice", a), Duration::ZERO);
+            assert_eq!(t.turn("alice", a), Ok(Duration::ZERO));
             t.failed("alice", a);
         }
         // Three attempts at once: each takes the next turn.
-        let w: Vec<Duration> = (0..3).map(|_| t.turn("alice", a)).collect();
+        let w: Vec<Duration> = (0..3).map(|_| t.turn("alice", a).unwrap()).collect();
         assert!(w[0] > Duration::ZERO && w[1] > w[0] && w[2] > w[1], "{w:?}");
-        // Another address guessing alice's password waits too; bob from a new address does not,
-        // nor bob from alice's address (an address gets more free failures than a user).
+        // Alice from another address is not slowed by failures at this one, nor is bob here
+        // (an address gets more free failures than a user).
         let b: IpAddr = "10.0.0.2".parse().unwrap();
-        assert!(t.turn("alice", b) > Duration::ZERO);
-        assert_eq!(t.turn("bob", b), Duration::ZERO);
-        assert_eq!(t.turn("bob", a), Duration::ZERO);
-        // A success clears alice and the address.
+        assert_eq!(t.turn("alice", b), Ok(Duration::ZERO));
+        assert_eq!(t.turn("bob", a), Ok(Duration::ZERO));
+        // A success clears alice at this address.
         t.succeeded("alice", a);
-        assert_eq!(t.turn("alice", "10.0.0.3".parse().unwrap()), Duration::ZERO);
+        assert_eq!(t.turn("alice", a), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn a_queue_longer_than_the_longest_wait_is_refused() {
+        let t = Throttle::new(BASE, Duration::from_secs(1));
+        let a: IpAddr = "10.0.0.9".parse().unwrap();
+        for _ in 0..USER_FREE_FAILURES + 3 {
+            t.failed("mallory", a);
+        }
+        let mut refused = 0;
+        for _ in 0..20 {
+            if t.turn("mallory", a).is_err() {
+                refused += 1;
+            }
+        }
+        assert!(
+            refused > 10,
+            "turns beyond the longest wait are refused, not queued"
+        );
     }
 }

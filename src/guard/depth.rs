@@ -28,7 +28,7 @@ pub const BRACKET_COST: usize = 8;
 /// Depth one set operation adds (a set operation node is large: it weighs twice).
 pub const SET_OPERATION_COST: usize = 2;
 /// Longest statement text the guard parses (bytes).
-pub const MAX_STATEMENT_BYTES: usize = 8 << 20;
+pub const MAX_STATEMENT_BYTES: usize = 4 << 20;
 /// Recursion limit of the parser (nested brackets, prefix operators, CASE ...).
 pub const PARSER_RECURSION_LIMIT: usize = 400;
 /// Stack the guard runs on. `tests/guard_depth.rs` (the deepest trees [`MAX_DEPTH`] admits,

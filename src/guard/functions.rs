@@ -82,6 +82,7 @@ const DENIED_FUNCTIONS: &[&str] = &[
     "pg_cursor",
     // Checked for superuser inside, not by privileges: open to a superuser upstream login.
     "pg_read_file_old",
+    "pg_rotate_logfile_old",
     "pg_nextoid",
     "pg_stop_making_pinned_objects",
     // Tuple ids by relation name: page counts of row-filtered tables.

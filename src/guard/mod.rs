@@ -131,7 +131,8 @@ pub struct Guard {
     snapshots: tokio::sync::Mutex<HashMap<String, SnapshotEntry>>,
 }
 
-/// One session's guard.
+/// One session's guard. (The default guard has no role: it refuses every table.)
+#[derive(Default)]
 pub struct SessionGuard {
     /// The principal's combined policy.
     pub effective: Effective,
@@ -159,6 +160,8 @@ struct Shape {
 }
 
 const RELOAD_AFTER_MISS: Duration = Duration::from_secs(2);
+/// Statements at least this long (bytes) are checked off the worker thread.
+const OFFLOAD_BYTES: usize = 32 << 10;
 
 impl Guard {
     /// A guard over these policies, reading catalogs with the proxy's upstream login.
@@ -234,9 +237,30 @@ impl Guard {
     }
 
     /// Decides on one statement string (which may hold several statements). A relation
-    /// missing from the snapshot reloads it once (at most every 2 s) before refusing.
+    /// missing from the snapshot reloads it once (at most every 2 s) before refusing. A long
+    /// statement not decided before is checked on a blocking thread, so the worker's other
+    /// sessions go on meanwhile.
     pub async fn check(&self, session: &mut SessionGuard, sql: &str) -> Decision {
-        let d = session.check(sql);
+        let d = if sql.len() >= OFFLOAD_BYTES && !session.cache.contains_key(sql) {
+            let taken = std::mem::take(session);
+            let text = sql.to_string();
+            let done = tokio::task::spawn_blocking(move || {
+                let mut s = taken;
+                let d = s.check(&text);
+                (s, d)
+            })
+            .await;
+            match done {
+                Ok((back, d)) => {
+                    *session = back;
+                    d
+                }
+                // The session keeps the default guard, which refuses every table.
+                Err(e) => Decision::Deny(PgError::error("XX000", format!("the guard failed: {e}"))),
+            }
+        } else {
+            session.check(sql)
+        };
         if let Decision::Deny(e) = &d {
             if e.code == "42P01" {
                 if let Ok(snap) = self.snapshot(&session.db, true).await {

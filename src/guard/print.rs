@@ -124,6 +124,14 @@ impl VisitorMut for PrintForms {
     fn pre_visit_value(&mut self, v: &mut ValueWithSpan) -> ControlFlow<()> {
         match &v.value {
             Value::SingleQuotedString(s) => v.value = Value::Placeholder(string_literal(s)),
+            // PostgreSQL reads `$N` into a 32-bit integer: a larger N wraps to another parameter.
+            Value::Placeholder(p)
+                if p.strip_prefix('$').is_some_and(|d| {
+                    d.chars().all(|c| c.is_ascii_digit()) && d.parse::<u16>().is_err()
+                }) =>
+            {
+                self.bad_number = Some(p.clone())
+            }
             Value::Number(n, long) => match number_literal(n) {
                 Some(clean) => v.value = Value::Number(clean, *long),
                 None => self.bad_number = Some(n.clone()),

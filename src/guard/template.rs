@@ -112,16 +112,18 @@ impl Template {
     }
 }
 
-struct Mark<'a> {
-    locations: &'a [Location],
+struct Mark {
+    /// Literal index by its source position.
+    at: std::collections::HashMap<(u64, u64), usize>,
     replaced: Vec<bool>,
 }
 
-impl VisitorMut for Mark<'_> {
+impl VisitorMut for Mark {
     type Break = ();
     fn pre_visit_value(&mut self, v: &mut ValueWithSpan) -> ControlFlow<()> {
         if matches!(v.value, Value::Number(_, _) | Value::SingleQuotedString(_)) {
-            if let Some(i) = self.locations.iter().position(|l| *l == v.span.start) {
+            let start = v.span.start;
+            if let Some(&i) = self.at.get(&(start.line, start.column)) {
                 v.value = Value::Placeholder(format!("{MARK}{i}"));
                 self.replaced[i] = true;
             }
@@ -134,7 +136,12 @@ impl VisitorMut for Mark<'_> {
 /// literals by source position; `false` when some literal was not found in the tree.
 pub fn mark_literals(stmts: &mut [Statement], fp: &Fingerprint) -> bool {
     let mut m = Mark {
-        locations: &fp.locations,
+        at: fp
+            .locations
+            .iter()
+            .enumerate()
+            .map(|(i, l)| ((l.line, l.column), i))
+            .collect(),
         replaced: vec![false; fp.locations.len()],
     };
     for stmt in stmts.iter_mut() {

@@ -159,7 +159,7 @@ pub fn parse_filter(
 }
 
 /// A principal's combined policy.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Effective {
     /// Role names that have a policy.
     pub roles: Vec<String>,

@@ -235,11 +235,24 @@ async fn login(
     };
     let checks_secrets = shared.config.auth != crate::config::AuthMode::Trust;
     if checks_secrets {
-        let wait = shared.throttle.turn(&user, peer.ip());
-        if !wait.is_zero() {
-            crate::metrics::METRICS.auth_throttled.inc();
-            tracing::info!(user = %user, wait_ms = wait.as_millis() as u64, "earlier logins failed; this attempt waits its turn");
-            tokio::time::sleep(wait).await;
+        match shared.throttle.turn(&user, peer.ip()) {
+            Ok(wait) if !wait.is_zero() => {
+                crate::metrics::METRICS.auth_throttled.inc();
+                tracing::info!(user = %user, wait_ms = wait.as_millis() as u64, "earlier logins failed; this attempt waits its turn");
+                tokio::time::sleep(wait).await;
+            }
+            Ok(_) => {}
+            Err(wait) => {
+                crate::metrics::METRICS.auth_throttled.inc();
+                return Err(PgError::fatal(
+                    sqlstate::INVALID_AUTHORIZATION,
+                    format!("too many failed logins for user \"{user}\" from this address"),
+                )
+                .with_hint(format!(
+                    "try again in {} s (limits.login_backoff_max)",
+                    wait.as_secs().max(1)
+                )));
+            }
         }
     }
     let principal = auth::authenticate(
