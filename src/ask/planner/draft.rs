@@ -1,0 +1,119 @@
+//! The plan being drafted: what the rules have read so far. Each rule reads the question's
+//! tokens and linked candidates through the [`Reader`], marks the words it accounts for, and
+//! fills in part of the draft; [`Draft::finish`] turns it into an [`AnalysisPlan`].
+
+use super::grammar::Reader;
+use crate::ask::plan::*;
+use crate::catalog::link::Linking;
+use crate::catalog::store::Semantic;
+use crate::catalog::{ColRef, TableId};
+
+/// A numeric condition read from the words ("more than 20"): operator, value, token index.
+pub(super) type Condition = (Op, f64, usize);
+
+/// What the rules have read so far.
+pub(super) struct Draft<'a> {
+    /// The question's tokens and which are accounted for.
+    pub r: Reader<'a>,
+    /// The linking of the question.
+    pub linking: &'a Linking,
+    /// Candidates picked, one per span, in question order.
+    pub picked: Vec<usize>,
+    /// Candidates the plan used.
+    pub used: Vec<usize>,
+    /// Measures named.
+    pub measures: Vec<Measure>,
+    /// Metrics named by a word that is also a table's name ("orders").
+    pub table_worded: Vec<(Measure, TableId)>,
+    /// Groupings.
+    pub dimensions: Vec<Dimension>,
+    /// Row conditions.
+    pub filters: Vec<Filter>,
+    /// Tables named as entities, with the token where they start.
+    pub entities: Vec<(TableId, usize)>,
+    /// Columns named (not as a grouping), with the token where they start.
+    pub columns: Vec<(ColRef, usize)>,
+    /// Most rows.
+    pub limit: Option<u64>,
+    /// Sort by the measure.
+    pub order: Option<Order>,
+    /// Kind of answer.
+    pub intent: Intent,
+    /// A numeric condition, not yet placed.
+    pub condition: Option<Condition>,
+    /// The grain words asked for ("monthly", "by year").
+    pub grain: Option<Grain>,
+    /// Count the groups passing the condition.
+    pub count_groups: bool,
+    /// The entity a count cue names ("how many customers").
+    pub counted: Option<TableId>,
+    /// Rows no row of this table references ("never").
+    pub without: Option<TableId>,
+    /// Filters that pick the part (share, difference).
+    pub part: Vec<usize>,
+    /// The date range.
+    pub time: Option<TimeRange>,
+    /// The earlier period of a growth.
+    pub previous: Option<TimeRange>,
+    /// The per-group condition.
+    pub having: Option<Having>,
+}
+
+impl<'a> Draft<'a> {
+    /// An empty draft over `linking`.
+    pub fn new(s: &'a Semantic, linking: &'a Linking) -> Draft<'a> {
+        let toks = &linking.tokens;
+        Draft {
+            r: Reader {
+                s,
+                c: &s.catalog,
+                toks,
+                used_tok: vec![false; toks.len()],
+            },
+            linking,
+            picked: Vec::new(),
+            used: Vec::new(),
+            measures: Vec::new(),
+            table_worded: Vec::new(),
+            dimensions: Vec::new(),
+            filters: Vec::new(),
+            entities: Vec::new(),
+            columns: Vec::new(),
+            limit: None,
+            order: None,
+            intent: Intent::Aggregate,
+            condition: None,
+            grain: None,
+            count_groups: false,
+            counted: None,
+            without: None,
+            part: Vec::new(),
+            time: None,
+            previous: None,
+            having: None,
+        }
+    }
+
+    /// The first measure, once one is known.
+    pub fn first(&self) -> Option<&Measure> {
+        self.measures.first()
+    }
+
+    /// The plan drafted (confidence still 0).
+    pub fn plan(&self) -> AnalysisPlan {
+        AnalysisPlan {
+            intent: self.intent,
+            measures: self.measures.clone(),
+            dimensions: self.dimensions.clone(),
+            filters: self.filters.clone(),
+            time: self.time.clone(),
+            having: self.having.clone(),
+            order: self.order,
+            limit: self.limit,
+            previous: self.previous.clone(),
+            without: self.without,
+            part: self.part.clone(),
+            confidence: 0.0,
+        }
+    }
+}

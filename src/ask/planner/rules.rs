@@ -1,0 +1,8 @@
+//! The planner's rules, grouped by what they read.
+
+pub(super) mod counting;
+pub(super) mod elements;
+pub(super) mod measure;
+pub(super) mod periods;
+pub(super) mod shape;
+pub(super) mod words;

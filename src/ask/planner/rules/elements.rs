@@ -1,0 +1,98 @@
+//! Linked elements → parts of the plan: metrics become measures, values filters, tables
+//! entities (or groupings after "by"), columns groupings or named columns.
+
+use super::super::draft::Draft;
+use super::super::grammar::{dimension_cue, display, pick};
+use super::super::Declined;
+use crate::ask::plan::*;
+use crate::catalog::link::{Candidate, Element};
+use crate::catalog::text::stem;
+use crate::catalog::{ColRef, TableId};
+
+/// Picks one candidate per span and files each under its role.
+pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
+    d.picked = pick(&d.r, d.linking);
+    let mut last_was_dim = false;
+    for i in d.picked.clone() {
+        let cand: &Candidate = &d.linking.candidates[i];
+        let (start, end) = cand.span;
+        d.used.push(i);
+        for k in start..end {
+            d.r.eat(k);
+        }
+        let after_and = start > 0 && d.r.w(start - 1) == "and";
+        let dim = dimension_cue(&d.r, start)
+            || (after_and
+                && last_was_dim
+                && matches!(cand.element, Element::Column(_) | Element::Table(_)));
+        last_was_dim = dim && matches!(cand.element, Element::Column(_) | Element::Table(_));
+        match &cand.element {
+            Element::Metric(m) => metric(d, *m, &cand.words),
+            Element::Value { column, value } => value_filter(d, *column, value),
+            Element::Table(t) if dim => {
+                let col = entity_display(d, *t)?;
+                d.dimensions.push(Dimension {
+                    column: col,
+                    grain: None,
+                })
+            }
+            Element::Table(t) => d.entities.push((*t, start)),
+            Element::Column(col) if dim => {
+                let column = referenced_display(d, *col);
+                d.dimensions.push(Dimension {
+                    column,
+                    grain: None,
+                })
+            }
+            Element::Column(col) => d.columns.push((*col, start)),
+        }
+    }
+    Ok(())
+}
+
+fn metric(d: &mut Draft, m: u32, words: &str) {
+    d.measures.push(Measure::Metric(m));
+    let w = stem(&words.to_lowercase());
+    if let Some(t) = d.r.c.tables.iter().position(|t| stem(&t.name) == w) {
+        d.table_worded.push((Measure::Metric(m), t as TableId));
+    }
+}
+
+fn value_filter(d: &mut Draft, column: ColRef, value: &str) {
+    match d
+        .filters
+        .iter_mut()
+        .find(|f| f.column == column && f.op == Op::Eq)
+    {
+        Some(f) => f.values.push(Value::Text(value.to_string())),
+        None => d.filters.push(Filter {
+            column,
+            op: Op::Eq,
+            values: vec![Value::Text(value.to_string())],
+        }),
+    }
+}
+
+/// The column that shows an entity, or a decline naming the table.
+pub(in super::super) fn entity_display(d: &Draft, t: TableId) -> Result<ColRef, Declined> {
+    display(d.r.c, t).ok_or_else(|| {
+        let name = &d.r.c.table(t).name;
+        Declined {
+            message: format!("cannot show {name} by name: it has no display column"),
+            hint: format!("set display_column for {name} in schemas/*.toml"),
+        }
+    })
+}
+
+/// "by region_id" means by region: the referenced entity's display column.
+fn referenced_display(d: &Draft, col: ColRef) -> ColRef {
+    let c = d.r.c;
+    if !c.column(col).name.ends_with("_id") {
+        return col;
+    }
+    c.relations
+        .iter()
+        .find(|rel| rel.from == col.table && rel.from_columns == [col.column])
+        .and_then(|rel| display(c, rel.to))
+        .unwrap_or(col)
+}

@@ -1,0 +1,101 @@
+//! What is measured when no metric was named: an aggregate word over a numeric column
+//! ("average basket size"), a count of the entity ("how many stores"), or the entities
+//! themselves ("which stores ..."). One measure per question.
+
+use super::super::check::unexplained;
+use super::super::draft::Draft;
+use super::super::grammar::{agg_word, count_cue, declined, display, norm};
+use super::super::Declined;
+use crate::ask::plan::*;
+
+/// Chooses the measure when the elements named none.
+pub(in super::super) fn measure(d: &mut Draft) -> Result<(), Declined> {
+    if d.measures.is_empty() {
+        infer(d);
+    }
+    if d.measures.is_empty() {
+        let left = unexplained(&d.r, d.linking, &d.used);
+        let what = if left.is_empty() {
+            "what to measure".to_string()
+        } else {
+            format!("\"{}\", so not what to measure", left.join("\", \""))
+        };
+        return Err(declined(&d.r, d.linking, &d.used, &what));
+    }
+    one_measure(d)
+}
+
+fn infer(d: &mut Draft) {
+    let toks = d.r.toks;
+    let count = (0..toks.len()).any(|i| count_cue(&d.r, i + 1) || count_cue(&d.r, i));
+    let agg = toks
+        .iter()
+        .enumerate()
+        .find_map(|(i, t)| agg_word(norm(t)).map(|a| (a, i)));
+    let numeric = d
+        .columns
+        .iter()
+        .find(|(c, _)| d.r.c.column(*c).kind.is_numeric())
+        .copied();
+    match (agg, numeric, d.entities.first().copied()) {
+        (Some((a, i)), Some((col, _)), _) => {
+            d.r.eat(i);
+            d.measures.push(Measure::Aggregate {
+                agg: a,
+                column: col,
+            });
+        }
+        (_, _, Some((t, _))) if count => {
+            let distinct = d.r.has(&["distinct", "different", "unique"]);
+            d.measures.push(Measure::Count(t));
+            if let Some(i) = distinct {
+                d.r.eat(i);
+            }
+        }
+        (_, _, Some((t, _))) if d.intent == Intent::Share => {
+            d.measures.push(Measure::Count(t));
+        }
+        (_, _, Some((t, _))) if d.r.has(&["which", "what", "list"]).is_some() => {
+            d.intent = Intent::List;
+            if let Some(col) = display(d.r.c, t) {
+                d.dimensions.insert(
+                    0,
+                    Dimension {
+                        column: col,
+                        grain: None,
+                    },
+                );
+            }
+            d.measures.push(Measure::Count(t));
+        }
+        _ => {}
+    }
+}
+
+/// Metrics worded like a table ("orders") name rows when another measure is asked for; a
+/// second real measure is declined rather than silently ignored.
+fn one_measure(d: &mut Draft) -> Result<(), Declined> {
+    if d.measures.len() > 1 {
+        for (m, t) in d.table_worded.clone() {
+            if d.measures.len() > 1 {
+                d.measures.retain(|x| *x != m);
+                d.entities.push((t, 0));
+            }
+        }
+    }
+    if d.measures.len() > 1 {
+        let names: Vec<String> = d
+            .measures
+            .iter()
+            .map(|m| crate::ask::compile::measure_name(d.r.c, m))
+            .collect();
+        return Err(Declined {
+            message: format!(
+                "ASK answers one measure at a time, and this question names {}",
+                names.join(" and ")
+            ),
+            hint: format!("ask for {} first, then the others", names[0]),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! Time: the date range ("in Q4 2024", "last 3 months", anchored to the end of the data), the
+//! grain as a grouping ("by month"), and the two periods a growth compares.
+
+use super::super::draft::Draft;
+use super::super::grammar::anchor;
+use super::super::Declined;
+use crate::ask::plan::*;
+use crate::ask::time::{self, Date};
+use crate::catalog::text::Token;
+
+/// The date range the words name, on the measure's time column.
+pub(in super::super) fn range(d: &mut Draft) -> Result<(), Declined> {
+    let Some(first) = d.first().cloned() else {
+        return Ok(());
+    };
+    let time_col = crate::ask::compile::measure_time(d.r.c, &first);
+    // Numbers already read (top 5, more than 2000) are not years.
+    let free: Vec<Token> =
+        d.r.toks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                if d.r.used_tok[i] && t.number {
+                    Token {
+                        norm: String::new(),
+                        number: false,
+                        ..t.clone()
+                    }
+                } else {
+                    t.clone()
+                }
+            })
+            .collect();
+    let Some(rg) = time::range(&free, anchor(d.r.c, time_col)) else {
+        return Ok(());
+    };
+    for k in &rg.tokens {
+        d.r.eat(*k);
+    }
+    d.time = Some(TimeRange {
+        column: None,
+        start: rg.start.iso(),
+        end: rg.end.iso(),
+        words: rg
+            .tokens
+            .iter()
+            .map(|k| d.r.toks[*k].text.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+    });
+    Ok(())
+}
+
+/// "by month": the measure's time column, bucketed.
+pub(in super::super) fn grain(d: &mut Draft) -> Result<(), Declined> {
+    let (Some(g), Some(first)) = (d.grain, d.first().cloned()) else {
+        return Ok(());
+    };
+    let col = crate::ask::compile::measure_time(d.r.c, &first).ok_or_else(|| Declined {
+        message: format!(
+            "{} has no date to group by",
+            crate::ask::compile::measure_name(d.r.c, &first)
+        ),
+        hint: "set time_column in schemas/*.toml".into(),
+    })?;
+    d.dimensions.push(Dimension {
+        column: col,
+        grain: Some(g),
+    });
+    Ok(())
+}
+
+/// Combinations not supported yet are declined, not approximated.
+pub(in super::super) fn unsupported(d: &mut Draft) -> Result<(), Declined> {
+    if d.intent == Intent::Growth && d.dimensions.iter().any(|dim| dim.grain.is_some()) {
+        return Err(Declined {
+            message: "ASK cannot compute growth per time bucket yet".into(),
+            hint: "ask for the growth of one period, e.g. \"revenue growth in 2024\", or for the monthly values".into(),
+        });
+    }
+    if d.without.is_some() && (!d.filters.is_empty() || d.time.is_some()) {
+        return Err(Declined {
+            message: "ASK cannot combine \"never\" with other conditions yet".into(),
+            hint:
+                "ask \"how many customers have never placed an order\" without further conditions"
+                    .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Growth compares the period asked for with the one before (or the first year of a span
+/// with the last).
+pub(in super::super) fn growth(d: &mut Draft) -> Result<(), Declined> {
+    if d.intent != Intent::Growth {
+        return Ok(());
+    }
+    let t = d.time.clone().ok_or_else(|| Declined {
+        message: "growth needs a period".into(),
+        hint: "say which one, e.g. \"revenue growth in 2024\"".into(),
+    })?;
+    let (Some(s), Some(e)) = (Date::parse(&t.start), Date::parse(&t.end)) else {
+        return Ok(());
+    };
+    if e.y - s.y >= 2 && s.m == 1 && e.m == 1 {
+        // "from 2023 to 2024": the last year against the first.
+        d.previous = Some(TimeRange {
+            start: format!("{:04}-01-01", s.y),
+            end: format!("{:04}-01-01", s.y + 1),
+            ..t.clone()
+        });
+        d.time = Some(TimeRange {
+            start: format!("{:04}-01-01", e.y - 1),
+            ..t
+        });
+        return Ok(());
+    }
+    let months = (e.y - s.y) * 12 + e.m as i32 - s.m as i32;
+    let back = |x: Date| {
+        let idx = x.y * 12 + x.m as i32 - 1 - months;
+        format!("{:04}-{:02}-01", idx.div_euclid(12), idx.rem_euclid(12) + 1)
+    };
+    d.previous = Some(TimeRange {
+        start: back(s),
+        end: back(e),
+        ..t
+    });
+    Ok(())
+}

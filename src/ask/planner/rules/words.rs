@@ -1,0 +1,124 @@
+//! Grammar words: ranking ("top 5", "most", "the 3"), share and growth words, numeric
+//! comparisons ("more than 20") and grain words ("monthly", "by year").
+
+use super::super::draft::Draft;
+use super::super::grammar::{comparison, norm, number};
+use super::super::Declined;
+use crate::ask::plan::*;
+use crate::ask::time;
+
+/// A whole number from 1 at token `i`.
+fn count_at(d: &Draft, i: usize) -> Option<u64> {
+    d.r.toks
+        .get(i)
+        .and_then(number)
+        .filter(|n| *n >= 1.0 && n.fract() == 0.0 && *n < 1e9)
+        .map(|n| n as u64)
+}
+
+/// "top 5", "bottom 3", "most", "least", "the 5 stores", "which 3 regions".
+pub(in super::super) fn ranking(d: &mut Draft) -> Result<(), Declined> {
+    for i in 0..d.r.toks.len() {
+        let w = d.r.w(i).to_string();
+        let before = d.r.w(i.wrapping_sub(1)).to_string();
+        match w.as_str() {
+            "top" | "bottom" | "best" | "worst" => {
+                d.r.eat(i);
+                d.order = Some(Order {
+                    descending: matches!(w.as_str(), "top" | "best"),
+                });
+                match count_at(d, i + 1) {
+                    Some(n) => {
+                        d.limit = Some(n);
+                        d.r.eat(i + 1);
+                    }
+                    None => d.limit = Some(10),
+                }
+            }
+            "most" | "highest" | "largest" | "biggest" | "greatest" if before != "at" => {
+                d.r.eat(i);
+                d.order = Some(Order { descending: true });
+                d.limit.get_or_insert(1);
+            }
+            "least" | "fewest" | "lowest" | "smallest" if before != "at" => {
+                d.r.eat(i);
+                d.order = Some(Order { descending: false });
+                d.limit.get_or_insert(1);
+            }
+            "the" | "which" | "what" => {
+                // "the 5 stores with the most revenue", "which 3 regions"
+                if let Some(n) = count_at(d, i + 1).filter(|n| w != "the" || *n < 1000) {
+                    d.limit = Some(n);
+                    d.r.eat(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// "share", "percentage" → a share; "growth", "increase" → a growth.
+pub(in super::super) fn intent_words(d: &mut Draft) -> Result<(), Declined> {
+    for i in 0..d.r.toks.len() {
+        match d.r.w(i) {
+            "share" | "percentage" | "percent" | "proportion" | "fraction" | "%"
+                if !d.r.used_tok[i] =>
+            {
+                d.r.eat(i);
+                d.intent = Intent::Share;
+            }
+            "growth" | "grow" | "grew" | "increase" | "change" => {
+                d.r.eat(i);
+                d.intent = Intent::Growth;
+            }
+            _ => {}
+        }
+    }
+    if d.intent == Intent::Growth && d.r.has(&["year"]).is_some() && d.r.has(&["over"]).is_some() {
+        // "year-over-year": words used.
+        for i in 0..d.r.toks.len() {
+            if matches!(norm(&d.r.toks[i]), "year" | "over") {
+                d.r.eat(i);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// "more than 20", "over 4.5", "at least 3": the condition, placed later.
+pub(in super::super) fn conditions(d: &mut Draft) -> Result<(), Declined> {
+    for i in 0..d.r.toks.len() {
+        let (w, next) = (d.r.w(i).to_string(), d.r.w(i + 1).to_string());
+        let Some((op, n)) = comparison(&w, &next) else {
+            continue;
+        };
+        let at = i + n;
+        if let Some(v) = d.r.toks.get(at).and_then(number) {
+            for k in i..=at {
+                d.r.eat(k);
+            }
+            d.condition = Some((op, v, at));
+        }
+    }
+    Ok(())
+}
+
+/// "monthly", "by quarter", "each year": the time grain asked for.
+pub(in super::super) fn grain_words(d: &mut Draft) -> Result<(), Declined> {
+    for i in 0..d.r.toks.len() {
+        let w = d.r.w(i).to_string();
+        let Some(g) = time::grain_word(&w) else {
+            continue;
+        };
+        let adjective = matches!(
+            w.as_str(),
+            "daily" | "weekly" | "monthly" | "quarterly" | "yearly" | "annually"
+        );
+        if adjective || matches!(d.r.w(i.wrapping_sub(1)), "by" | "per" | "each" | "every") {
+            d.grain = Some(g);
+            d.r.eat(i);
+        }
+    }
+    Ok(())
+}
