@@ -135,70 +135,74 @@ fn parts(
             "declare the relationship in schemas/*.toml, or ask about one table at a time",
         )
     })?;
-    let (measure, format, is_avg) = match m {
-        Measure::Metric(i) => {
-            let metric = &c.metrics[*i as usize];
-            if tree.fans_out {
-                return Err(err(
-                    format!(
-                        "{} cannot be broken down that way without counting rows twice",
-                        metric.name
-                    ),
-                    "ask for a breakdown by something each row has one of",
-                ));
-            }
-            (
-                annotation_sql(&a, &metric.sql)?,
-                metric.format.clone(),
-                false,
-            )
-        }
-        Measure::Count(t) => {
-            let table = c.table(*t);
-            let e = match (tree.fans_out, table.primary_key.as_slice()) {
-                (false, _) => "COUNT(*)".to_string(),
-                (true, []) => {
+    let (measure, format, is_avg) = if plan.intent == Intent::List {
+        (String::from("1"), None, false)
+    } else {
+        match m {
+            Measure::Metric(i) => {
+                let metric = &c.metrics[*i as usize];
+                if tree.fans_out {
                     return Err(err(
-                        format!("{} has no key to count distinct rows by", table.name),
-                        "ask without the breakdown that multiplies rows",
-                    ))
+                        format!(
+                            "{} cannot be broken down that way without counting rows twice",
+                            metric.name
+                        ),
+                        "ask for a breakdown by something each row has one of",
+                    ));
                 }
-                (true, keys) => {
-                    let cols: Vec<String> = keys
-                        .iter()
-                        .map(|k| {
-                            a.col(ColRef {
-                                table: *t,
-                                column: *k,
+                (
+                    annotation_sql(&a, &metric.sql)?,
+                    metric.format.clone(),
+                    false,
+                )
+            }
+            Measure::Count(t) => {
+                let table = c.table(*t);
+                let e = match (tree.fans_out, table.primary_key.as_slice()) {
+                    (false, _) => "COUNT(*)".to_string(),
+                    (true, []) => {
+                        return Err(err(
+                            format!("{} has no key to count distinct rows by", table.name),
+                            "ask without the breakdown that multiplies rows",
+                        ))
+                    }
+                    (true, keys) => {
+                        let cols: Vec<String> = keys
+                            .iter()
+                            .map(|k| {
+                                a.col(ColRef {
+                                    table: *t,
+                                    column: *k,
+                                })
                             })
-                        })
-                        .collect();
-                    format!("COUNT(DISTINCT ({}))", cols.join(", "))
-                }
-            };
-            (e, None, false)
-        }
-        Measure::Aggregate { agg, column } => {
-            let col = a.col(*column);
-            if tree.fans_out && !matches!(agg, Agg::CountDistinct | Agg::Min | Agg::Max) {
-                return Err(err(
-                    format!(
+                            .collect();
+                        format!("COUNT(DISTINCT ({}))", cols.join(", "))
+                    }
+                };
+                (e, None, false)
+            }
+            Measure::Aggregate { agg, column } => {
+                let col = a.col(*column);
+                if tree.fans_out && !matches!(agg, Agg::CountDistinct | Agg::Min | Agg::Max) {
+                    return Err(err(
+                        format!(
                         "{} cannot be aggregated over that breakdown without counting rows twice",
                         c.column(*column).name
                     ),
-                    "ask for a breakdown by something each row has one of",
-                ));
+                        "ask for a breakdown by something each row has one of",
+                    ));
+                }
+                let e = match agg {
+                    Agg::Sum => format!("SUM({col})"),
+                    Agg::Avg => format!("AVG({col})"),
+                    Agg::Min => format!("MIN({col})"),
+                    Agg::Max => format!("MAX({col})"),
+                    Agg::Median => format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY {col})"),
+                    Agg::CountDistinct => format!("COUNT(DISTINCT {col})"),
+                };
+                let fmt = c.column(*column).notes.format.clone();
+                (e, fmt, matches!(agg, Agg::Avg | Agg::Median))
             }
-            let e = match agg {
-                Agg::Sum => format!("SUM({col})"),
-                Agg::Avg => format!("AVG({col})"),
-                Agg::Min => format!("MIN({col})"),
-                Agg::Max => format!("MAX({col})"),
-                Agg::Median => format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY {col})"),
-                Agg::CountDistinct => format!("COUNT(DISTINCT {col})"),
-            };
-            let fmt = c.column(*column).notes.format.clone();
-            (e, fmt, matches!(agg, Agg::Avg | Agg::Median))
         }
     };
     let mut conds = Vec::new();
@@ -265,26 +269,13 @@ pub fn compile(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError
         .map(|(_, f)| f)
         .collect();
     let mut sql = match plan.intent {
-        Intent::Aggregate | Intent::List => {
+        Intent::List => {
             let p = parts(s, plan, &all, plan.time.as_ref())?;
-            let mut sql = if plan.intent == Intent::List {
-                format!(
-                    "SELECT DISTINCT {} FROM {}{}",
-                    p.select
-                        .iter()
-                        .map(|x| x.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    p.from,
-                    if p.conds.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" WHERE {}", p.conds.join(" AND "))
-                    }
-                )
-            } else {
-                assemble(&p, &name, &[])
-            };
+            list_sql(s, plan, &p)
+        }
+        Intent::Aggregate => {
+            let p = parts(s, plan, &all, plan.time.as_ref())?;
+            let mut sql = assemble(&p, &name, &[]);
             if let Some(h) = &plan.having {
                 sql.push_str(&format!(
                     " HAVING {} {} {}",
@@ -305,7 +296,7 @@ pub fn compile(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError
             let p = parts(s, plan, &all, plan.time.as_ref())?;
             let mut items = p.select.clone();
             items.push(format!(
-                "ROUND((100.0 * {m} / NULLIF(SUM({m}) OVER (), 0))::numeric, 2) AS \"share_pct\"",
+                "100.0 * {m} / NULLIF(SUM({m}) OVER (), 0) AS \"share_pct\"",
                 m = p.raw
             ));
             let mut sql = format!("SELECT {} FROM {}", items.join(", "), p.from);
@@ -320,7 +311,7 @@ pub fn compile(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError
             let part = parts(s, plan, &all, plan.time.as_ref())?;
             let total = parts(s, plan, &whole, plan.time.as_ref())?;
             format!(
-                "SELECT ROUND((100.0 * part.m / NULLIF(whole.m, 0))::numeric, 2) AS \"share_pct\" FROM ({}) AS part CROSS JOIN ({}) AS whole",
+                "SELECT 100.0 * part.m / NULLIF(whole.m, 0) AS \"share_pct\" FROM ({}) AS part CROSS JOIN ({}) AS whole",
                 assemble(&part, "m", &[]),
                 assemble(&total, "m", &[])
             )
@@ -345,10 +336,7 @@ pub fn compile(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError
                 .map(|d| format!("cur.{}", ident(d)))
                 .collect();
             let mut items = dims.clone();
-            items.push(
-                "ROUND((100.0 * (cur.m - prev.m) / NULLIF(prev.m, 0))::numeric, 2) AS \"growth_pct\""
-                    .into(),
-            );
+            items.push("100.0 * (cur.m - prev.m) / NULLIF(prev.m, 0) AS \"growth_pct\"".into());
             let join = if on.is_empty() {
                 "CROSS JOIN".to_string()
             } else {
@@ -400,6 +388,46 @@ pub fn compile(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError
         sql.push_str(&format!(" LIMIT {n}"));
     }
     Ok(sql)
+}
+
+/// The rows themselves ("which stores opened in 2025", "titles of all publications ordered
+/// alphabetically", "the 3 publications with the most citations"): distinct values of the
+/// columns shown, sorted by the order column (added to the columns when not shown).
+fn list_sql(s: &Semantic, plan: &AnalysisPlan, p: &Parts) -> String {
+    let a = Aliases {
+        catalog: &s.catalog,
+    };
+    let mut items = p.select.clone();
+    let mut keys = Vec::new();
+    if let Some(o) = plan.order {
+        let dir = if o.descending { "DESC" } else { "ASC" };
+        let at = match o.column {
+            Some(col) => match plan.dimensions.iter().position(|d| d.column == col) {
+                Some(i) => i + 1,
+                None => {
+                    let name = s.catalog.column(col).name.clone();
+                    items.push(format!("{} AS {}", a.col(col), ident(&name)));
+                    items.len()
+                }
+            },
+            None => 1,
+        };
+        keys.push(format!("{at} {dir}"));
+    }
+    let first = keys.first().and_then(|k| k.split(' ').next().map(str::to_string));
+    keys.extend(
+        (1..=p.select.len())
+            .map(|i| i.to_string())
+            .filter(|i| Some(i) != first.as_ref()),
+    );
+    let mut sql = format!("SELECT DISTINCT {} FROM {}", items.join(", "), p.from);
+    if !p.conds.is_empty() {
+        sql.push_str(&format!(" WHERE {}", p.conds.join(" AND ")));
+    }
+    if !keys.is_empty() {
+        sql.push_str(&format!(" ORDER BY {}", keys.join(", ")));
+    }
+    sql
 }
 
 fn order(plan: &AnalysisPlan, dims: &[String], measure: &str) -> String {

@@ -151,6 +151,20 @@ pub enum Intent {
 pub struct Order {
     /// Largest first.
     pub descending: bool,
+    /// Sort by this column ("ordered by signup date", "alphabetically") instead of the
+    /// measure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<ColRef>,
+}
+
+impl Order {
+    /// By the measure.
+    pub fn by_measure(descending: bool) -> Order {
+        Order {
+            descending,
+            column: None,
+        }
+    }
 }
 
 /// A condition on the measure per group ("with more than 20 orders").

@@ -12,7 +12,7 @@ mod rules;
 use super::plan::*;
 use crate::catalog::link::Linking;
 use crate::catalog::store::Semantic;
-use check::{unexplained, unused_elements};
+use check::{plan_tables, relation_verb, unexplained, unused_elements};
 use draft::Draft;
 use grammar::{confidence, declined};
 use rules::*;
@@ -44,11 +44,13 @@ type Rule = fn(&mut Draft) -> Result<(), Declined>;
 /// tests; a new shape of question is a new rule here.
 const RULES: &[(&str, Rule)] = &[
     ("elements", elements::elements),
+    ("ordering", ordering::ordering),
     ("ranking", words::ranking),
     ("intent words", words::intent_words),
     ("conditions", words::conditions),
     ("grain words", words::grain_words),
     ("counted entity", counting::counted),
+    ("rows", rows::rows),
     ("measure", measure::measure),
     ("ranked entity", shape::ranked_entity),
     ("no numeric groups", shape::no_numeric_groups),
@@ -73,6 +75,19 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     // Every content word must be accounted for; a word repeating an element already used
     // ("region" in "the East region ... the West region") is.
     let mut left = unexplained(&d.r, &linking, &d.used);
+    let dated = plan.time.is_some()
+        || plan
+            .dimensions
+            .iter()
+            .any(|dim| dim.grain.is_some() || grammar::year_like(&s.catalog, dim.column))
+        || plan
+            .filters
+            .iter()
+            .any(|f| grammar::year_like(&s.catalog, f.column));
+    if plan_tables(s, &plan).len() > 1 || dated {
+        // "papers written by authors", "publications published in 2021"
+        left.retain(|w| !relation_verb(&w.to_lowercase()));
+    }
     left.extend(unused_elements(
         s,
         &plan,

@@ -183,12 +183,12 @@ fn top_n_shows_the_entity_by_name() {
     let s = retail();
     let plan = p(&s, "Top 5 customers by total spend");
     assert_eq!(plan.limit, Some(5));
-    assert_eq!(plan.order, Some(Order { descending: true }));
+    assert_eq!(plan.order, Some(Order::by_measure(true)));
     assert_eq!(plan.dimensions[0].column, col(&s, "customers.name"));
     let plan = p(&s, "Which 3 categories sold the fewest units in 2024?");
     assert_eq!(
         (plan.limit, plan.order),
-        (Some(3), Some(Order { descending: false }))
+        (Some(3), Some(Order::by_measure(false)))
     );
 }
 

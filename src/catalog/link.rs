@@ -159,6 +159,9 @@ enum Source {
     Derived,
     /// An annotation's synonym or word for a value.
     Synonym,
+    /// The telling part of a column's name ("city" for `city_name`, "citation" for
+    /// `citation_num`, "active" for `is_active`).
+    Part,
 }
 
 impl Source {
@@ -167,6 +170,7 @@ impl Source {
             Source::Name => 1.0,
             Source::Derived => 0.95,
             Source::Synonym => 0.9,
+            Source::Part => 0.85,
         }
     }
 }

@@ -122,12 +122,10 @@ pub(super) fn annotation_sql(aliases: &Aliases, sql: &str) -> Result<String, Com
     }
 }
 
-pub(super) fn rounded(expr: String, format: Option<&str>, agg_avg: bool) -> String {
-    match format {
-        Some("money" | "percent" | "decimal") => format!("ROUND(({expr})::numeric, 2)"),
-        _ if agg_avg => format!("ROUND(({expr})::numeric, 2)"),
-        _ => expr,
-    }
+/// Results keep full precision (a rounded average is a different answer); formats round only
+/// in text meant for people.
+pub(super) fn rounded(expr: String, _format: Option<&str>, _agg_avg: bool) -> String {
+    expr
 }
 
 pub(super) fn op_sql(op: Op) -> &'static str {

@@ -23,6 +23,7 @@ pub(super) fn unused_elements(
     let c = &s.catalog;
     let mut cols: Vec<ColRef> = plan.dimensions.iter().map(|d| d.column).collect();
     cols.extend(plan.filters.iter().map(|f| f.column));
+    cols.extend(plan.order.and_then(|o| o.column));
     let mut tables: Vec<TableId> = cols.iter().map(|c| c.table).collect();
     for m in &plan.measures {
         match m {
@@ -106,4 +107,42 @@ pub(super) fn unexplained(r: &Reader, linking: &Linking, used: &[usize]) -> Vec<
         })
         .map(|(_, t)| t.text.clone())
         .collect()
+}
+
+/// Verbs that only say how two things relate ("papers *written by*", "courses each
+/// department *offers*", "keyphrases *associated with*"): the join path between the entities
+/// carries their meaning, so they are explained when the plan joins two or more tables.
+#[rustfmt::skip]
+const RELATION_VERBS: &[&str] = &[
+    "write", "written", "wrote", "writes", "author", "authored", "publish", "published",
+    "present", "presented", "offer", "offered", "offers", "serve", "served", "serves", "teach",
+    "taught", "teaches", "take", "taken", "took", "takes", "enroll", "enrolled", "enrolls",
+    "associate", "associated", "belong", "belonged", "contain", "contained", "include",
+    "included", "cite", "cited", "attend", "attended", "assign", "assigned", "link", "linked",
+    "relate", "related", "involve", "involved", "appear", "appeared", "participate",
+    "participated", "work", "worked", "works", "hold", "held", "own", "owned", "host", "hosted",
+    "operate", "operated", "run", "ran", "visit", "visited", "submit", "submitted", "tag",
+    "tagged", "list", "listed", "issue", "issued", "sent", "send", "bill", "billed",
+];
+
+/// Whether `word` is a relation verb (any inflection the stemmer folds).
+pub(super) fn relation_verb(word: &str) -> bool {
+    let s = crate::catalog::text::stem(word);
+    RELATION_VERBS
+        .iter()
+        .any(|v| *v == word || crate::catalog::text::stem(v) == s)
+}
+
+/// Tables a plan reads: measures, dimensions, filters and the "never" table.
+pub(super) fn plan_tables(s: &Semantic, plan: &AnalysisPlan) -> Vec<TableId> {
+    let c = &s.catalog;
+    let mut t: Vec<TableId> = plan.dimensions.iter().map(|d| d.column.table).collect();
+    t.extend(plan.filters.iter().map(|f| f.column.table));
+    for m in &plan.measures {
+        t.extend(crate::ask::compile::measure_tables(c, m));
+    }
+    t.extend(plan.without);
+    t.sort_unstable();
+    t.dedup();
+    t
 }

@@ -35,8 +35,14 @@ pub(super) struct Draft<'a> {
     pub columns: Vec<(ColRef, usize)>,
     /// Most rows.
     pub limit: Option<u64>,
-    /// Sort by the measure.
+    /// Sort order.
     pub order: Option<Order>,
+    /// The column an order verb sorts by ("ordered by signup date").
+    pub order_column: Option<ColRef>,
+    /// An ordering was asked for in words ("sorted", "descending").
+    pub ordered: bool,
+    /// "alphabetically": by the displayed text.
+    pub alphabetical: bool,
     /// Kind of answer.
     pub intent: Intent,
     /// A numeric condition, not yet placed.
@@ -81,6 +87,9 @@ impl<'a> Draft<'a> {
             columns: Vec::new(),
             limit: None,
             order: None,
+            order_column: None,
+            ordered: false,
+            alphabetical: false,
             intent: Intent::Aggregate,
             condition: None,
             grain: None,

@@ -61,6 +61,14 @@ impl Reader<'_> {
 /// The role of a span, read from the words before it.
 pub(super) fn dimension_cue(r: &Reader, start: usize) -> bool {
     let back = |k: usize| start.checked_sub(k).map(|i| r.w(i)).unwrap_or("");
+    // "citations received by publications", "papers written by authors": an agent, not a
+    // grouping (unless "each" follows: "received by each author").
+    let agent = |verb: &str| {
+        (verb.len() > 4 && verb.ends_with("ed")) || super::check::relation_verb(verb)
+    };
+    if back(1) == "by" && agent(back(2)) {
+        return false;
+    }
     matches!(back(1), "by" | "per" | "each" | "every" | "across")
         || (back(1) == "each" || back(2) == "each" && back(1) != "of")
         || (matches!(back(2), "by" | "per" | "each")
@@ -212,6 +220,42 @@ pub(super) fn declined(r: &Reader, l: &Linking, used: &[usize], what: &str) -> D
     }
 }
 
+/// Words of a description that say what a table or column holds ("The overall clarity score
+/// of the course as rated by students" → clarity, score, rated, ...), without the words
+/// descriptions use for keys and storage.
+fn comment_words(comment: Option<&str>) -> Vec<String> {
+    const GENERIC: &[&str] = &[
+        "unique",
+        "identifier",
+        "foreign",
+        "key",
+        "primary",
+        "referencing",
+        "references",
+        "table",
+        "column",
+        "id",
+        "ids",
+        "each",
+        "record",
+        "row",
+        "value",
+        "field",
+        "indicates",
+        "whether",
+        "name",
+        "names",
+    ];
+    let Some(text) = comment else {
+        return Vec::new();
+    };
+    crate::catalog::text::phrase_words(text)
+        .into_iter()
+        .filter(|w| !GENERIC.contains(&w.as_str()))
+        .take(12)
+        .collect()
+}
+
 /// Stems of the words that name an element (names, synonyms, value words).
 pub(super) fn element_stems(c: &Catalog, e: &Element) -> Vec<String> {
     use crate::catalog::text::{phrase_words, split_identifier, stem};
@@ -221,11 +265,15 @@ pub(super) fn element_stems(c: &Catalog, e: &Element) -> Vec<String> {
             let t = c.table(*t);
             phrases.extend(split_identifier(&t.name));
             phrases.extend(t.notes.synonyms.iter().cloned());
+            phrases.extend(comment_words(t.comment.as_deref()));
         }
         Element::Column(col) | Element::Value { column: col, .. } => {
             let column = c.column(*col);
             phrases.extend(split_identifier(&column.name));
             phrases.extend(column.notes.synonyms.iter().cloned());
+            if matches!(e, Element::Column(_)) {
+                phrases.extend(comment_words(column.comment.as_deref()));
+            }
             phrases.extend(split_identifier(&c.table(col.table).name));
             if let Element::Value { value, .. } = e {
                 phrases.push(value.clone());
@@ -250,4 +298,26 @@ pub(super) fn element_stems(c: &Catalog, e: &Element) -> Vec<String> {
         .flat_map(|p| phrase_words(p))
         .map(|w| stem(&w))
         .collect()
+}
+
+/// Whether a column holds calendar years as numbers (`year`, `fiscal_year`, `yr`).
+pub(super) fn year_like(c: &Catalog, col: ColRef) -> bool {
+    let column = c.column(col);
+    let name = column.name.to_lowercase();
+    column.kind.is_numeric()
+        && (name == "year"
+            || name == "yr"
+            || name.ends_with("_year")
+            || name.starts_with("year_")
+            || name.ends_with("_yr"))
+}
+
+/// The measured table's year column, for tables dated by a year rather than a date.
+pub(super) fn year_column(c: &Catalog, t: TableId) -> Option<ColRef> {
+    let table = c.table(t);
+    let mut years = (0..table.columns.len() as u32)
+        .map(|column| ColRef { table: t, column })
+        .filter(|col| year_like(c, *col));
+    let first = years.next()?;
+    years.next().is_none().then_some(first)
 }

@@ -3,6 +3,8 @@
 pub(super) mod counting;
 pub(super) mod elements;
 pub(super) mod measure;
+pub(super) mod ordering;
 pub(super) mod periods;
+pub(super) mod rows;
 pub(super) mod shape;
 pub(super) mod words;

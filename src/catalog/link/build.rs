@@ -6,6 +6,27 @@ use crate::catalog::model::{Catalog, ColRef};
 use crate::catalog::text::{is_stopword, phrase_words, split_identifier, stem};
 use std::collections::HashMap;
 
+/// Parts of column names that say how a value is stored, not what it is: dropped to index
+/// the telling rest ("citation" for `citation_num`, "amount" for `amount_usd`).
+const STORAGE_PARTS: &[&str] = &[
+    "id", "ids", "key", "pk", "fk", "no", "num", "nbr", "cnt", "count", "code", "flag", "is",
+    "has", "at", "on", "usd", "eur", "gbp", "pct", "amt", "qty", "val", "txt", "str", "dt", "ts",
+    "total", "number",
+];
+
+/// The telling part of a multi-word column name, when it differs from the whole.
+fn telling_part(words: &[String]) -> Option<Vec<String>> {
+    if words.len() < 2 {
+        return None;
+    }
+    let rest: Vec<String> = words
+        .iter()
+        .filter(|w| !STORAGE_PARTS.contains(&w.as_str()))
+        .cloned()
+        .collect();
+    (!rest.is_empty() && rest.len() < words.len()).then_some(rest)
+}
+
 /// Name prefixes of warehouse-style tables (`dim_customer`): the rest is indexed too.
 const TABLE_PREFIXES: &[&str] = &["dim", "fact", "fct", "stg", "tbl", "vw"];
 
@@ -176,6 +197,9 @@ pub(super) fn build(catalog: &Catalog) -> LinkIndex {
             };
             let cw = split_identifier(&col.name);
             b.add(&cw, Elem::Column(r), Source::Name);
+            if let Some(part) = telling_part(&cw) {
+                b.add(&part, Elem::Column(r), Source::Part);
+            }
             let prefixed =
                 cw.len() >= singular.len() && cw.iter().zip(&singular).all(|(w, s)| stem(w) == *s);
             if !cw.is_empty() && !singular.is_empty() && !prefixed {

@@ -20,6 +20,14 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
         for k in start..end {
             d.r.eat(k);
         }
+        if super::ordering::order_cue(d, start) {
+            if let Element::Column(col) = &cand.element {
+                // "ordered by signup date": the sort key, not a grouping.
+                d.order_column = Some(*col);
+                d.columns.push((*col, start));
+                continue;
+            }
+        }
         let after_and = start > 0 && d.r.w(start - 1) == "and";
         let dim = dimension_cue(&d.r, start)
             || (after_and

@@ -2,7 +2,7 @@
 //! grain as a grouping ("by month"), and the two periods a growth compares.
 
 use super::super::draft::Draft;
-use super::super::grammar::anchor;
+use super::super::grammar::{anchor, year_column, year_like};
 use super::super::Declined;
 use crate::ask::plan::*;
 use crate::ask::time::{self, Date};
@@ -14,6 +14,10 @@ pub(in super::super) fn range(d: &mut Draft) -> Result<(), Declined> {
         return Ok(());
     };
     let time_col = crate::ask::compile::measure_time(d.r.c, &first);
+    let years = match time_col {
+        None => measured_year(d, &first),
+        Some(_) => None,
+    };
     // Numbers already read (top 5, more than 2000) are not years.
     let free: Vec<Token> =
         d.r.toks
@@ -37,6 +41,31 @@ pub(in super::super) fn range(d: &mut Draft) -> Result<(), Declined> {
     for k in &rg.tokens {
         d.r.eat(*k);
     }
+    if let Some(col) = years {
+        // A table dated by a year number: "in 2021" is `year >= 2021 AND year < 2022`.
+        if rg.start.m != 1 || rg.start.d != 1 || rg.end.m != 1 || rg.end.d != 1 {
+            return Err(Declined {
+                message: format!(
+                    "{} is dated by year only, so \"{}\" cannot be applied",
+                    d.r.c.table(col.table).name,
+                    rg.tokens
+                        .iter()
+                        .map(|k| d.r.toks[*k].text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                hint: "ask about whole years, e.g. \"in 2021\"".into(),
+            });
+        }
+        for (op, y) in [(Op::Ge, rg.start.y), (Op::Lt, rg.end.y)] {
+            d.filters.push(Filter {
+                column: col,
+                op,
+                values: vec![Value::Number(y as f64)],
+            });
+        }
+        return Ok(());
+    }
     d.time = Some(TimeRange {
         column: None,
         start: rg.start.iso(),
@@ -51,12 +80,30 @@ pub(in super::super) fn range(d: &mut Draft) -> Result<(), Declined> {
     Ok(())
 }
 
+/// The year column of the measured table, when it has no date.
+fn measured_year(d: &Draft, m: &Measure) -> Option<crate::catalog::ColRef> {
+    let tables = crate::ask::compile::measure_tables(d.r.c, m);
+    let t = d.r.s.graph.grain(&tables).or_else(|| tables.first().copied())?;
+    year_column(d.r.c, t)
+}
+
 /// "by month": the measure's time column, bucketed.
 pub(in super::super) fn grain(d: &mut Draft) -> Result<(), Declined> {
     let (Some(g), Some(first)) = (d.grain, d.first().cloned()) else {
         return Ok(());
     };
-    let col = crate::ask::compile::measure_time(d.r.c, &first).ok_or_else(|| Declined {
+    if d.dimensions.iter().any(|dim| year_like(d.r.c, dim.column)) {
+        return Ok(()); // "in each year" named the year column itself
+    }
+    let time_col = crate::ask::compile::measure_time(d.r.c, &first);
+    if let (None, Some(col), Grain::Year) = (time_col, measured_year(d, &first), g) {
+        d.dimensions.push(Dimension {
+            column: col,
+            grain: None,
+        });
+        return Ok(());
+    }
+    let col = time_col.ok_or_else(|| Declined {
         message: format!(
             "{} has no date to group by",
             crate::ask::compile::measure_name(d.r.c, &first)

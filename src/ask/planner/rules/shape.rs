@@ -12,6 +12,9 @@ use crate::catalog::ValueKind;
 /// a text column such as brand) is what the rows are about.
 pub(in super::super) fn ranked_entity(d: &mut Draft) -> Result<(), Declined> {
     let ranking = d.order.is_some() || d.condition.is_some() || d.limit.is_some();
+    if d.intent == Intent::List {
+        return Ok(());
+    }
     let Some(first) = d.first().cloned() else {
         return Ok(());
     };
@@ -48,7 +51,9 @@ pub(in super::super) fn no_numeric_groups(d: &mut Draft) -> Result<(), Declined>
     if let Some(dim) = d.dimensions.iter().find(|dim| {
         dim.grain.is_none() && {
             let col = c.column(dim.column);
-            col.kind.is_numeric() && !col.name.ends_with("id")
+            col.kind.is_numeric()
+                && !col.name.ends_with("id")
+                && !super::super::grammar::year_like(c, dim.column)
         }
     }) {
         return Err(Declined {
@@ -100,7 +105,7 @@ pub(in super::super) fn place_condition(d: &mut Draft) -> Result<(), Declined> {
     let Some((op, v, _)) = d.condition else {
         return Ok(());
     };
-    if !d.dimensions.is_empty() {
+    if !d.dimensions.is_empty() && d.intent != Intent::List {
         d.having = Some(Having {
             op,
             value: v,

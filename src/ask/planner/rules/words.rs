@@ -19,14 +19,16 @@ fn count_at(d: &Draft, i: usize) -> Option<u64> {
 /// "top 5", "bottom 3", "most", "least", "the 5 stores", "which 3 regions".
 pub(in super::super) fn ranking(d: &mut Draft) -> Result<(), Declined> {
     for i in 0..d.r.toks.len() {
+        if d.r.used_tok[i] {
+            continue; // read as ordering ("from highest to lowest")
+        }
         let w = d.r.w(i).to_string();
         let before = d.r.w(i.wrapping_sub(1)).to_string();
         match w.as_str() {
             "top" | "bottom" | "best" | "worst" => {
                 d.r.eat(i);
-                d.order = Some(Order {
-                    descending: matches!(w.as_str(), "top" | "best"),
-                });
+                d.order
+                    .get_or_insert(Order::by_measure(matches!(w.as_str(), "top" | "best")));
                 match count_at(d, i + 1) {
                     Some(n) => {
                         d.limit = Some(n);
@@ -37,12 +39,12 @@ pub(in super::super) fn ranking(d: &mut Draft) -> Result<(), Declined> {
             }
             "most" | "highest" | "largest" | "biggest" | "greatest" if before != "at" => {
                 d.r.eat(i);
-                d.order = Some(Order { descending: true });
+                d.order.get_or_insert(Order::by_measure(true));
                 d.limit.get_or_insert(1);
             }
             "least" | "fewest" | "lowest" | "smallest" if before != "at" => {
                 d.r.eat(i);
-                d.order = Some(Order { descending: false });
+                d.order.get_or_insert(Order::by_measure(false));
                 d.limit.get_or_insert(1);
             }
             "the" | "which" | "what" => {

@@ -1,0 +1,142 @@
+//! Ordering words: "ordered by the signup date", "sorted in descending order", "from highest
+//! to lowest", "alphabetically", "newest first". They set the direction and, after "by", what
+//! to sort by (a column, or the measure); the words are accounted for here.
+
+use super::super::draft::Draft;
+use super::super::Declined;
+use crate::ask::plan::Order;
+
+/// Verbs that introduce a sort key ("ordered by", "sort by", "ranked by").
+pub(in super::super) const ORDER_VERBS: &[&str] = &[
+    "order",
+    "ordered",
+    "sort",
+    "sorted",
+    "rank",
+    "ranked",
+    "arrange",
+    "arranged",
+    "organize",
+    "organized",
+    "organised",
+];
+
+const HIGH: &[&str] = &[
+    "highest", "largest", "most", "biggest", "greatest", "high", "large", "big", "max", "top",
+    "best", "newest", "latest", "recent",
+];
+const LOW: &[&str] = &[
+    "lowest", "smallest", "least", "fewest", "low", "small", "min", "bottom", "worst", "oldest",
+    "earliest",
+];
+
+/// Whether the span at `start` is what an order verb sorts by: "ordered by X",
+/// "sorted by the X", "order by their X".
+pub(in super::super) fn order_cue(d: &Draft, start: usize) -> bool {
+    let back = |k: usize| start.checked_sub(k).map(|i| d.r.w(i)).unwrap_or("");
+    let verb = |w: &str| ORDER_VERBS.contains(&w);
+    (back(1) == "by" && verb(back(2)))
+        || (back(1) == "the" && verb(back(2)))
+        || (matches!(back(1), "the" | "their" | "its" | "his" | "her")
+            && back(2) == "by"
+            && verb(back(3)))
+}
+
+/// Reads the ordering words into `d.order`.
+pub(in super::super) fn ordering(d: &mut Draft) -> Result<(), Declined> {
+    let n = d.r.toks.len();
+    let mut direction: Option<bool> = None;
+    let mut asked = false;
+    let mut alphabetical = false;
+    for i in 0..n {
+        let w = d.r.w(i).to_string();
+        match w.as_str() {
+            "descending" | "desc" | "decreasing" | "reverse" => {
+                direction = Some(true);
+                eat_order_phrase(d, i);
+            }
+            "ascending" | "asc" | "increasing" => {
+                direction = Some(false);
+                eat_order_phrase(d, i);
+            }
+            "alphabetically" | "alphabetical" => {
+                direction = Some(false);
+                alphabetical = true;
+                eat_order_phrase(d, i);
+            }
+            w if ORDER_VERBS.contains(&w) => {
+                asked = true;
+                d.r.eat(i);
+                if d.r.w(i + 1) == "by" {
+                    d.r.eat(i + 1);
+                }
+            }
+            "first" | "last" if i > 0 => {
+                // "newest first", "most expensive first", "oldest last"
+                let before = d.r.w(i - 1).to_string();
+                let high = HIGH.contains(&before.as_str()) || before == "expensive";
+                let low = LOW.contains(&before.as_str()) || before == "cheapest";
+                if high || low {
+                    direction = Some(high == (w == "first"));
+                    d.r.eat(i);
+                    d.r.eat(i - 1);
+                    if i >= 2 && matches!(d.r.w(i - 2), "most" | "least") {
+                        d.r.eat(i - 2);
+                    }
+                }
+            }
+            "to" if i > 0 && i + 1 < n => {
+                // "from highest to lowest", "high to low", "a to z"
+                let (a, b) = (d.r.w(i - 1).to_string(), d.r.w(i + 1).to_string());
+                let span = if d.r.w(i.wrapping_sub(2)) == "from" {
+                    i - 2
+                } else {
+                    i - 1
+                };
+                let dir = if HIGH.contains(&a.as_str()) && LOW.contains(&b.as_str()) {
+                    Some(true)
+                } else if LOW.contains(&a.as_str()) && HIGH.contains(&b.as_str()) {
+                    Some(false)
+                } else if a == "a" && b == "z" {
+                    alphabetical = true;
+                    Some(false)
+                } else if a == "z" && b == "a" {
+                    alphabetical = true;
+                    Some(true)
+                } else {
+                    None
+                };
+                if dir.is_some() {
+                    direction = dir;
+                    for k in span..=i + 1 {
+                        d.r.eat(k);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if direction.is_none() && !asked {
+        return Ok(());
+    }
+    d.ordered = true;
+    d.alphabetical = alphabetical;
+    let column = d.order_column;
+    let descending = direction.unwrap_or_else(|| {
+        // "ordered by signup date": ascending, as SQL; by a measure, largest first.
+        column.is_none()
+    });
+    d.order = Some(Order { descending, column });
+    Ok(())
+}
+
+/// "in descending order", "in alphabetical order", "in order": the words around a direction.
+fn eat_order_phrase(d: &mut Draft, i: usize) {
+    d.r.eat(i);
+    if d.r.w(i.wrapping_sub(1)) == "in" {
+        d.r.eat(i - 1);
+    }
+    if ORDER_VERBS.contains(&d.r.w(i + 1)) {
+        d.r.eat(i + 1);
+    }
+}

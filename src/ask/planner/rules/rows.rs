@@ -1,0 +1,124 @@
+//! Rows rather than aggregates: "what are the titles of all publications ordered
+//! alphabetically", "the 3 publications with the highest number of citations", "show all
+//! plans with their monthly fees". When the question names an entity (or columns of one
+//! table), asks to list, rank or sort, and no aggregate, count or grouping applies, the answer
+//! is the entity's rows: the columns it names (or its display column), sorted.
+
+use super::super::draft::Draft;
+use super::super::grammar::{agg_word, count_cue, display, norm};
+use super::super::Declined;
+use crate::ask::plan::*;
+use crate::catalog::{ColRef, TableId};
+
+/// Words that ask for rows.
+const LIST_WORDS: &[&str] = &[
+    "which", "what", "list", "show", "give", "return", "display", "find", "name", "names",
+];
+
+/// Turns a listing question into a List plan.
+pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
+    if !d.measures.is_empty()
+        || !d.dimensions.is_empty()
+        || d.counted.is_some()
+        || d.intent != Intent::Aggregate
+    {
+        return Ok(());
+    }
+    let toks = d.r.toks;
+    let aggregate = toks
+        .iter()
+        .enumerate()
+        .any(|(i, t)| !d.r.used_tok[i] && agg_word(norm(t)).is_some() && norm(t) != "total");
+    let counting = (0..=toks.len()).any(|i| count_cue(&d.r, i) && d.r.w(i) != "of");
+    let entity_counted = d.entities.iter().any(|(_, at)| count_cue(&d.r, *at));
+    if aggregate || entity_counted || (counting && d.columns.is_empty()) {
+        return Ok(());
+    }
+    let listing = toks.iter().any(|t| LIST_WORDS.contains(&norm(t))) || d.ordered;
+    let Some(table) = row_table(d) else {
+        return Ok(());
+    };
+    let c = d.r.c;
+    let own: Vec<ColRef> = d
+        .columns
+        .iter()
+        .map(|(col, _)| *col)
+        .filter(|col| col.table == table)
+        .collect();
+    let numeric: Vec<ColRef> = own
+        .iter()
+        .copied()
+        .filter(|col| c.column(*col).kind.is_numeric() && Some(*col) != d.order_column)
+        .collect();
+    // Ranked by what: the sort column named, or the one number named with "highest", "top".
+    let ranked = d.order.is_some() && d.order.is_some_and(|o| o.column.is_none());
+    let key = match (d.order_column, ranked) {
+        (Some(col), _) => Some(col),
+        (None, true) => match numeric.as_slice() {
+            [one] => Some(*one),
+            // "top 5 domains with the most authors": a count, not a column.
+            _ => return Ok(()),
+        },
+        (None, false) => None,
+    };
+    if !listing && key.is_none() {
+        return Ok(());
+    }
+    let mut shown: Vec<ColRef> = own
+        .iter()
+        .copied()
+        .filter(|col| Some(*col) != key && !(d.condition.is_some() && numeric.first() == Some(col)))
+        .collect();
+    if shown.iter().all(|col| c.column(*col).kind.is_numeric()) {
+        if let Some(name) = display(c, table) {
+            shown.insert(0, name);
+        }
+    }
+    if shown.is_empty() {
+        return Ok(());
+    }
+    let key = key.or_else(|| d.alphabetical.then(|| shown[0]));
+    let descending = d.order.map(|o| o.descending).unwrap_or(false);
+    d.order = key
+        .map(|col| Order {
+            descending: if d.alphabetical && d.order_column.is_none() {
+                descending && d.ordered
+            } else {
+                descending
+            },
+            column: Some(col),
+        })
+        .or(d.order);
+    d.intent = Intent::List;
+    d.dimensions = shown
+        .into_iter()
+        .map(|column| Dimension {
+            column,
+            grain: None,
+        })
+        .collect();
+    d.measures = vec![Measure::Count(table)];
+    Ok(())
+}
+
+/// The table the rows come from: the one entity named, or the one table of the columns named.
+fn row_table(d: &Draft) -> Option<TableId> {
+    let mut tables: Vec<TableId> = d.entities.iter().map(|(t, _)| *t).collect();
+    tables.dedup();
+    match tables.as_slice() {
+        [one] => return Some(*one),
+        [_, _, ..] => {
+            // "titles of publications by authors": the entity whose columns are named.
+            let named: Vec<TableId> = d.columns.iter().map(|(c, _)| c.table).collect();
+            return tables.iter().copied().find(|t| named.contains(t));
+        }
+        [] => {}
+    }
+    let mut named: Vec<TableId> = d.columns.iter().map(|(c, _)| c.table).collect();
+    named.sort_unstable();
+    named.dedup();
+    match named.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
