@@ -414,7 +414,9 @@ fn list_sql(s: &Semantic, plan: &AnalysisPlan, p: &Parts) -> String {
         };
         keys.push(format!("{at} {dir}"));
     }
-    let first = keys.first().and_then(|k| k.split(' ').next().map(str::to_string));
+    let first = keys
+        .first()
+        .and_then(|k| k.split(' ').next().map(str::to_string));
     keys.extend(
         (1..=p.select.len())
             .map(|i| i.to_string())

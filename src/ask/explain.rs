@@ -54,6 +54,7 @@ pub fn summary(c: &Catalog, plan: &AnalysisPlan) -> String {
             .map(|v| match v {
                 super::plan::Value::Text(t) => t.clone(),
                 super::plan::Value::Number(n) => n.to_string(),
+                super::plan::Value::Bool(b) => b.to_string(),
             })
             .collect();
         let op = match f.op {

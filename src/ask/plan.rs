@@ -104,6 +104,8 @@ pub enum Value {
     Text(String),
     /// A number, as written.
     Number(f64),
+    /// A yes/no flag ("active accounts", "courses without exams").
+    Bool(bool),
 }
 
 /// A row condition.

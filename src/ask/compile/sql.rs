@@ -40,6 +40,7 @@ pub(super) fn value_sql(v: &Value) -> String {
     match v {
         Value::Text(s) => literal(s),
         Value::Number(n) => number(*n),
+        Value::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
     }
 }
 

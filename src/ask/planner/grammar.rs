@@ -63,9 +63,8 @@ pub(super) fn dimension_cue(r: &Reader, start: usize) -> bool {
     let back = |k: usize| start.checked_sub(k).map(|i| r.w(i)).unwrap_or("");
     // "citations received by publications", "papers written by authors": an agent, not a
     // grouping (unless "each" follows: "received by each author").
-    let agent = |verb: &str| {
-        (verb.len() > 4 && verb.ends_with("ed")) || super::check::relation_verb(verb)
-    };
+    let agent =
+        |verb: &str| (verb.len() > 4 && verb.ends_with("ed")) || super::check::relation_verb(verb);
     if back(1) == "by" && agent(back(2)) {
         return false;
     }
@@ -320,4 +319,23 @@ pub(super) fn year_column(c: &Catalog, t: TableId) -> Option<ColRef> {
         .filter(|col| year_like(c, *col));
     let first = years.next()?;
     years.next().is_none().then_some(first)
+}
+
+/// The columns that show an entity's rows: its display column, else its columns in order
+/// (at most 12, personal data left out).
+pub(super) fn shown_columns(c: &Catalog, t: TableId) -> Vec<ColRef> {
+    if let Some(col) = display(c, t) {
+        return vec![col];
+    }
+    c.table(t)
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, col)| !col.notes.pii)
+        .take(12)
+        .map(|(k, _)| ColRef {
+            table: t,
+            column: k as u32,
+        })
+        .collect()
 }

@@ -4,7 +4,7 @@
 
 use super::super::check::unexplained;
 use super::super::draft::Draft;
-use super::super::grammar::{agg_word, count_cue, declined, display, norm};
+use super::super::grammar::{agg_word, count_cue, declined, norm, shown_columns};
 use super::super::Declined;
 use crate::ask::plan::*;
 
@@ -57,11 +57,11 @@ fn infer(d: &mut Draft) {
         }
         (_, _, Some((t, _))) if d.r.has(&["which", "what", "list"]).is_some() => {
             d.intent = Intent::List;
-            if let Some(col) = display(d.r.c, t) {
+            for (k, column) in shown_columns(d.r.c, t).into_iter().enumerate() {
                 d.dimensions.insert(
-                    0,
+                    k,
                     Dimension {
-                        column: col,
+                        column,
                         grain: None,
                     },
                 );

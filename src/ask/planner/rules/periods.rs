@@ -83,7 +83,11 @@ pub(in super::super) fn range(d: &mut Draft) -> Result<(), Declined> {
 /// The year column of the measured table, when it has no date.
 fn measured_year(d: &Draft, m: &Measure) -> Option<crate::catalog::ColRef> {
     let tables = crate::ask::compile::measure_tables(d.r.c, m);
-    let t = d.r.s.graph.grain(&tables).or_else(|| tables.first().copied())?;
+    let t =
+        d.r.s
+            .graph
+            .grain(&tables)
+            .or_else(|| tables.first().copied())?;
     year_column(d.r.c, t)
 }
 

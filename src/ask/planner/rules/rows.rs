@@ -5,7 +5,7 @@
 //! is the entity's rows: the columns it names (or its display column), sorted.
 
 use super::super::draft::Draft;
-use super::super::grammar::{agg_word, count_cue, display, norm};
+use super::super::grammar::{agg_word, count_cue, norm, shown_columns};
 use super::super::Declined;
 use crate::ask::plan::*;
 use crate::catalog::{ColRef, TableId};
@@ -28,7 +28,7 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
     let aggregate = toks
         .iter()
         .enumerate()
-        .any(|(i, t)| !d.r.used_tok[i] && agg_word(norm(t)).is_some() && norm(t) != "total");
+        .any(|(i, t)| !d.r.used_tok[i] && agg_word(norm(t)).is_some());
     let counting = (0..=toks.len()).any(|i| count_cue(&d.r, i) && d.r.w(i) != "of");
     let entity_counted = d.entities.iter().any(|(_, at)| count_cue(&d.r, *at));
     if aggregate || entity_counted || (counting && d.columns.is_empty()) {
@@ -70,9 +70,9 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
         .filter(|col| Some(*col) != key && !(d.condition.is_some() && numeric.first() == Some(col)))
         .collect();
     if shown.iter().all(|col| c.column(*col).kind.is_numeric()) {
-        if let Some(name) = display(c, table) {
-            shown.insert(0, name);
-        }
+        let whole = shown_columns(c, table);
+        shown.retain(|col| !whole.contains(col));
+        shown.splice(0..0, whole);
     }
     if shown.is_empty() {
         return Ok(());

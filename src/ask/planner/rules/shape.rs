@@ -48,12 +48,22 @@ pub(in super::super) fn ranked_entity(d: &mut Draft) -> Result<(), Declined> {
 /// "revenue per square foot" is a ratio, not a breakdown by each size.
 pub(in super::super) fn no_numeric_groups(d: &mut Draft) -> Result<(), Declined> {
     let c = d.r.c;
+    if d.intent == Intent::List {
+        return Ok(());
+    }
+    let key = |col: crate::catalog::ColRef| {
+        c.table(col.table).primary_key.contains(&col.column)
+            || c.relations
+                .iter()
+                .any(|r| r.from == col.table && r.from_columns == [col.column])
+    };
     if let Some(dim) = d.dimensions.iter().find(|dim| {
         dim.grain.is_none() && {
             let col = c.column(dim.column);
             col.kind.is_numeric()
                 && !col.name.ends_with("id")
                 && !super::super::grammar::year_like(c, dim.column)
+                && !key(dim.column)
         }
     }) {
         return Err(Declined {

@@ -1,0 +1,109 @@
+//! Yes/no columns as adjectives: "active accounts" (`is_active`), "courses with exams"
+//! (`has_exams`), "inactive accounts", "courses without a final exam", "not active".
+
+use super::super::draft::Draft;
+use super::super::Declined;
+use crate::ask::plan::*;
+use crate::catalog::text::{split_identifier, stem};
+use crate::catalog::{ColRef, TableId, ValueKind};
+
+/// Words before a flag that turn it off.
+const OFF: &[&str] = &[
+    "not", "no", "without", "non", "never", "un", "isn't", "aren't",
+];
+
+/// Named boolean columns become `= TRUE` filters (`= FALSE` after a negation); words like
+/// "inactive" or "unpaid" turn off the flag they contain.
+pub(in super::super) fn flags(d: &mut Draft) -> Result<(), Declined> {
+    let c = d.r.c;
+    let named: Vec<(ColRef, usize)> = d
+        .columns
+        .iter()
+        .copied()
+        .filter(|(col, _)| c.column(*col).kind == ValueKind::Boolean)
+        .collect();
+    for (col, at) in named {
+        let mut on = true;
+        for back in 1..=3 {
+            let Some(i) = at.checked_sub(back) else { break };
+            let w = d.r.w(i).to_string();
+            if OFF.contains(&w.as_str()) {
+                on = false;
+                d.r.eat(i);
+                break;
+            }
+            if matches!(w.as_str(), "currently" | "still") {
+                d.r.eat(i);
+                continue;
+            }
+            if !matches!(
+                w.as_str(),
+                "a" | "an"
+                    | "the"
+                    | "any"
+                    | "have"
+                    | "has"
+                    | "are"
+                    | "is"
+                    | "with"
+                    | "do"
+                    | "does"
+                    | "currently"
+                    | "still"
+            ) {
+                break;
+            }
+        }
+        set_flag(d, col, on);
+        d.columns.retain(|(x, _)| *x != col);
+    }
+    negated_words(d);
+    Ok(())
+}
+
+fn set_flag(d: &mut Draft, column: ColRef, on: bool) {
+    d.filters.retain(|f| f.column != column);
+    d.filters.push(Filter {
+        column,
+        op: Op::Eq,
+        values: vec![Value::Bool(on)],
+    });
+}
+
+/// "inactive", "unpaid", "non-billable": a flag of a table in play, turned off.
+fn negated_words(d: &mut Draft) {
+    let c = d.r.c;
+    let mut tables: Vec<TableId> = d.entities.iter().map(|(t, _)| *t).collect();
+    tables.extend(d.columns.iter().map(|(col, _)| col.table));
+    tables.extend(d.filters.iter().map(|f| f.column.table));
+    tables.sort_unstable();
+    tables.dedup();
+    for i in 0..d.r.toks.len() {
+        if d.r.used_tok[i] {
+            continue;
+        }
+        let w = d.r.w(i).to_string();
+        let rest = ["in", "un", "non"]
+            .iter()
+            .find_map(|p| w.strip_prefix(p).filter(|r| r.len() >= 4));
+        let Some(rest) = rest else { continue };
+        let target = stem(rest);
+        let found = tables.iter().find_map(|t| {
+            let table = c.table(*t);
+            table.columns.iter().enumerate().find_map(|(k, col)| {
+                (col.kind == ValueKind::Boolean
+                    && split_identifier(&col.name)
+                        .iter()
+                        .any(|p| stem(p) == target))
+                .then_some(ColRef {
+                    table: *t,
+                    column: k as u32,
+                })
+            })
+        });
+        if let Some(col) = found {
+            d.r.eat(i);
+            set_flag(d, col, false);
+        }
+    }
+}
