@@ -273,6 +273,7 @@ pub fn compile(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError
             let p = parts(s, plan, &all, plan.time.as_ref())?;
             list_sql(s, plan, &p)
         }
+        Intent::Ratio => ratio_sql(s, plan, &all)?,
         Intent::Aggregate => {
             let p = parts(s, plan, &all, plan.time.as_ref())?;
             let mut sql = assemble(&p, &name, &[]);
@@ -386,6 +387,74 @@ pub fn compile(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError
     };
     if let Some(n) = plan.limit {
         sql.push_str(&format!(" LIMIT {n}"));
+    }
+    Ok(sql)
+}
+
+/// A ratio of two measures, each computed on its own (so neither counts rows twice), joined
+/// on the groupings: the ratio, then both measures.
+fn ratio_sql(
+    s: &Semantic,
+    plan: &AnalysisPlan,
+    filters: &[&Filter],
+) -> Result<String, CompileError> {
+    let c = &s.catalog;
+    let [top, bottom] = plan.measures.as_slice() else {
+        return Err(err(
+            "a ratio needs two measures",
+            "name both, e.g. \"ratio of orders to customers\"",
+        ));
+    };
+    let side = |m: &Measure| -> Result<Parts, CompileError> {
+        let sub = AnalysisPlan {
+            intent: Intent::Aggregate,
+            measures: vec![m.clone()],
+            order: None,
+            limit: None,
+            having: None,
+            ..plan.clone()
+        };
+        parts(s, &sub, filters, plan.time.as_ref())
+    };
+    let (a, b) = (side(top)?, side(bottom)?);
+    let (na, nb) = (measure_name(c, top), measure_name(c, bottom));
+    let mut items: Vec<String> = a
+        .dim_names
+        .iter()
+        .map(|d| format!("a.{}", ident(d)))
+        .collect();
+    items.push("CAST(a.m AS double precision) / NULLIF(b.m, 0) AS \"ratio\"".into());
+    items.push(format!("a.m AS {}", ident(&na)));
+    items.push(format!("b.m AS {}", ident(&nb)));
+    let on: Vec<String> = a
+        .dim_names
+        .iter()
+        .map(|d| format!("a.{0} IS NOT DISTINCT FROM b.{0}", ident(d)))
+        .collect();
+    let join = if on.is_empty() {
+        "CROSS JOIN".to_string()
+    } else {
+        "LEFT JOIN".to_string()
+    };
+    let mut sql = format!(
+        "SELECT {} FROM ({}) AS a {join} ({}) AS b",
+        items.join(", "),
+        assemble(&a, "m", &[]),
+        assemble(&b, "m", &[])
+    );
+    if !on.is_empty() {
+        sql.push_str(&format!(" ON {}", on.join(" AND ")));
+    }
+    let mut keys = Vec::new();
+    if let Some(o) = plan.order {
+        keys.push(format!(
+            "\"ratio\" {} NULLS LAST",
+            if o.descending { "DESC" } else { "ASC" }
+        ));
+    }
+    keys.extend((1..=a.dim_names.len()).map(|i| i.to_string()));
+    if !keys.is_empty() {
+        sql.push_str(&format!(" ORDER BY {}", keys.join(", ")));
     }
     Ok(sql)
 }

@@ -26,6 +26,7 @@ pub fn summary(c: &Catalog, plan: &AnalysisPlan) -> String {
             .map(|d| format!("list of {}", c.table(d.column.table).name))
             .unwrap_or(s),
         Intent::Difference => format!("difference in {s}"),
+        Intent::Ratio => format!("ratio of {}", s.replace(", ", " to ")),
         Intent::Aggregate => s,
     };
     let dims: Vec<String> = plan

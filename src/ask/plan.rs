@@ -146,6 +146,8 @@ pub enum Intent {
     List,
     /// The first value-filtered part minus the second ("how much more ... than ...").
     Difference,
+    /// The first measure divided by the second ("ratio of publications to authors").
+    Ratio,
 }
 
 /// Sort order.

@@ -45,6 +45,7 @@ type Rule = fn(&mut Draft) -> Result<(), Declined>;
 const RULES: &[(&str, Rule)] = &[
     ("elements", elements::elements),
     ("ordering", ordering::ordering),
+    ("ratio", ratio::ratio),
     ("flags", flags::flags),
     ("ranking", words::ranking),
     ("intent words", words::intent_words),

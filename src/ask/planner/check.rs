@@ -54,9 +54,20 @@ pub(super) fn unused_elements(
             .find(|cand| cand.span.0 == start)
             .map(|cand| cand.words.clone())
     };
+    // Words that repeat a used column's name ("range in miles" for `range_miles`).
+    let used_stems: Vec<String> = cols
+        .iter()
+        .flat_map(|col| crate::catalog::text::split_identifier(&c.column(*col).name))
+        .map(|w| crate::catalog::text::stem(&w))
+        .collect();
+    let repeats = |words: &str| {
+        crate::catalog::text::phrase_words(words)
+            .iter()
+            .all(|w| used_stems.contains(&crate::catalog::text::stem(w)))
+    };
     for (col, start) in columns {
         if !cols.contains(col) {
-            out.extend(words_at(*start));
+            out.extend(words_at(*start).filter(|w| !repeats(w)));
         }
     }
     for (t, start) in entities {

@@ -88,8 +88,17 @@ pub(super) fn count_cue(r: &Reader, start: usize) -> bool {
 pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
     // A grammar word that only resembles a catalog word ("came" ~ "name") is not a reference.
     let noise = |c: &crate::catalog::link::Candidate| {
-        matches!(c.how, crate::catalog::link::MatchKind::Typo { .. })
-            && (c.span.0..c.span.1).all(|k| FILLER.contains(&r.w(k)))
+        let (s, e) = c.span;
+        // "the number of students": grammar, even where a column is called `number`.
+        let quantity = e == s + 1
+            && matches!(
+                r.w(s),
+                "number" | "count" | "total" | "amount" | "sum" | "average"
+            )
+            && r.w(e) == "of";
+        quantity
+            || (matches!(c.how, crate::catalog::link::MatchKind::Typo { .. })
+                && (s..e).all(|k| FILLER.contains(&r.w(k))))
     };
     let mut order: Vec<usize> = (0..l.candidates.len())
         .filter(|i| !noise(&l.candidates[*i]))

@@ -6,6 +6,7 @@ pub(super) mod flags;
 pub(super) mod measure;
 pub(super) mod ordering;
 pub(super) mod periods;
+pub(super) mod ratio;
 pub(super) mod rows;
 pub(super) mod shape;
 pub(super) mod words;

@@ -14,6 +14,43 @@ const STORAGE_PARTS: &[&str] = &[
     "total", "number",
 ];
 
+/// Words too general to name a column on their own ("name" of `first_name`).
+const GENERIC_WORDS: &[&str] = &[
+    "name",
+    "date",
+    "time",
+    "type",
+    "status",
+    "value",
+    "first",
+    "last",
+    "start",
+    "end",
+    "min",
+    "max",
+    "avg",
+    "per",
+    "from",
+    "to",
+    "of",
+    "the",
+    "and",
+    "in",
+    "by",
+    "for",
+    "with",
+    "new",
+    "old",
+    "level",
+    "kind",
+    "class",
+    "group",
+    "description",
+    "desc",
+    "text",
+    "info",
+];
+
 /// The telling part of a multi-word column name, when it differs from the whole.
 fn telling_part(words: &[String]) -> Option<Vec<String>> {
     if words.len() < 2 {
@@ -199,6 +236,14 @@ pub(super) fn build(catalog: &Catalog) -> LinkIndex {
             b.add(&cw, Elem::Column(r), Source::Name);
             if let Some(part) = telling_part(&cw) {
                 b.add(&part, Elem::Column(r), Source::Part);
+            }
+            // Each telling word of a short name: "range" and "miles" for `range_miles`.
+            if (2..=3).contains(&cw.len()) {
+                for w in cw.iter().filter(|w| {
+                    !STORAGE_PARTS.contains(&w.as_str()) && !GENERIC_WORDS.contains(&w.as_str())
+                }) {
+                    b.add(std::slice::from_ref(w), Elem::Column(r), Source::Part);
+                }
             }
             let prefixed =
                 cw.len() >= singular.len() && cw.iter().zip(&singular).all(|(w, s)| stem(w) == *s);

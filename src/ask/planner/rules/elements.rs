@@ -83,7 +83,16 @@ fn value_filter(d: &mut Draft, column: ColRef, value: &str) {
 
 /// The column that shows an entity, or a decline naming the table.
 pub(in super::super) fn entity_display(d: &Draft, t: TableId) -> Result<ColRef, Declined> {
-    display(d.r.c, t).ok_or_else(|| {
+    let table = d.r.c.table(t);
+    // Without a name, an entity is shown by its key ("each airline" → airline_code).
+    let key = match table.primary_key.as_slice() {
+        [k] => Some(ColRef {
+            table: t,
+            column: *k,
+        }),
+        _ => None,
+    };
+    display(d.r.c, t).or(key).ok_or_else(|| {
         let name = &d.r.c.table(t).name;
         Declined {
             message: format!("cannot show {name} by name: it has no display column"),

@@ -75,6 +75,9 @@ fn infer(d: &mut Draft) {
 /// Metrics worded like a table ("orders") name rows when another measure is asked for; a
 /// second real measure is declined rather than silently ignored.
 fn one_measure(d: &mut Draft) -> Result<(), Declined> {
+    if d.intent == Intent::Ratio {
+        return Ok(());
+    }
     if d.measures.len() > 1 {
         for (m, t) in d.table_worded.clone() {
             if d.measures.len() > 1 {

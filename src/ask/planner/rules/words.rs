@@ -62,6 +62,9 @@ pub(in super::super) fn ranking(d: &mut Draft) -> Result<(), Declined> {
 
 /// "share", "percentage" → a share; "growth", "increase" → a growth.
 pub(in super::super) fn intent_words(d: &mut Draft) -> Result<(), Declined> {
+    if d.intent == Intent::Ratio {
+        return Ok(());
+    }
     for i in 0..d.r.toks.len() {
         match d.r.w(i) {
             "share" | "percentage" | "percent" | "proportion" | "fraction" | "%"
