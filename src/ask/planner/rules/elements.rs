@@ -28,6 +28,18 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
                 continue;
             }
         }
+        if let Element::Column(col) = &cand.element {
+            match ambiguous(d, i, *col) {
+                Ambiguity::None => {}
+                Ambiguity::Repeat => continue,
+                Ambiguity::Open(names) => {
+                    return Err(Declined {
+                        message: format!("\"{}\" could mean {}", cand.words, names.join(" or ")),
+                        hint: "name the column, e.g. with the word before it".into(),
+                    })
+                }
+            }
+        }
         let after_and = start > 0 && d.r.w(start - 1) == "and";
         let dim = dimension_cue(&d.r, start)
             || (after_and
@@ -112,4 +124,54 @@ fn referenced_display(d: &Draft, col: ColRef) -> ColRef {
         .find(|rel| rel.from == col.table && rel.from_columns == [col.column])
         .and_then(|rel| display(c, rel.to))
         .unwrap_or(col)
+}
+
+enum Ambiguity {
+    None,
+    /// The words repeat a column named elsewhere ("easiness scores ... courses and scores").
+    Repeat,
+    /// Several columns fit equally well.
+    Open(Vec<String>),
+}
+
+/// Whether the words of candidate `i` fit other columns as well as `col`.
+fn ambiguous(d: &Draft, i: usize, col: ColRef) -> Ambiguity {
+    let cands = &d.linking.candidates;
+    let me = &cands[i];
+    let rivals: Vec<ColRef> = cands
+        .iter()
+        .filter(|c| c.span == me.span && (c.score - me.score).abs() < 1e-4)
+        .filter_map(|c| match c.element {
+            Element::Column(x) if x != col => Some(x),
+            _ => None,
+        })
+        .collect();
+    if rivals.is_empty() {
+        return Ambiguity::None;
+    }
+    let mut all = rivals;
+    all.push(col);
+    // Named elsewhere in full: "easiness scores ... scores" means that one again.
+    let mine: Vec<String> = crate::catalog::text::phrase_words(&me.words)
+        .iter()
+        .map(|w| stem(w))
+        .collect();
+    let named_elsewhere = d.picked.iter().any(|&j| {
+        let c = &cands[j];
+        let Element::Column(x) = c.element else {
+            return false;
+        };
+        let theirs: Vec<String> = crate::catalog::text::split_identifier(&d.r.c.column(x).name)
+            .iter()
+            .map(|w| stem(w))
+            .collect();
+        c.span != me.span && mine.iter().all(|w| theirs.contains(w))
+    });
+    if named_elsewhere {
+        return Ambiguity::Repeat;
+    }
+    let mut names: Vec<String> = all.iter().map(|x| d.r.c.column(*x).name.clone()).collect();
+    names.sort();
+    names.dedup();
+    Ambiguity::Open(names)
 }

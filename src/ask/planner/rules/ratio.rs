@@ -80,6 +80,17 @@ fn side(d: &mut Draft, from: usize, to: usize) -> Result<Measure, Declined> {
         .filter(|c| within(c.span.0))
         .map(|c| c.element.clone())
         .collect();
+    if picked.len() > 1 {
+        let words: Vec<&str> = (from..to).map(|i| d.r.toks[i].text.as_str()).collect();
+        return Err(Declined {
+            message: format!(
+                "ASK cannot restrict one side of a ratio yet (\"{}\")",
+                words.join(" ")
+            ),
+            hint: "ask for each count separately, e.g. \"how many publications have a conference\""
+                .into(),
+        });
+    }
     let c = d.r.c;
     let numeric = picked.iter().find_map(|e| match e {
         Element::Column(col) if c.column(*col).kind.is_numeric() => Some(*col),

@@ -69,7 +69,9 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
         .copied()
         .filter(|col| Some(*col) != key && !(d.condition.is_some() && numeric.first() == Some(col)))
         .collect();
-    if shown.iter().all(|col| c.column(*col).kind.is_numeric()) {
+    // "Show both courses and scores": the entity named is shown by name too.
+    let named = d.entities.iter().any(|(t, _)| *t == table);
+    if named || shown.iter().all(|col| c.column(*col).kind.is_numeric()) {
         let whole = shown_columns(c, table);
         shown.retain(|col| !whole.contains(col));
         shown.splice(0..0, whole);
