@@ -66,6 +66,10 @@ pub fn summary(c: &Catalog, plan: &AnalysisPlan) -> String {
             super::plan::Op::Ge => ">=",
             super::plan::Op::Lt => "<",
             super::plan::Op::Le => "<=",
+            super::plan::Op::Contains => "contains",
+            super::plan::Op::StartsWith => "starts with",
+            super::plan::Op::EndsWith => "ends with",
+            super::plan::Op::IsNull => "is null",
         };
         s.push_str(&format!(
             ", {}.{} {op} {}",

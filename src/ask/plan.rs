@@ -94,6 +94,14 @@ pub enum Op {
     Lt,
     /// `<=`.
     Le,
+    /// Text containing the value, case-insensitively (`ILIKE '%v%'`, wildcards escaped).
+    Contains,
+    /// Text starting with the value, case-insensitively.
+    StartsWith,
+    /// Text ending with the value, case-insensitively.
+    EndsWith,
+    /// No value (`IS NULL`; no values).
+    IsNull,
 }
 
 /// A literal value as data (compiled as a typed literal, never spliced).

@@ -47,6 +47,7 @@ const RULES: &[(&str, Rule)] = &[
     ("ordering", ordering::ordering),
     ("ratio", ratio::ratio),
     ("flags", flags::flags),
+    ("text matches", matching::matching),
     ("ranking", words::ranking),
     ("intent words", words::intent_words),
     ("conditions", words::conditions),

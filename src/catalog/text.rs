@@ -23,6 +23,8 @@ pub struct Token {
     pub stop: bool,
     /// A number (`42`, `3.5`, `1,000`, `2024`).
     pub number: bool,
+    /// Written in quotes ("Machine Learning", 'J').
+    pub quoted: bool,
 }
 
 /// Articles, prepositions, conjunctions, auxiliaries, pronouns, question words and a few
@@ -192,6 +194,7 @@ fn word_token(s: &str, start: usize, end: usize) -> Token {
         stem,
         start,
         end,
+        quoted: false,
     }
 }
 
@@ -242,6 +245,7 @@ pub fn tokenize(question: &str) -> Vec<Token> {
                     t.start += a;
                     t.end += a;
                     t.stop = false;
+                    t.quoted = true;
                     out.push(t);
                 }
             } else if !inner.is_empty() {
@@ -255,6 +259,7 @@ pub fn tokenize(question: &str) -> Vec<Token> {
                     end: b,
                     stop: false,
                     number: false,
+                    quoted: true,
                 });
             }
             prev = Some(c);

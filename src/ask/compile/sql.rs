@@ -137,12 +137,44 @@ pub(super) fn op_sql(op: Op) -> &'static str {
         Op::Ge => ">=",
         Op::Lt => "<",
         Op::Le => "<=",
+        Op::Contains | Op::StartsWith | Op::EndsWith => "ILIKE",
+        Op::IsNull => "IS NULL",
     }
+}
+
+/// The ILIKE pattern of a text match: the value's own `%`, `_` and `\` escaped.
+fn pattern(op: Op, v: &Value) -> String {
+    let text = match v {
+        Value::Text(t) => t.clone(),
+        Value::Number(n) => number(*n),
+        Value::Bool(b) => b.to_string(),
+    };
+    let escaped: String = text
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let p = match op {
+        Op::StartsWith => format!("{escaped}%"),
+        Op::EndsWith => format!("%{escaped}"),
+        _ => format!("%{escaped}%"),
+    };
+    literal(&p)
 }
 
 pub(super) fn filter_sql(a: &Aliases, f: &Filter) -> String {
     let col = a.col(f.column);
     match (f.op, f.values.as_slice()) {
+        (Op::IsNull, _) => format!("{col} IS NULL"),
+        (op @ (Op::Contains | Op::StartsWith | Op::EndsWith), vals) => {
+            let any: Vec<String> = vals
+                .iter()
+                .map(|v| format!("{col} ILIKE {}", pattern(op, v)))
+                .collect();
+            format!("({})", any.join(" OR "))
+        }
         (op, [one]) => format!("{col} {} {}", op_sql(op), value_sql(one)),
         (Op::Ne, many) => format!(
             "{col} NOT IN ({})",

@@ -45,8 +45,8 @@ pub(super) struct Draft<'a> {
     pub alphabetical: bool,
     /// Kind of answer.
     pub intent: Intent,
-    /// A numeric condition, not yet placed.
-    pub condition: Option<Condition>,
+    /// Numeric conditions, not yet placed ("between 5 and 10" gives two).
+    pub conditions: Vec<Condition>,
     /// The grain words asked for ("monthly", "by year").
     pub grain: Option<Grain>,
     /// Count the groups passing the condition.
@@ -91,7 +91,7 @@ impl<'a> Draft<'a> {
             ordered: false,
             alphabetical: false,
             intent: Intent::Aggregate,
-            condition: None,
+            conditions: Vec::new(),
             grain: None,
             count_groups: false,
             counted: None,

@@ -3,6 +3,7 @@
 pub(super) mod counting;
 pub(super) mod elements;
 pub(super) mod flags;
+pub(super) mod matching;
 pub(super) mod measure;
 pub(super) mod ordering;
 pub(super) mod periods;

@@ -46,7 +46,7 @@ pub(in super::super) fn counted(d: &mut Draft) -> Result<(), Declined> {
             d.without = Some(*e);
             d.measures = vec![Measure::Count(t)];
         }
-    } else if d.condition.is_some() {
+    } else if !d.conditions.is_empty() {
         // "how many customers have placed more than 20 orders": count the groups that pass.
         let m = d.measures.first().cloned().or_else(|| {
             others

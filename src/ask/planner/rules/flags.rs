@@ -16,6 +16,7 @@ const OFF: &[&str] = &[
 /// "inactive" or "unpaid" turn off the flag they contain.
 pub(in super::super) fn flags(d: &mut Draft) -> Result<(), Declined> {
     let c = d.r.c;
+    dates_not_set(d);
     let named: Vec<(ColRef, usize)> = d
         .columns
         .iter()
@@ -105,5 +106,38 @@ fn negated_words(d: &mut Draft) {
             d.r.eat(i);
             set_flag(d, col, false);
         }
+    }
+}
+
+/// "tickets not closed", "orders never shipped": the event's date column is empty.
+fn dates_not_set(d: &mut Draft) {
+    let c = d.r.c;
+    let named: Vec<(ColRef, usize)> = d
+        .columns
+        .iter()
+        .copied()
+        .filter(|(col, _)| c.column(*col).kind.is_temporal() && c.column(*col).nullable)
+        .collect();
+    for (col, at) in named {
+        let Some(i) = at.checked_sub(1) else { continue };
+        if !matches!(d.r.w(i), "not" | "never" | "un" | "yet") {
+            continue;
+        }
+        d.r.eat(i);
+        if i > 0 && matches!(d.r.w(i - 1), "still" | "been" | "are" | "is" | "were" | "was") {
+            d.r.eat(i - 1);
+            if i > 1 && d.r.w(i - 2) == "still" {
+                d.r.eat(i - 2);
+            }
+        }
+        if d.r.w(at + 1) == "yet" {
+            d.r.eat(at + 1);
+        }
+        d.columns.retain(|(x, _)| *x != col);
+        d.filters.push(Filter {
+            column: col,
+            op: Op::IsNull,
+            values: Vec::new(),
+        });
     }
 }

@@ -67,7 +67,9 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
     let mut shown: Vec<ColRef> = own
         .iter()
         .copied()
-        .filter(|col| Some(*col) != key && !(d.condition.is_some() && numeric.first() == Some(col)))
+        .filter(|col| {
+            Some(*col) != key && !(!d.conditions.is_empty() && numeric.first() == Some(col))
+        })
         .collect();
     // "Show both courses and scores": the entity named is shown by name too.
     let named = d.entities.iter().any(|(t, _)| *t == table);

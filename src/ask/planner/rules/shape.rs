@@ -11,7 +11,7 @@ use crate::catalog::ValueKind;
 /// "top 5 customers by spend", "which stores had more than 300 orders": the entity named (or
 /// a text column such as brand) is what the rows are about.
 pub(in super::super) fn ranked_entity(d: &mut Draft) -> Result<(), Declined> {
-    let ranking = d.order.is_some() || d.condition.is_some() || d.limit.is_some();
+    let ranking = d.order.is_some() || !d.conditions.is_empty() || d.limit.is_some();
     if d.intent == Intent::List {
         return Ok(());
     }
@@ -110,37 +110,105 @@ pub(in super::super) fn difference(d: &mut Draft) -> Result<(), Declined> {
 }
 
 /// Numeric conditions: on the measure per group (HAVING) when there are groups or an entity
-/// is counted, else on a numeric column.
+/// is counted, else on the numeric column they are about.
 pub(in super::super) fn place_condition(d: &mut Draft) -> Result<(), Declined> {
-    let Some((op, v, _)) = d.condition else {
+    if d.conditions.is_empty() {
         return Ok(());
-    };
+    }
     if !d.dimensions.is_empty() && d.intent != Intent::List {
+        let [(op, v, _)] = d.conditions.as_slice() else {
+            return Err(Declined {
+                message: "ASK cannot apply a range to a measure per group yet".into(),
+                hint: "ask with one bound, e.g. \"with more than 20 orders\"".into(),
+            });
+        };
         d.having = Some(Having {
-            op,
-            value: v,
+            op: *op,
+            value: *v,
             count_groups: d.count_groups,
         });
         return Ok(());
     }
+    for (op, v, at) in d.conditions.clone() {
+        let Some(col) = condition_column(d, at) else {
+            return Err(Declined {
+                message: format!("ASK did not understand what the number {v} applies to"),
+                hint: "name the column or the groups it is about, e.g. \"amount over 1000\" or \"stores with more than 300 orders\"".into(),
+            });
+        };
+        d.filters.push(Filter {
+            column: col,
+            op,
+            values: vec![Value::Number(v)],
+        });
+    }
+    Ok(())
+}
+
+/// Words of money after a number ("1000 dollars").
+const MONEY_UNITS: &[&str] = &[
+    "dollars", "dollar", "usd", "eur", "euros", "euro", "gbp", "pounds", "bucks",
+];
+/// Name parts of money columns.
+const MONEY_PARTS: &[&str] = &[
+    "amount", "price", "cost", "fee", "revenue", "total", "usd", "paid", "value", "sales",
+];
+
+/// The numeric column a condition whose number is token `at` is about: the numeric column
+/// named nearest before it (or right after), else, for an amount of money, the one money
+/// column of the tables in play.
+fn condition_column(d: &mut Draft, at: usize) -> Option<crate::catalog::ColRef> {
     let c = d.r.c;
-    match d
+    let numeric: Vec<(crate::catalog::ColRef, usize)> = d
         .columns
         .iter()
-        .find(|(col, _)| c.column(*col).kind.is_numeric())
+        .copied()
+        .filter(|(col, _)| c.column(*col).kind.is_numeric())
+        .collect();
+    if let Some((col, _)) = numeric
+        .iter()
+        .filter(|(_, s)| *s < at)
+        .max_by_key(|(_, s)| *s)
+        .or_else(|| numeric.iter().min_by_key(|(_, s)| *s))
     {
-        Some((col, _)) => {
-            d.filters.push(Filter {
-                column: *col,
-                op,
-                values: vec![Value::Number(v)],
-            });
-            Ok(())
-        }
-        None => Err(Declined {
-            message: format!("ASK did not understand what the number {v} applies to"),
-            hint: "name the groups it is about, e.g. \"stores with more than 300 orders\"".into(),
-        }),
+        return Some(*col);
+    }
+    let unit = MONEY_UNITS.contains(&d.r.w(at + 1)) || d.r.toks[at].text.starts_with('$');
+    if !unit {
+        return None;
+    }
+    if MONEY_UNITS.contains(&d.r.w(at + 1)) {
+        d.r.eat(at + 1);
+    }
+    let mut tables: Vec<_> = d.entities.iter().map(|(t, _)| *t).collect();
+    tables.extend(
+        d.measures
+            .iter()
+            .flat_map(|m| crate::ask::compile::measure_tables(c, m)),
+    );
+    tables.sort_unstable();
+    tables.dedup();
+    let money: Vec<crate::catalog::ColRef> = tables
+        .iter()
+        .flat_map(|t| {
+            c.table(*t)
+                .columns
+                .iter()
+                .enumerate()
+                .filter_map(move |(k, col)| {
+                    let parts = crate::catalog::text::split_identifier(&col.name);
+                    (col.kind.is_numeric()
+                        && parts.iter().any(|p| MONEY_PARTS.contains(&p.as_str())))
+                    .then_some(crate::catalog::ColRef {
+                        table: *t,
+                        column: k as u32,
+                    })
+                })
+        })
+        .collect();
+    match money.as_slice() {
+        [one] => Some(*one),
+        _ => None,
     }
 }
 

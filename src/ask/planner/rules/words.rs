@@ -91,9 +91,24 @@ pub(in super::super) fn intent_words(d: &mut Draft) -> Result<(), Declined> {
     Ok(())
 }
 
-/// "more than 20", "over 4.5", "at least 3": the condition, placed later.
+/// "more than 20", "over 4.5", "at least 3", "between 5 and 10": conditions, placed later.
 pub(in super::super) fn conditions(d: &mut Draft) -> Result<(), Declined> {
     for i in 0..d.r.toks.len() {
+        if d.r.w(i) == "between" && d.r.w(i + 2) == "and" {
+            let lo = d.r.toks.get(i + 1).and_then(number);
+            let hi = d.r.toks.get(i + 3).and_then(number);
+            let year = |v: Option<f64>| {
+                v.is_some_and(|v| v.fract() == 0.0 && (1900.0..=2100.0).contains(&v))
+            };
+            if let (Some(lo), Some(hi), false) = (lo, hi, year(lo) && year(hi)) {
+                for k in i..=i + 3 {
+                    d.r.eat(k);
+                }
+                d.conditions.push((Op::Ge, lo.min(hi), i + 1));
+                d.conditions.push((Op::Le, lo.max(hi), i + 3));
+                continue;
+            }
+        }
         let (w, next) = (d.r.w(i).to_string(), d.r.w(i + 1).to_string());
         let Some((op, n)) = comparison(&w, &next) else {
             continue;
@@ -103,7 +118,7 @@ pub(in super::super) fn conditions(d: &mut Draft) -> Result<(), Declined> {
             for k in i..=at {
                 d.r.eat(k);
             }
-            d.condition = Some((op, v, at));
+            d.conditions.push((op, v, at));
         }
     }
     Ok(())
