@@ -52,6 +52,7 @@ const RULES: &[(&str, Rule)] = &[
     ("intent words", words::intent_words),
     ("conditions", words::conditions),
     ("grain words", words::grain_words),
+    ("absence", absence::absence),
     ("counted entity", counting::counted),
     ("rows", rows::rows),
     ("measure", measure::measure),

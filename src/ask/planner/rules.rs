@@ -1,5 +1,6 @@
 //! The planner's rules, grouped by what they read.
 
+pub(super) mod absence;
 pub(super) mod counting;
 pub(super) mod elements;
 pub(super) mod flags;

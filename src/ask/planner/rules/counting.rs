@@ -39,13 +39,9 @@ pub(in super::super) fn counted(d: &mut Draft) -> Result<(), Declined> {
         .map(|(t, _)| *t);
     let Some(t) = d.counted else { return Ok(()) };
     let others = others(d);
-    if let Some(i) = d.r.has(&["never", "no", "without"]) {
-        // "customers who never placed an order": no row of the other table points at them.
-        if let Some(e) = others.iter().find(|e| references(d, **e, t).is_some()) {
-            d.r.eat(i);
-            d.without = Some(*e);
-            d.measures = vec![Measure::Count(t)];
-        }
+    if d.without.is_some() {
+        // "customers who never placed an order": counted where no row points at them.
+        d.measures = vec![Measure::Count(t)];
     } else if !d.conditions.is_empty() {
         // "how many customers have placed more than 20 orders": count the groups that pass.
         let m = d.measures.first().cloned().or_else(|| {

@@ -48,7 +48,10 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
         last_was_dim = dim && matches!(cand.element, Element::Column(_) | Element::Table(_));
         match &cand.element {
             Element::Metric(m) => metric(d, *m, &cand.words),
-            Element::Value { column, value } => value_filter(d, *column, value),
+            Element::Value { column, value } => {
+                let op = if negated(d, start) { Op::Ne } else { Op::Eq };
+                value_filter(d, *column, value, op)
+            }
             Element::Table(t) if dim => {
                 let col = entity_display(d, *t)?;
                 d.dimensions.push(Dimension {
@@ -78,19 +81,35 @@ fn metric(d: &mut Draft, m: u32, words: &str) {
     }
 }
 
-fn value_filter(d: &mut Draft, column: ColRef, value: &str) {
+fn value_filter(d: &mut Draft, column: ColRef, value: &str, op: Op) {
     match d
         .filters
         .iter_mut()
-        .find(|f| f.column == column && f.op == Op::Eq)
+        .find(|f| f.column == column && f.op == op)
     {
         Some(f) => f.values.push(Value::Text(value.to_string())),
         None => d.filters.push(Filter {
             column,
-            op: Op::Eq,
+            op,
             values: vec![Value::Text(value.to_string())],
         }),
     }
+}
+
+/// "not closed", "excluding Online", "other than East", "non-Enterprise": the words before a
+/// value that exclude it (eaten here).
+fn negated(d: &mut Draft, start: usize) -> bool {
+    let back = |k: usize| start.checked_sub(k).map(|i| d.r.w(i)).unwrap_or("");
+    let n = match (back(2), back(1)) {
+        ("other", "than") => 2,
+        (_, "not" | "excluding" | "except" | "besides" | "non" | "but") => 1,
+        ("not", "in" | "from" | "a" | "an" | "the") => 2,
+        _ => return false,
+    };
+    for k in 1..=n {
+        d.r.eat(start - k);
+    }
+    true
 }
 
 /// The column that shows an entity, or a decline naming the table.

@@ -124,7 +124,12 @@ fn dates_not_set(d: &mut Draft) {
             continue;
         }
         d.r.eat(i);
-        if i > 0 && matches!(d.r.w(i - 1), "still" | "been" | "are" | "is" | "were" | "was") {
+        if i > 0
+            && matches!(
+                d.r.w(i - 1),
+                "still" | "been" | "are" | "is" | "were" | "was"
+            )
+        {
             d.r.eat(i - 1);
             if i > 1 && d.r.w(i - 2) == "still" {
                 d.r.eat(i - 2);

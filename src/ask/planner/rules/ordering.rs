@@ -64,7 +64,16 @@ pub(in super::super) fn ordering(d: &mut Draft) -> Result<(), Declined> {
                 alphabetical = true;
                 eat_order_phrase(d, i);
             }
-            w if ORDER_VERBS.contains(&w) => {
+            w if ORDER_VERBS.contains(&w) && !d.r.used_tok[i] => {
+                // "order" and "rank" are nouns too ("placed an order"): a verb only before "by"
+                // or "the" ("order by date", "sort the codes"), or as "sorted"/"sort".
+                let next = d.r.w(i + 1);
+                let verb = matches!(next, "by" | "the" | "them" | "it" | "results" | "rows")
+                    || matches!(w, "sorted" | "sort" | "arranged" | "ranked")
+                    || i == 0;
+                if !verb {
+                    continue;
+                }
                 asked = true;
                 d.r.eat(i);
                 if d.r.w(i + 1) == "by" {
