@@ -35,6 +35,18 @@ pub(in super::super) fn absence(d: &mut Draft) -> Result<(), Declined> {
         .filter(|(t, at)| *at > neg && *t != subject)
         .map(|(t, _)| *t)
         .collect();
+    // A metric named after it counts rows of its table ("never placed an order").
+    let c = d.r.c;
+    for m in d.picked.iter().map(|k| &d.linking.candidates[*k]) {
+        if let (crate::catalog::link::Element::Metric(x), true) = (&m.element, m.span.0 > neg) {
+            let tables = crate::ask::compile::measure_tables(c, &Measure::Metric(*x));
+            if let Some(g) = d.r.s.graph.grain(&tables) {
+                if g != subject {
+                    after.push(g);
+                }
+            }
+        }
+    }
     if after.is_empty() {
         after.extend(verb_table(d, neg, subject));
     }
@@ -44,6 +56,8 @@ pub(in super::super) fn absence(d: &mut Draft) -> Result<(), Declined> {
             eat_any(d, neg);
             d.without = Some(other);
             d.entities.retain(|(t, _)| *t != other);
+            d.measures
+                .retain(|m| !crate::ask::compile::measure_tables(c, m).contains(&other));
             return Ok(());
         }
         if let Some(rel) = references(d, subject, other) {

@@ -31,6 +31,10 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
         if let Element::Column(col) = &cand.element {
             match ambiguous(d, i, *col) {
                 Ambiguity::None => {}
+                Ambiguity::Choose(other) => {
+                    d.columns.push((other, start));
+                    continue;
+                }
                 Ambiguity::Repeat => continue,
                 Ambiguity::Open(names) => {
                     return Err(Declined {
@@ -151,6 +155,9 @@ enum Ambiguity {
     Repeat,
     /// Several columns fit equally well.
     Open(Vec<String>),
+    /// One of them has every word of its name in the question ("cost" of "round-trip fares"
+    /// is `round_trip_cost`).
+    Choose(ColRef),
 }
 
 /// Whether the words of candidate `i` fit other columns as well as `col`.
@@ -161,7 +168,10 @@ fn ambiguous(d: &Draft, i: usize, col: ColRef) -> Ambiguity {
         .iter()
         .filter(|c| c.span == me.span && (c.score - me.score).abs() < 1e-4)
         .filter_map(|c| match c.element {
-            Element::Column(x) if x != col => Some(x),
+            // The same name in two tables is one thing seen from both ends of a join.
+            Element::Column(x) if x != col && d.r.c.column(x).name != d.r.c.column(col).name => {
+                Some(x)
+            }
             _ => None,
         })
         .collect();
@@ -170,6 +180,19 @@ fn ambiguous(d: &Draft, i: usize, col: ColRef) -> Ambiguity {
     }
     let mut all = rivals;
     all.push(col);
+    let stems: Vec<&str> = d.r.toks.iter().map(|t| t.stem.as_str()).collect();
+    let whole: Vec<ColRef> = all
+        .iter()
+        .copied()
+        .filter(|x| {
+            crate::catalog::text::split_identifier(&d.r.c.column(*x).name)
+                .iter()
+                .all(|w| stems.contains(&stem(w).as_str()))
+        })
+        .collect();
+    if let [one] = whole.as_slice() {
+        return Ambiguity::Choose(*one);
+    }
     // Named elsewhere in full: "easiness scores ... scores" means that one again.
     let mine: Vec<String> = crate::catalog::text::phrase_words(&me.words)
         .iter()

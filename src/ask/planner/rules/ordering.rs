@@ -142,6 +142,10 @@ pub(in super::super) fn ordering(d: &mut Draft) -> Result<(), Declined> {
 /// "in descending order", "in alphabetical order", "in order": the words around a direction.
 fn eat_order_phrase(d: &mut Draft, i: usize) {
     d.r.eat(i);
+    // "ordered alphabetically", "sorted descending"
+    if i > 0 && ORDER_VERBS.contains(&d.r.w(i - 1)) {
+        d.r.eat(i - 1);
+    }
     if d.r.w(i.wrapping_sub(1)) == "in" {
         d.r.eat(i - 1);
     }
