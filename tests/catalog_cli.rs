@@ -273,10 +273,14 @@ async fn pii_values_are_never_shown_even_without_a_role() {
 async fn saas_relationships_come_from_annotations() {
     ensure_saas().await;
     let url = psql_url(SAAS_DB);
-    // Without annotations nothing joins: no foreign keys, and names say nothing.
+    // Without annotations, no foreign key: the relations are inferred from names and values.
     let (ok, out, err) = querent(&["catalog", "--upstream", &url]);
     assert!(ok, "{err}");
-    assert!(out.contains("JOIN GRAPH (0 relations)"), "{out}");
+    assert!(out.contains("JOIN GRAPH (4 relations)"), "{out}");
+    assert!(
+        out.contains("saas.accounts(plan) -> saas.plans(code)  many-to-one  inferred: "),
+        "{out}"
+    );
     let (ok, out, err) = querent(&[
         "catalog",
         "--upstream",

@@ -315,13 +315,17 @@ impl Edits {
             to.pii |= notes.pii;
         }
         for rel in self.relations {
-            // Declaring a foreign key again only adds its flags.
+            // Declaring a foreign key again only adds its flags; declaring an inferred relation
+            // makes it a declared one.
             let same = catalog.relations.iter_mut().find(|r| {
                 (r.from, &r.from_columns, r.to, &r.to_columns)
                     == (rel.from, &rel.from_columns, rel.to, &rel.to_columns)
             });
             match same {
                 Some(r) => {
+                    if matches!(r.origin, RelationOrigin::Inferred(_)) {
+                        r.origin = RelationOrigin::Declared;
+                    }
                     r.preferred |= rel.preferred;
                     r.one_to_one |= rel.one_to_one;
                 }

@@ -465,7 +465,7 @@ fn resolve_keys(
     }
     let name = |r: &Relation| match &r.origin {
         RelationOrigin::ForeignKey(n) => n.clone(),
-        RelationOrigin::Declared => String::new(),
+        RelationOrigin::Declared | RelationOrigin::Inferred(_) => String::new(),
     };
     relations.sort_by_cached_key(|r| (r.from, name(r), r.from_columns.clone()));
     relations

@@ -1,11 +1,13 @@
 //! What Querent knows about a database: introspection and profiling of the upstream
 //! (`introspect`, `profile`, `pgstats`), business annotations from `schemas/*.toml`
-//! (`annotations`), the join graph (`graph`), schema linking of a question (`text`, `fuzzy`,
+//! (`annotations`), keys and relationships inferred where the database declares none (`infer`),
+//! the join graph (`graph`), schema linking of a question (`text`, `fuzzy`,
 //! `link`) and a role's filtered view (`view`). See docs/CATALOG.md.
 
 pub mod annotations;
 pub mod fuzzy;
 pub mod graph;
+pub mod infer;
 pub mod introspect;
 pub mod link;
 pub mod model;

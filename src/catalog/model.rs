@@ -196,6 +196,9 @@ pub enum RelationOrigin {
     ForeignKey(String),
     /// Declared in an annotation file.
     Declared,
+    /// Inferred from names and data, without a constraint (the evidence, e.g. "same name as
+    /// the key + values included (40 of 40)"). See `catalog::infer`.
+    Inferred(String),
 }
 
 /// A many-to-one (or one-to-one) link: rows of `from` point at one row of `to`.
@@ -213,7 +216,7 @@ pub struct Relation {
     pub one_to_one: bool,
     /// Preferred when two join paths are otherwise equal (annotations).
     pub preferred: bool,
-    /// Foreign key or declared.
+    /// Foreign key, declared or inferred.
     pub origin: RelationOrigin,
 }
 

@@ -1,6 +1,7 @@
 //! What `querent catalog` prints: tables, keys, the join graph, metrics, value index sizes,
 //! annotation problems, and optionally how a question links.
 
+use super::infer::Inference;
 use super::link::{Element, Linking, MatchKind};
 use super::model::{Catalog, RelationOrigin, Table};
 use super::store::{Loaded, Semantic};
@@ -74,14 +75,26 @@ pub fn render(loaded: &Loaded, view: &Semantic, role: Option<&str>) -> String {
             .row_estimate
             .map_or("rows unknown".to_string(), |r| format!("~{r} rows"));
         let _ = write!(out, "  {:<32} {:?} {rows}", t.qualified(), t.kind);
+        let inferred = |list: &[String], c: u32| {
+            let name = format!("{}.{}", t.qualified(), t.columns[c as usize].name);
+            if list.contains(&name) {
+                " (inferred)"
+            } else {
+                ""
+            }
+        };
+        let inf = &loaded.inference;
         if !t.primary_key.is_empty() {
-            let _ = write!(out, "  pk({})", columns_of(t, &t.primary_key));
+            let how = inferred(&inf.primary_keys, t.primary_key[0]);
+            let _ = write!(out, "  pk({}){how}", columns_of(t, &t.primary_key));
         }
         if let Some(tc) = t.notes.time_column {
-            let _ = write!(out, "  time: {}", t.columns[tc as usize].name);
+            let how = inferred(&inf.time_columns, tc);
+            let _ = write!(out, "  time: {}{how}", t.columns[tc as usize].name);
         }
         if let Some(dc) = t.notes.display_column {
-            let _ = write!(out, "  shown by: {}", t.columns[dc as usize].name);
+            let how = inferred(&inf.display_columns, dc);
+            let _ = write!(out, "  shown by: {}{how}", t.columns[dc as usize].name);
         }
         out.push('\n');
         if let Some(d) = t.notes.description.as_ref().or(t.comment.as_ref()) {
@@ -120,6 +133,7 @@ pub fn render(loaded: &Loaded, view: &Semantic, role: Option<&str>) -> String {
         let origin = match &r.origin {
             RelationOrigin::ForeignKey(n) => format!("foreign key {n}"),
             RelationOrigin::Declared => "declared in annotations".into(),
+            RelationOrigin::Inferred(why) => format!("inferred: {why}"),
         };
         let _ = writeln!(
             out,
@@ -172,6 +186,9 @@ pub fn render(loaded: &Loaded, view: &Semantic, role: Option<&str>) -> String {
         "\nVALUE INDEX\n  {} phrases, {} terms, {} values from {with_values} columns, {} typo-index entries",
         s.phrases, s.terms, s.values, s.delete_entries
     );
+    if role.is_none() {
+        inference(&loaded.inference, &mut out);
+    }
     if role.is_none() && !loaded.problems.is_empty() {
         let _ = writeln!(out, "\nANNOTATION PROBLEMS ({})", loaded.problems.len());
         for p in &loaded.problems {
@@ -179,6 +196,33 @@ pub fn render(loaded: &Loaded, view: &Semantic, role: Option<&str>) -> String {
         }
     }
     out
+}
+
+/// The cost of inference and the columns that fit several keys (whole catalog only: they name
+/// tables a role may not see).
+fn inference(inf: &Inference, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "\nINFERENCE ({} keys, {} relations, {} display and {} time columns; {} candidates, \
+         {} statements, {} skipped, {} failed, {} ms)",
+        inf.primary_keys.len(),
+        inf.relations,
+        inf.display_columns.len(),
+        inf.time_columns.len(),
+        inf.candidates,
+        inf.statements,
+        inf.skipped,
+        inf.failed,
+        inf.took_ms
+    );
+    for a in &inf.ambiguous {
+        let _ = writeln!(
+            out,
+            "  ambiguous: {} fits {} (no relation made; declare one in schemas/*.toml)",
+            a.column,
+            a.targets.join(", ")
+        );
+    }
 }
 
 /// Renders how `question` links against `view`.

@@ -6,6 +6,7 @@
 
 use super::annotations::{self, AnnotationFile};
 use super::graph::JoinGraph;
+use super::infer::{self, Inference};
 use super::introspect::{introspect, IntrospectOptions};
 use super::link::LinkIndex;
 use super::model::{Catalog, SchemaVersion};
@@ -50,6 +51,8 @@ pub struct Loaded {
     pub at: SystemTime,
     /// How long introspection, profiling and indexing took.
     pub took: Duration,
+    /// What was inferred for want of constraints (keys, relations, display and time columns).
+    pub inference: Inference,
 }
 
 /// Opens the proxy's own connection to database `db` of `target`.
@@ -89,10 +92,18 @@ pub async fn discover(
     let mut catalog = introspect(&client, opts)
         .await
         .map_err(|e| format!("cannot read the catalog of database {db}: {e}"))?;
+    // Inference reads table data, so it runs only when profiling does; it comes before the
+    // annotations, which add to it and win over it.
+    let mut inference = Inference::default();
+    if opts.profile {
+        inference = infer::infer_structure(&client, &mut catalog, opts).await;
+    }
     let problems = annotations::apply(&mut catalog, files);
     for p in &problems {
         tracing::warn!(database = db, "annotation skipped: {p}");
     }
+    infer::infer_labels(&mut catalog, &mut inference);
+    catalog.seal();
     // Values of personal data are dropped here, once: no report, JSON or planner of the whole
     // catalog ever sees them, with or without a role.
     view::strip_pii(&mut catalog);
@@ -102,6 +113,7 @@ pub async fn discover(
         problems,
         at: SystemTime::now(),
         took: started.elapsed(),
+        inference,
     })
 }
 
@@ -273,6 +285,7 @@ pub fn summary(db: &str, loaded: Option<&Loaded>, error: Option<&str>) -> serde_
     if let Some(l) = loaded {
         describe(&mut v, l, &l.full);
         v["annotation_problems"] = l.problems.len().into();
+        v["inference"] = serde_json::to_value(&l.inference).unwrap_or_default();
     }
     v
 }

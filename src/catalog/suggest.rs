@@ -223,6 +223,7 @@ pub fn suggest(catalog: &Catalog) -> String {
         }
     }
     relationships(catalog, &name_of, &mut out);
+    inferred(catalog, &name_of, &mut out);
     metrics(catalog, &name_of, &mut out);
     out
 }
@@ -267,6 +268,33 @@ fn relationships(catalog: &Catalog, name_of: &dyn Fn(&Table) -> String, out: &mu
         let _ = writeln!(
             out,
             "# {fks} foreign keys are known and need no declaration.\n"
+        );
+    }
+}
+
+/// Relations inferred from names and data, written out so that a person can confirm them (a
+/// declared relation stays when the data changes; an inferred one is checked again).
+fn inferred(catalog: &Catalog, name_of: &dyn Fn(&Table) -> String, out: &mut String) {
+    let side = |t: TableId, cols: &[u32]| {
+        let t = catalog.table(t);
+        let names: Vec<String> = cols
+            .iter()
+            .map(|c| format!("{}.{}", name_of(t), t.columns[*c as usize].name))
+            .collect();
+        match names.as_slice() {
+            [one] => quote(one),
+            _ => list(&names),
+        }
+    };
+    for r in &catalog.relations {
+        let RelationOrigin::Inferred(why) = &r.origin else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "# Inferred: {why}\n[[relationships]]\nfrom = {}\nto = {}\n",
+            side(r.from, &r.from_columns),
+            side(r.to, &r.to_columns)
         );
     }
 }
