@@ -71,7 +71,7 @@ const RULES: &[(&str, Rule)] = &[
 /// Plans `question` against the role's catalog view.
 pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     let linking = s.index.link(&s.catalog, question);
-    let mut d = Draft::new(s, &linking);
+    let mut d = Draft::new(s, &linking, question);
     for (_name, rule) in RULES {
         rule(&mut d)?;
     }

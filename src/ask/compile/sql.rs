@@ -247,7 +247,8 @@ pub(super) fn dim_sql(c: &Catalog, a: &Aliases, d: &Dimension) -> (String, Strin
             (e.clone(), "year".into(), vec![e])
         }
         Some(g) => {
-            let e = format!("date_trunc({}, {col})::date", literal(g.unit()));
+            // As people write it: a timestamp at the start of the period.
+            let e = format!("date_trunc({}, {col})", literal(g.unit()));
             (e.clone(), g.unit().into(), vec![e])
         }
         None => {

@@ -13,6 +13,8 @@ pub(super) type Condition = (Op, f64, usize);
 
 /// What the rules have read so far.
 pub(super) struct Draft<'a> {
+    /// The question as asked (for punctuation between tokens).
+    pub question: &'a str,
     /// The question's tokens and which are accounted for.
     pub r: Reader<'a>,
     /// The linking of the question.
@@ -67,9 +69,10 @@ pub(super) struct Draft<'a> {
 
 impl<'a> Draft<'a> {
     /// An empty draft over `linking`.
-    pub fn new(s: &'a Semantic, linking: &'a Linking) -> Draft<'a> {
+    pub fn new(s: &'a Semantic, linking: &'a Linking, question: &'a str) -> Draft<'a> {
         let toks = &linking.tokens;
         Draft {
+            question,
             r: Reader {
                 s,
                 c: &s.catalog,
@@ -101,6 +104,16 @@ impl<'a> Draft<'a> {
             previous: None,
             having: None,
         }
+    }
+
+    /// Whether the text between tokens `a` and `b` (a < b) holds `c` ("Chicago (ORD)").
+    pub fn between_has(&self, a: usize, b: usize, c: char) -> bool {
+        let (Some(x), Some(y)) = (self.r.toks.get(a), self.r.toks.get(b)) else {
+            return false;
+        };
+        self.question
+            .get(x.end..y.start)
+            .is_some_and(|gap| gap.contains(c))
     }
 
     /// The first measure, once one is known.

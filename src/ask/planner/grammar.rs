@@ -90,12 +90,7 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
     let noise = |c: &crate::catalog::link::Candidate| {
         let (s, e) = c.span;
         // "the number of students": grammar, even where a column is called `number`.
-        let quantity = e == s + 1
-            && matches!(
-                r.w(s),
-                "number" | "count" | "total" | "amount" | "sum" | "average"
-            )
-            && r.w(e) == "of";
+        let quantity = e == s + 1 && matches!(r.w(s), "number" | "count") && r.w(e) == "of";
         quantity
             || (matches!(c.how, crate::catalog::link::MatchKind::Typo { .. })
                 && (s..e).all(|k| FILLER.contains(&r.w(k))))

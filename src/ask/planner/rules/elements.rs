@@ -52,9 +52,11 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
         last_was_dim = dim && matches!(cand.element, Element::Column(_) | Element::Table(_));
         match &cand.element {
             Element::Metric(m) => metric(d, *m, &cand.words),
+            Element::Value { .. } if labels_code(d, i) => {}
             Element::Value { column, value } => {
                 let op = if negated(d, start) { Op::Ne } else { Op::Eq };
-                value_filter(d, *column, value, op)
+                let column = directed(d, i, *column, value);
+                value_filter(d, column, value, op)
             }
             Element::Table(t) if dim => {
                 let col = entity_display(d, *t)?;
@@ -164,14 +166,42 @@ enum Ambiguity {
 fn ambiguous(d: &Draft, i: usize, col: ColRef) -> Ambiguity {
     let cands = &d.linking.candidates;
     let me = &cands[i];
+    // "name of the instructor": the column of the table named right after "of".
+    let mut k = me.span.1;
+    if d.r.w(k) == "of" {
+        k += 1;
+        while matches!(
+            d.r.w(k),
+            "the" | "a" | "an" | "each" | "all" | "every" | "their"
+        ) {
+            k += 1;
+        }
+        let owner = cands.iter().find_map(|c| match c.element {
+            Element::Table(t) if c.span.0 == k => Some(t),
+            _ => None,
+        });
+        let same_span =
+            cands
+                .iter()
+                .filter(|c| c.span == me.span)
+                .filter_map(|c| match c.element {
+                    Element::Column(x) => Some(x),
+                    _ => None,
+                });
+        if let Some(x) = owner.and_then(|t| same_span.clone().find(|x| x.table == t)) {
+            return if x == col {
+                Ambiguity::None
+            } else {
+                Ambiguity::Choose(x)
+            };
+        }
+    }
     let rivals: Vec<ColRef> = cands
         .iter()
         .filter(|c| c.span == me.span && (c.score - me.score).abs() < 1e-4)
         .filter_map(|c| match c.element {
-            // The same name in two tables is one thing seen from both ends of a join.
-            Element::Column(x) if x != col && d.r.c.column(x).name != d.r.c.column(col).name => {
-                Some(x)
-            }
+            // The same name in two joined tables is one thing seen from both ends of a join.
+            Element::Column(x) if x != col && !joined(d, x, col) => Some(x),
             _ => None,
         })
         .collect();
@@ -216,4 +246,111 @@ fn ambiguous(d: &Draft, i: usize, col: ColRef) -> Ambiguity {
     names.sort();
     names.dedup();
     Ambiguity::Open(names)
+}
+
+/// Whether two columns are the two ends of one relation (`flight.airline_code` and
+/// `airline.airline_code`).
+fn joined(d: &Draft, a: ColRef, b: ColRef) -> bool {
+    d.r.c.relations.iter().any(|r| {
+        let ends = |x: ColRef, y: ColRef| {
+            r.from == x.table
+                && r.to == y.table
+                && r.from_columns == [x.column]
+                && r.to_columns == [y.column]
+        };
+        ends(a, b) || ends(b, a)
+    })
+}
+
+/// Words that say which end of a trip or transfer a value is, and the name parts of the
+/// columns that hold that end.
+const DIRECTIONS: &[(&[&str], &[&str])] = &[
+    (
+        &["from", "out"],
+        &[
+            "from",
+            "origin",
+            "source",
+            "departure",
+            "depart",
+            "src",
+            "sender",
+        ],
+    ),
+    (
+        &["to", "into", "towards"],
+        &[
+            "to",
+            "destination",
+            "dest",
+            "arrival",
+            "arrive",
+            "target",
+            "recipient",
+        ],
+    ),
+];
+
+/// "from LAX to ORD": a value stored in both `from_airport` and `to_airport` goes to the one
+/// whose name matches the preposition before it.
+fn directed(d: &Draft, i: usize, column: ColRef, value: &str) -> ColRef {
+    let cands = &d.linking.candidates;
+    let me = &cands[i];
+    let alternatives: Vec<ColRef> = cands
+        .iter()
+        .filter(|c| c.span == me.span)
+        .filter_map(|c| match &c.element {
+            Element::Value {
+                column: x,
+                value: v,
+            } if v == value => Some(*x),
+            _ => None,
+        })
+        .collect();
+    if alternatives.len() < 2 {
+        return column;
+    }
+    let before = (1..=4)
+        .filter_map(|k| me.span.0.checked_sub(k))
+        .map(|k| d.r.w(k));
+    for w in before {
+        let Some((_, parts)) = DIRECTIONS.iter().find(|(words, _)| words.contains(&w)) else {
+            continue;
+        };
+        let fits: Vec<ColRef> = alternatives
+            .iter()
+            .copied()
+            .filter(|x| {
+                crate::catalog::text::split_identifier(&d.r.c.column(*x).name)
+                    .iter()
+                    .any(|p| parts.contains(&p.as_str()))
+            })
+            .collect();
+        let same: Vec<ColRef> = fits
+            .iter()
+            .copied()
+            .filter(|x| x.table == column.table)
+            .collect();
+        if let [one] = same.as_slice() {
+            return *one;
+        }
+        if let [one] = fits.as_slice() {
+            return *one;
+        }
+        break;
+    }
+    column
+}
+
+/// "Chicago (ORD)", "New York (JFK)": words followed by a value in parentheses are its label;
+/// the value in parentheses is the condition.
+fn labels_code(d: &Draft, i: usize) -> bool {
+    let me = &d.linking.candidates[i];
+    let next = d
+        .picked
+        .iter()
+        .map(|k| &d.linking.candidates[*k])
+        .find(|c| c.span.0 == me.span.1);
+    matches!(next, Some(c) if matches!(c.element, Element::Value { .. }))
+        && d.between_has(me.span.1 - 1, me.span.1, '(')
 }

@@ -25,7 +25,29 @@ pub(in super::super) fn measure(d: &mut Draft) -> Result<(), Declined> {
     one_measure(d)
 }
 
+/// "the instructor who taught the most courses", "airlines with the fewest flights": the
+/// entity right after a ranking word is what is counted, per the other entity.
+fn ranked_count(d: &mut Draft) -> bool {
+    let counted = d.entities.iter().copied().find(|(_, at)| {
+        let back = |k: usize| at.checked_sub(k).map(|i| d.r.w(i)).unwrap_or("");
+        let ranking = |w: &str| matches!(w, "most" | "fewest" | "least" | "more" | "fewer");
+        ranking(back(1)) || (back(1) == "of" && back(2) == "number" && ranking(back(3)))
+    });
+    let Some((t, _)) = counted else {
+        return false;
+    };
+    if d.entities.iter().all(|(e, _)| *e == t) {
+        return false; // "which store has the most customers" needs another entity
+    }
+    d.measures.push(Measure::Count(t));
+    d.entities.retain(|(e, _)| *e != t);
+    true
+}
+
 fn infer(d: &mut Draft) {
+    if d.order.is_some() && ranked_count(d) {
+        return;
+    }
     let toks = d.r.toks;
     let count = (0..toks.len()).any(|i| count_cue(&d.r, i + 1) || count_cue(&d.r, i));
     let agg = toks
@@ -55,7 +77,7 @@ fn infer(d: &mut Draft) {
         (_, _, Some((t, _))) if d.intent == Intent::Share => {
             d.measures.push(Measure::Count(t));
         }
-        (_, _, Some((t, _))) if d.r.has(&["which", "what", "list"]).is_some() => {
+        (None, _, Some((t, _))) if d.r.has(&["which", "what", "list"]).is_some() => {
             d.intent = Intent::List;
             for (k, column) in shown_columns(d.r.c, t).into_iter().enumerate() {
                 d.dimensions.insert(

@@ -5,7 +5,7 @@
 //! is the entity's rows: the columns it names (or its display column), sorted.
 
 use super::super::draft::Draft;
-use super::super::grammar::{agg_word, count_cue, norm, shown_columns};
+use super::super::grammar::{agg_word, count_cue, display, norm, shown_columns};
 use super::super::Declined;
 use crate::ask::plan::*;
 use crate::catalog::{ColRef, TableId};
@@ -39,12 +39,9 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
         return Ok(());
     };
     let c = d.r.c;
-    let own: Vec<ColRef> = d
-        .columns
-        .iter()
-        .map(|(col, _)| *col)
-        .filter(|col| col.table == table)
-        .collect();
+    // Columns named, of the row table or of tables joined to it ("flights ... meal
+    // description").
+    let own: Vec<ColRef> = d.columns.iter().map(|(col, _)| *col).collect();
     let numeric: Vec<ColRef> = own
         .iter()
         .copied()
@@ -72,9 +69,15 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
         })
         .collect();
     // "Show both courses and scores": the entity named is shown by name too.
-    let named = d.entities.iter().any(|(t, _)| *t == table);
-    if named || shown.iter().all(|col| c.column(*col).kind.is_numeric()) {
-        let whole = shown_columns(c, table);
+    let named = d.entities.iter().any(|(t, _)| *t == table) || named_in_phrase(d, table);
+    if shown.is_empty()
+        || (named && display(c, table).is_some())
+        || shown.iter().all(|col| c.column(*col).kind.is_numeric())
+    {
+        let whole = match display(c, table) {
+            Some(name) if !shown.is_empty() => vec![name],
+            _ => shown_columns(c, table),
+        };
         shown.retain(|col| !whole.contains(col));
         shown.splice(0..0, whole);
     }
@@ -107,6 +110,15 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
 
 /// The table the rows come from: the one entity named, or the one table of the columns named.
 fn row_table(d: &Draft) -> Option<TableId> {
+    // "which airlines offer flights ...": the entity right after the list word.
+    let subject = d.entities.iter().find(|(_, at)| {
+        let back = |k: usize| at.checked_sub(k).map(|i| d.r.w(i)).unwrap_or("");
+        LIST_WORDS.contains(&back(1))
+            || (LIST_WORDS.contains(&back(2)) && matches!(back(1), "the" | "all" | "me"))
+    });
+    if let Some((t, _)) = subject {
+        return Some(*t);
+    }
     let mut tables: Vec<TableId> = d.entities.iter().map(|(t, _)| *t).collect();
     tables.dedup();
     match tables.as_slice() {
@@ -125,4 +137,18 @@ fn row_table(d: &Draft) -> Option<TableId> {
         [one] => Some(*one),
         _ => None,
     }
+}
+
+/// "accounts signed up": a column phrase that starts with its table's name names the entity.
+fn named_in_phrase(d: &Draft, table: TableId) -> bool {
+    let name = crate::catalog::text::split_identifier(&d.r.c.table(table).name);
+    let Some(first) = name.last().map(|w| crate::catalog::text::stem(w)) else {
+        return false;
+    };
+    d.picked.iter().map(|k| &d.linking.candidates[*k]).any(|c| {
+        matches!(c.element, crate::catalog::link::Element::Column(col) if col.table == table)
+            && crate::catalog::text::phrase_words(&c.words)
+                .first()
+                .is_some_and(|w| crate::catalog::text::stem(w) == first)
+    })
 }

@@ -30,7 +30,16 @@ pub(in super::super) fn ranked_entity(d: &mut Draft) -> Result<(), Declined> {
             Some(*t) != d.counted
                 && !(measured.len() == 1 && measured[0] == *t && matches!(first, Measure::Count(_)))
         })
-        .filter_map(|(t, at)| display(c, *t).map(|col| (col, *at)));
+        .filter_map(|(t, at)| {
+            let key = match c.table(*t).primary_key.as_slice() {
+                [k] => Some(crate::catalog::ColRef {
+                    table: *t,
+                    column: *k,
+                }),
+                _ => None,
+            };
+            display(c, *t).or(key).map(|col| (col, *at))
+        });
     let text_col = d
         .columns
         .iter()

@@ -135,6 +135,11 @@ pub(in super::super) fn grain_words(d: &mut Draft) -> Result<(), Declined> {
             w.as_str(),
             "daily" | "weekly" | "monthly" | "quarterly" | "yearly" | "annually"
         );
+        if adjective && super::super::grammar::agg_word(d.r.w(i.wrapping_sub(1))).is_some() {
+            // "average daily api calls": the average of the daily rows, not a series.
+            d.r.eat(i);
+            continue;
+        }
         if adjective || matches!(d.r.w(i.wrapping_sub(1)), "by" | "per" | "each" | "every") {
             d.grain = Some(g);
             d.r.eat(i);
