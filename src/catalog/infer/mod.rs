@@ -10,7 +10,9 @@
 //! equally well relates to none and is listed as ambiguous.
 //!
 //! The run is bounded: at most [`MAX_STATEMENTS`] statements and [`MAX_DURATION`], each
-//! statement with the profiling statement timeout; its cost is logged per database.
+//! statement with the profiling statement timeout; key checks may use at most half of either,
+//! so that relations are still checked in a database with thousands of tables. Its cost is
+//! logged per database.
 
 mod labels;
 pub mod names;
@@ -29,10 +31,10 @@ use tokio_postgres::Client;
 use verify::{inclusion, unique_column, Budget, Inclusion};
 
 /// Statements one inference run may spend (key checks plus inclusion checks).
-pub const MAX_STATEMENTS: usize = 2_000;
+pub const MAX_STATEMENTS: usize = 10_000;
 
 /// Wall time one inference run may spend; checks not run by then are skipped (and counted).
-pub const MAX_DURATION: Duration = Duration::from_secs(30);
+pub const MAX_DURATION: Duration = Duration::from_secs(20);
 
 /// Key columns tried per table in one statement.
 const KEY_CANDIDATES: usize = 6;
@@ -103,12 +105,14 @@ pub async fn infer_structure(
 ) -> Inference {
     let started = Instant::now();
     let timeout = statement_timeout(opts);
-    let mut budget = Budget::new(MAX_STATEMENTS, started + MAX_DURATION);
     let mut out = Inference::default();
     let schemas = by_schema(catalog);
+    let mut keys = Budget::new(MAX_STATEMENTS / 2, started + MAX_DURATION / 2);
     for (ids, names) in &schemas {
-        infer_keys(client, catalog, ids, names, timeout, &mut budget, &mut out).await;
+        infer_keys(client, catalog, ids, names, timeout, &mut keys, &mut out).await;
     }
+    let mut budget = Budget::new(MAX_STATEMENTS - keys.spent, started + MAX_DURATION);
+    (budget.spent, budget.skipped) = (keys.spent, keys.skipped);
     for (ids, names) in &schemas {
         let cands = candidates(catalog, ids, names);
         out.candidates += cands.len();

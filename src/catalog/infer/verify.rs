@@ -26,7 +26,7 @@ pub(super) struct Budget {
 }
 
 impl Budget {
-    /// At most `statements` statements, until `deadline`.
+    /// At most `statements` more statements, until `deadline`.
     pub(super) fn new(statements: usize, deadline: Instant) -> Budget {
         Budget {
             deadline,
