@@ -135,6 +135,18 @@ fn parts(
             "declare the relationship in schemas/*.toml, or ask about one table at a time",
         )
     })?;
+    if let Some(t) = tree.ambiguous.first() {
+        // Two equally short ways to reach a table (a fare's origin and destination airport):
+        // picking one would answer a question that was not asked.
+        return Err(err(
+            format!(
+                "{} is reached in more than one way from {}, and the question does not say which",
+                c.table(*t).name,
+                c.table(root).name
+            ),
+            "name the role (e.g. \"from\" or \"to\"), or mark one relationship preferred = true in schemas/*.toml",
+        ));
+    }
     let (measure, format, is_avg) = if plan.intent == Intent::List {
         (String::from("1"), None, false)
     } else {
@@ -491,7 +503,11 @@ fn list_sql(s: &Semantic, plan: &AnalysisPlan, p: &Parts) -> String {
             .map(|i| i.to_string())
             .filter(|i| Some(i) != first.as_ref()),
     );
-    let mut sql = format!("SELECT DISTINCT {} FROM {}", items.join(", "), p.from);
+    // One row per distinct entity; with columns of several tables, one per joined row
+    // ("airlines and the stops of each flight").
+    let tables: BTreeSet<TableId> = plan.dimensions.iter().map(|d| d.column.table).collect();
+    let distinct = if tables.len() <= 1 { "DISTINCT " } else { "" };
+    let mut sql = format!("SELECT {distinct}{} FROM {}", items.join(", "), p.from);
     if !p.conds.is_empty() {
         sql.push_str(&format!(" WHERE {}", p.conds.join(" AND ")));
     }

@@ -70,8 +70,10 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
         .collect();
     // "Show both courses and scores": the entity named is shown by name too.
     let named = d.entities.iter().any(|(t, _)| *t == table) || named_in_phrase(d, table);
+    // Dates named with the entity are usually its condition ("accounts signed up in May").
+    let only_dates = shown.iter().all(|col| c.column(*col).kind.is_temporal());
     if shown.is_empty()
-        || (named && display(c, table).is_some())
+        || (named && (display(c, table).is_some() || only_dates))
         || shown.iter().all(|col| c.column(*col).kind.is_numeric())
     {
         let whole = match display(c, table) {
