@@ -1,0 +1,1 @@
+../../../fixtures/catalog/saas.sql
