@@ -126,6 +126,7 @@ fn parts(
     };
     let mut needed: BTreeSet<TableId> = mtables.iter().copied().collect();
     needed.extend(plan.dimensions.iter().map(|d| d.column.table));
+    needed.extend(plan.order.and_then(|o| o.column).map(|c| c.table));
     needed.extend(filters.iter().map(|f| f.column.table));
     needed.extend(time_col.map(|t| t.table));
     let needed: Vec<TableId> = needed.into_iter().collect();
@@ -147,6 +148,7 @@ fn parts(
             "name the role (e.g. \"from\" or \"to\"), or mark one relationship preferred = true in schemas/*.toml",
         ));
     }
+    let mut dedup: Option<(Vec<String>, String)> = None;
     let (measure, format, is_avg) = if plan.intent == Intent::List {
         (String::from("1"), None, false)
     } else {
@@ -194,15 +196,32 @@ fn parts(
                 (e, None, false)
             }
             Measure::Aggregate { agg, column } => {
-                let col = a.col(*column);
+                let mut col = a.col(*column);
                 if tree.fans_out && !matches!(agg, Agg::CountDistinct | Agg::Min | Agg::Max) {
-                    return Err(err(
-                        format!(
-                        "{} cannot be aggregated over that breakdown without counting rows twice",
-                        c.column(*column).name
-                    ),
-                        "ask for a breakdown by something each row has one of",
+                    // Each measured row once per group: aggregate over the distinct (group,
+                    // row) pairs, found by the measured table's key.
+                    let keys = &c.table(root).primary_key;
+                    if keys.is_empty() || column.table != root {
+                        return Err(err(
+                            format!(
+                                "{} cannot be aggregated over that breakdown without counting rows twice",
+                                c.column(*column).name
+                            ),
+                            "ask for a breakdown by something each row has one of",
+                        ));
+                    }
+                    dedup = Some((
+                        keys.iter()
+                            .map(|k| {
+                                a.col(ColRef {
+                                    table: root,
+                                    column: *k,
+                                })
+                            })
+                            .collect::<Vec<_>>(),
+                        col.clone(),
                     ));
+                    col = "rows.\"v\"".to_string();
                 }
                 let e = match agg {
                     Agg::Sum => format!("SUM({col})"),
@@ -232,22 +251,75 @@ fn parts(
     }
     let mut select = Vec::new();
     let mut group = Vec::new();
-    let mut dim_names = Vec::new();
+    let mut dim_names: Vec<String> = Vec::new();
     for d in &plan.dimensions {
         let (e, name, g) = dim_sql(c, &a, d);
         select.push(format!("{e} AS {}", ident(&name)));
         dim_names.push(name);
         group.extend(g);
     }
+    let mut from = join_sql(s, &a, &tree);
+    if let Some((keys, value)) = dedup {
+        (select, group, from) = distinct_rows(
+            &plan.dimensions,
+            c,
+            &a,
+            &dim_names,
+            from,
+            &conds,
+            keys,
+            value,
+        );
+        conds.clear();
+    }
     Ok(Parts {
         select,
-        from: join_sql(s, &a, &tree),
+        from,
         conds,
         group,
         dim_names,
         measure: rounded(measure.clone(), format.as_deref(), is_avg),
         raw: measure,
     })
+}
+
+/// The distinct (group, measured row) pairs of a join that repeats measured rows ("total
+/// citations per author" through the writes bridge): an inner `SELECT DISTINCT` of the
+/// grouping expressions, the measured table's key and the value, aggregated outside as
+/// `rows`.
+#[allow(clippy::too_many_arguments)]
+fn distinct_rows(
+    dims: &[crate::ask::plan::Dimension],
+    c: &Catalog,
+    a: &Aliases,
+    names: &[String],
+    from: String,
+    conds: &[String],
+    keys: Vec<String>,
+    value: String,
+) -> (Vec<String>, Vec<String>, String) {
+    let mut inner = Vec::new();
+    let mut select = Vec::new();
+    let mut group = Vec::new();
+    for (i, d) in dims.iter().enumerate() {
+        let (e, _, g) = dim_sql(c, a, d);
+        inner.push(format!("{e} AS \"d{i}\""));
+        select.push(format!("rows.\"d{i}\" AS {}", ident(&names[i])));
+        group.push(format!("rows.\"d{i}\""));
+        for (j, x) in g.iter().enumerate().filter(|(_, x)| **x != e) {
+            inner.push(format!("{x} AS \"g{i}_{j}\""));
+            group.push(format!("rows.\"g{i}_{j}\""));
+        }
+    }
+    for (k, key) in keys.iter().enumerate() {
+        inner.push(format!("{key} AS \"k{k}\""));
+    }
+    inner.push(format!("{value} AS \"v\""));
+    let mut sql = format!("SELECT DISTINCT {} FROM {from}", inner.join(", "));
+    if !conds.is_empty() {
+        sql.push_str(&format!(" WHERE {}", conds.join(" AND ")));
+    }
+    (select, group, format!("({sql}) AS rows"))
 }
 
 fn assemble(p: &Parts, measure_alias: &str, extra: &[String]) -> String {

@@ -242,7 +242,45 @@ fn ambiguous(d: &Draft, i: usize, col: ColRef) -> Ambiguity {
     if named_elsewhere {
         return Ambiguity::Repeat;
     }
-    let mut names: Vec<String> = all.iter().map(|x| d.r.c.column(*x).name.clone()).collect();
+    // Of columns named alike ("compartment" of food_service and of class_of_service), the
+    // one of a table the question names elsewhere, or next to one.
+    let in_play: Vec<crate::catalog::TableId> = d
+        .picked
+        .iter()
+        .map(|&j| &cands[j])
+        .filter(|c| c.span != me.span)
+        .filter_map(|c| match c.element {
+            Element::Table(t) => Some(t),
+            Element::Column(x) | Element::Value { column: x, .. } => Some(x.table),
+            Element::Metric(_) => None,
+        })
+        .collect();
+    let near = |t: crate::catalog::TableId, hops: bool| {
+        in_play.contains(&t)
+            || (hops
+                && d.r.c.relations.iter().any(|r| {
+                    (r.from == t && in_play.contains(&r.to))
+                        || (r.to == t && in_play.contains(&r.from))
+                }))
+    };
+    for hops in [false, true] {
+        let close: Vec<ColRef> = all
+            .iter()
+            .copied()
+            .filter(|x| near(x.table, hops))
+            .collect();
+        if let [one] = close.as_slice() {
+            return if *one == col {
+                Ambiguity::None
+            } else {
+                Ambiguity::Choose(*one)
+            };
+        }
+    }
+    let mut names: Vec<String> = all
+        .iter()
+        .map(|x| format!("{}.{}", d.r.c.table(x.table).name, d.r.c.column(*x).name))
+        .collect();
     names.sort();
     names.dedup();
     Ambiguity::Open(names)

@@ -67,6 +67,13 @@ fn infer(d: &mut Draft) {
                 column: col,
             });
         }
+        (None, Some((col, _)), _) if d.order.is_some() && !count => {
+            // "accounts with the fewest api calls": ranked by their total.
+            d.measures.push(Measure::Aggregate {
+                agg: Agg::Sum,
+                column: col,
+            });
+        }
         (_, _, Some((t, _))) if count => {
             let distinct = d.r.has(&["distinct", "different", "unique"]);
             d.measures.push(Measure::Count(t));

@@ -68,7 +68,23 @@ pub(in super::super) fn ordering(d: &mut Draft) -> Result<(), Declined> {
                 // "order" and "rank" are nouns too ("placed an order"): a verb only before "by"
                 // or "the" ("order by date", "sort the codes"), or as "sorted"/"sort".
                 let next = d.r.w(i + 1);
-                let verb = matches!(next, "by" | "the" | "them" | "it" | "results" | "rows")
+                let direction = |w: &str| {
+                    matches!(
+                        w,
+                        "ascending"
+                            | "descending"
+                            | "alphabetical"
+                            | "reverse"
+                            | "order"
+                            | "asc"
+                            | "desc"
+                    )
+                };
+                let verb = matches!(
+                    next,
+                    "by" | "the" | "them" | "it" | "results" | "rows" | "from" | "alphabetically"
+                ) || direction(next)
+                    || (next == "in" && direction(d.r.w(i + 2)))
                     || matches!(w, "sorted" | "sort" | "arranged" | "ranked")
                     || i == 0;
                 if !verb {

@@ -61,6 +61,10 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
     if !listing && key.is_none() {
         return Ok(());
     }
+    if key.is_some_and(|k| k.table != table && ranked) {
+        // "accounts with the fewest api calls": a total per account, not rows.
+        return Ok(());
+    }
     let mut shown: Vec<ColRef> = own
         .iter()
         .copied()

@@ -128,6 +128,9 @@ pub(in super::super) fn conditions(d: &mut Draft) -> Result<(), Declined> {
 pub(in super::super) fn grain_words(d: &mut Draft) -> Result<(), Declined> {
     for i in 0..d.r.toks.len() {
         let w = d.r.w(i).to_string();
+        if d.r.used_tok[i] {
+            continue; // part of a name ("monthly fee")
+        }
         let Some(g) = time::grain_word(&w) else {
             continue;
         };
