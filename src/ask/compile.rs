@@ -106,7 +106,7 @@ fn parts(
         .first()
         .ok_or_else(|| err("no measure", "say what to measure"))?;
     let mtables = measure_tables(c, m);
-    let root = s
+    let mut root = s
         .graph
         .grain(&mtables)
         .or_else(|| mtables.first().copied())
@@ -130,6 +130,18 @@ fn parts(
     needed.extend(filters.iter().map(|f| f.column.table));
     needed.extend(time_col.map(|t| t.table));
     let needed: Vec<TableId> = needed.into_iter().collect();
+    // "monthly fees of active accounts per country": a value looked up per row of another
+    // table (each account's plan fee) is summed over that table's rows, when every table
+    // needed is reached from it by many-to-one steps.
+    if let Measure::Aggregate {
+        agg: Agg::Sum | Agg::Avg | Agg::Median,
+        ..
+    } = m
+    {
+        if let Some(g) = s.graph.grain(&needed) {
+            root = g;
+        }
+    }
     let tree = s.graph.join_tree(c, root, &needed).map_err(|e| {
         err(
             format!("these tables do not join: {e}"),
