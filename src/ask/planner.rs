@@ -72,8 +72,19 @@ const RULES: &[(&str, Rule)] = &[
 pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     let linking = s.index.link(&s.catalog, question);
     let mut d = Draft::new(s, &linking, question);
-    for (_name, rule) in RULES {
+    for (name, rule) in RULES {
         rule(&mut d)?;
+        tracing::trace!(
+            rule = name,
+            measures = ?d.measures,
+            dimensions = ?d.dimensions,
+            filters = ?d.filters,
+            entities = ?d.entities,
+            columns = ?d.columns,
+            order = ?d.order,
+            intent = ?d.intent,
+            "planner rule"
+        );
     }
     let mut plan = d.plan();
     // Every content word must be accounted for; a word repeating an element already used

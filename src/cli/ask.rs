@@ -22,6 +22,10 @@ pub struct AskArgs {
 /// Runs `querent ask ...`.
 pub fn ask(args: AskArgs) -> Result<(), String> {
     let (cfg, target, db) = args.source.load(None)?;
+    if std::env::var_os("RUST_LOG").is_some() {
+        // RUST_LOG=querent::ask=trace shows each planner rule's draft.
+        querent::telemetry::init(&cfg.log);
+    }
     let files = store::read_annotations(cfg.schemas.as_ref())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

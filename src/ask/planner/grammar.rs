@@ -68,6 +68,9 @@ pub(super) fn dimension_cue(r: &Reader, start: usize) -> bool {
     if back(1) == "by" && agent(back(2)) {
         return false;
     }
+    if matches!(back(1), "the" | "a" | "an") && back(2) == "by" && agent(back(3)) {
+        return false; // "offered by the department of ..."
+    }
     matches!(back(1), "by" | "per" | "each" | "every" | "across")
         || (back(1) == "each" || back(2) == "each" && back(1) != "of")
         || (matches!(back(2), "by" | "per" | "each")
@@ -91,7 +94,12 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
         let (s, e) = c.span;
         // "the number of students": grammar, even where a column is called `number`.
         let quantity = e == s + 1 && matches!(r.w(s), "number" | "count") && r.w(e) == "of";
+        // "offered" is not `offering_id`: a verb matched to a noun by its stem.
+        let verb = e == s + 1
+            && r.w(s).ends_with("ed")
+            && c.phrase.split_whitespace().any(|p| p.ends_with("ing"));
         quantity
+            || verb
             || (matches!(c.how, crate::catalog::link::MatchKind::Typo { .. })
                 && (s..e).all(|k| FILLER.contains(&r.w(k))))
     };
@@ -118,7 +126,14 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
             (Element::Value { .. }, _, _) => 0.05,
             _ => 0.0,
         };
-        c.score + role + 0.2 * (len - 1.0)
+        // "courses offered" is not `course_offering`: a verb matched to a noun by its stem.
+        let verb_for_noun = c
+            .words
+            .split_whitespace()
+            .zip(c.phrase.split_whitespace())
+            .any(|(q, p)| q.to_lowercase().ends_with("ed") && p.ends_with("ing"));
+        let penalty = if verb_for_noun { 0.5 } else { 0.0 };
+        c.score + role + 0.2 * (len - 1.0) - penalty
     };
     order.sort_by(|a, b| weight(*b).total_cmp(&weight(*a)));
     let mut taken = vec![false; r.toks.len()];

@@ -62,6 +62,12 @@ fn infer(d: &mut Draft) {
     match (agg, numeric, d.entities.first().copied()) {
         (Some((a, i)), Some((col, _)), _) => {
             d.r.eat(i);
+            // "... sorted by average cost": the same word again names the same measure.
+            for k in 0..toks.len() {
+                if agg_word(norm(&toks[k])) == Some(a) {
+                    d.r.eat(k);
+                }
+            }
             d.measures.push(Measure::Aggregate {
                 agg: a,
                 column: col,
