@@ -63,8 +63,8 @@ fn infer(d: &mut Draft) {
         (Some((a, i)), Some((col, _)), _) => {
             d.r.eat(i);
             // "... sorted by average cost": the same word again names the same measure.
-            for k in 0..toks.len() {
-                if agg_word(norm(&toks[k])) == Some(a) {
+            for (k, t) in toks.iter().enumerate() {
+                if agg_word(norm(t)) == Some(a) {
                     d.r.eat(k);
                 }
             }
