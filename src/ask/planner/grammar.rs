@@ -358,3 +358,27 @@ pub(super) fn shown_columns(c: &Catalog, t: TableId) -> Vec<ColRef> {
         })
         .collect()
 }
+
+/// Name parts of columns that hold money.
+pub(super) const MONEY_PARTS: &[&str] = &[
+    "amount", "price", "cost", "fee", "revenue", "total", "usd", "paid", "value", "sales", "spend",
+    "salary", "income", "balance", "charge", "fare",
+];
+
+/// Whether a numeric column holds money (by its name).
+pub(super) fn money(c: &Catalog, col: ColRef) -> bool {
+    let column = c.column(col);
+    column.kind.is_numeric()
+        && crate::catalog::text::split_identifier(&column.name)
+            .iter()
+            .any(|p| MONEY_PARTS.contains(&p.as_str()))
+}
+
+/// The one money column of a table, if it has exactly one.
+pub(super) fn money_column(c: &Catalog, t: TableId) -> Option<ColRef> {
+    let mut found = (0..c.table(t).columns.len() as u32)
+        .map(|column| ColRef { table: t, column })
+        .filter(|col| money(c, *col) && !c.table(t).primary_key.contains(&col.column));
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
+}

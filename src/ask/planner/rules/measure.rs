@@ -4,7 +4,9 @@
 
 use super::super::check::unexplained;
 use super::super::draft::Draft;
-use super::super::grammar::{agg_word, count_cue, declined, norm, shown_columns};
+use super::super::grammar::{
+    agg_word, count_cue, declined, money, money_column, norm, shown_columns,
+};
 use super::super::Declined;
 use crate::ask::plan::*;
 
@@ -44,8 +46,28 @@ fn ranked_count(d: &mut Draft) -> bool {
     true
 }
 
+/// "plans with more than 100 accounts": the entity after a condition's number is counted,
+/// per the other entity.
+fn conditioned_count(d: &mut Draft) -> bool {
+    let Some(&(_, _, at)) = d.conditions.first() else {
+        return false;
+    };
+    let Some(&(t, _)) = d.entities.iter().find(|(_, s)| *s == at + 1) else {
+        return false;
+    };
+    if d.entities.iter().all(|(e, _)| *e == t) {
+        return false;
+    }
+    d.measures.push(Measure::Count(t));
+    d.entities.retain(|(e, _)| *e != t);
+    true
+}
+
 fn infer(d: &mut Draft) {
     if d.order.is_some() && ranked_count(d) {
+        return;
+    }
+    if conditioned_count(d) {
         return;
     }
     let toks = d.r.toks;
@@ -70,6 +92,24 @@ fn infer(d: &mut Draft) {
             }
             d.measures.push(Measure::Aggregate {
                 agg: a,
+                column: col,
+            });
+        }
+        (Some((a, i)), None, Some((t, _)))
+            if a != Agg::CountDistinct && money_column(d.r.c, t).is_some() =>
+        {
+            // "total invoiced", "average sale": the entity's one money column.
+            if let Some(column) = money_column(d.r.c, t) {
+                d.r.eat(i);
+                d.measures.push(Measure::Aggregate { agg: a, column });
+            }
+        }
+        (None, Some((col, _)), _)
+            if !count && money(d.r.c, col) && (d.grain.is_some() || !d.dimensions.is_empty()) =>
+        {
+            // "paid invoice amount by month": money adds up.
+            d.measures.push(Measure::Aggregate {
+                agg: Agg::Sum,
                 column: col,
             });
         }

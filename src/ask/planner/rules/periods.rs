@@ -13,7 +13,14 @@ pub(in super::super) fn range(d: &mut Draft) -> Result<(), Declined> {
     let Some(first) = d.first().cloned() else {
         return Ok(());
     };
-    let time_col = crate::ask::compile::measure_time(d.r.c, &first);
+    // "accounts signed up in 2024", "students predicted to graduate in the last 10 years":
+    // the date named is the one filtered.
+    let named = d
+        .columns
+        .iter()
+        .map(|(col, _)| *col)
+        .find(|col| d.r.c.column(*col).kind.is_temporal());
+    let time_col = named.or_else(|| crate::ask::compile::measure_time(d.r.c, &first));
     let years = match time_col {
         None => measured_year(d, &first),
         Some(_) => None,
@@ -67,7 +74,7 @@ pub(in super::super) fn range(d: &mut Draft) -> Result<(), Declined> {
         return Ok(());
     }
     d.time = Some(TimeRange {
-        column: None,
+        column: named,
         start: rg.start.iso(),
         end: rg.end.iso(),
         words: rg

@@ -31,7 +31,12 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
         .any(|(i, t)| !d.r.used_tok[i] && agg_word(norm(t)).is_some());
     let counting = (0..=toks.len()).any(|i| count_cue(&d.r, i) && d.r.w(i) != "of");
     let entity_counted = d.entities.iter().any(|(_, at)| count_cue(&d.r, *at));
-    if aggregate || entity_counted || (counting && d.columns.is_empty()) {
+    // "plans with more than 100 accounts": a count per plan, not rows.
+    let count_condition = d
+        .conditions
+        .iter()
+        .any(|(_, _, at)| d.entities.iter().any(|(_, s)| *s == at + 1));
+    if aggregate || entity_counted || count_condition || (counting && d.columns.is_empty()) {
         return Ok(());
     }
     let listing = toks.iter().any(|t| LIST_WORDS.contains(&norm(t))) || d.ordered;

@@ -91,6 +91,13 @@ pub(in super::super) fn intent_words(d: &mut Draft) -> Result<(), Declined> {
     Ok(())
 }
 
+/// Units written after a number in a condition.
+const UNITS: &[&str] = &[
+    "mph", "kmh", "kph", "km", "kms", "miles", "mi", "kg", "kgs", "lb", "lbs", "tons", "hours",
+    "hrs", "hour", "minutes", "mins", "minute", "seconds", "secs", "percent", "pct", "points",
+    "stars", "feet", "ft", "meters", "m", "gb", "mb", "tb", "units", "items", "pieces",
+];
+
 /// "more than 20", "over 4.5", "at least 3", "between 5 and 10": conditions, placed later.
 pub(in super::super) fn conditions(d: &mut Draft) -> Result<(), Declined> {
     for i in 0..d.r.toks.len() {
@@ -117,6 +124,9 @@ pub(in super::super) fn conditions(d: &mut Draft) -> Result<(), Declined> {
         if let Some(v) = d.r.toks.get(at).and_then(number) {
             for k in i..=at {
                 d.r.eat(k);
+            }
+            if UNITS.contains(&d.r.w(at + 1)) {
+                d.r.eat(at + 1); // "over 200 mph": the column's unit
             }
             d.conditions.push((op, v, at));
         }
