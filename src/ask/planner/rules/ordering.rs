@@ -95,6 +95,9 @@ pub(in super::super) fn ordering(d: &mut Draft) -> Result<(), Declined> {
                 if d.r.w(i + 1) == "by" {
                     d.r.eat(i + 1);
                 }
+                if d.order_column.is_none() {
+                    d.order_column = repeated_column(d, i + 1);
+                }
             }
             "first" | "last" if i > 0 => {
                 // "newest first", "most expensive first", "oldest last"
@@ -168,4 +171,37 @@ fn eat_order_phrase(d: &mut Draft, i: usize) {
     if ORDER_VERBS.contains(&d.r.w(i + 1)) {
         d.r.eat(i + 1);
     }
+}
+
+/// "sort the aircraft codes ...": words after an order verb that repeat a column already
+/// named (a repeated mention has no candidate of its own), eaten.
+fn repeated_column(d: &mut Draft, from: usize) -> Option<crate::catalog::ColRef> {
+    let mut k = from;
+    while matches!(d.r.w(k), "by" | "the" | "their" | "its") {
+        k += 1;
+    }
+    let start = k;
+    let mut words = Vec::new();
+    while k < d.r.toks.len() && words.len() < 3 && !d.r.used_tok[k] && !d.r.toks[k].stop {
+        words.push(d.r.toks[k].stem.clone());
+        k += 1;
+    }
+    if words.is_empty() {
+        return None;
+    }
+    let c = d.r.c;
+    let mut named: Vec<crate::catalog::ColRef> = d.columns.iter().map(|(col, _)| *col).collect();
+    named.extend(d.filters.iter().map(|f| f.column));
+    named.extend(d.dimensions.iter().map(|dim| dim.column));
+    let found = named.into_iter().find(|col| {
+        let stems: Vec<String> = crate::catalog::text::split_identifier(&c.column(*col).name)
+            .iter()
+            .map(|w| crate::catalog::text::stem(w))
+            .collect();
+        words.iter().all(|w| stems.contains(w))
+    })?;
+    for j in start..k {
+        d.r.eat(j);
+    }
+    Some(found)
 }

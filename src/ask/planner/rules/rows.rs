@@ -74,7 +74,7 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
         .iter()
         .copied()
         .filter(|col| {
-            Some(*col) != key && (d.conditions.is_empty() || numeric.first() != Some(col))
+            d.conditions.is_empty() || numeric.first() != Some(col)
         })
         .collect();
     // "Show both courses and scores": the entity named is shown by name too.
