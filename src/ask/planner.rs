@@ -103,7 +103,7 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
         // "papers written by authors", "publications published in 2021"
         left.retain(|w| !relation_verb(&w.to_lowercase()));
     }
-    left.extend(unused_elements(
+    let mut unused = unused_elements(
         s,
         &plan,
         &d.columns,
@@ -111,14 +111,11 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
         d.counted,
         &linking,
         &d.used,
-    ));
-    if !left.is_empty() {
-        return Err(declined(
-            &d.r,
-            &linking,
-            &d.used,
-            &format!("\"{}\"", left.join("\", \"")),
-        ));
+    );
+    unused.retain(|w| !left.contains(w));
+    unused.dedup();
+    if !left.is_empty() || !unused.is_empty() {
+        return Err(declined(&d.r, &linking, &d.used, &left, &unused, ""));
     }
     plan.confidence = confidence(&linking, &d.used);
     let used = d.used;

@@ -247,8 +247,13 @@ pub(super) fn dim_sql(c: &Catalog, a: &Aliases, d: &Dimension) -> (String, Strin
             (e.clone(), "year".into(), vec![e])
         }
         Some(g) => {
-            // As people write it: a timestamp at the start of the period.
-            let e = format!("date_trunc({}, {col})", literal(g.unit()));
+            // The start of the period, of the column's own type (a date stays a date).
+            let cast = if c.column(d.column).kind == crate::catalog::ValueKind::Date {
+                "::date"
+            } else {
+                ""
+            };
+            let e = format!("date_trunc({}, {col}){cast}", literal(g.unit()));
             (e.clone(), g.unit().into(), vec![e])
         }
         None => {

@@ -202,11 +202,29 @@ pub(super) fn confidence(l: &Linking, used: &[usize]) -> f32 {
         .fold(1.0_f32, |a, s| a.min(s))
 }
 
-pub(super) fn declined(r: &Reader, l: &Linking, used: &[usize], what: &str) -> Declined {
+/// Why a question was declined: the words not understood, and the words that matched the
+/// catalog but that the plan could not use. The hint lists only what was understood *and*
+/// used, and suggests a question in the schema's own words about what the question named.
+pub(super) fn declined(
+    r: &Reader,
+    l: &Linking,
+    used: &[usize],
+    unknown: &[String],
+    unused: &[String],
+    what: &str,
+) -> Declined {
+    let quote = |ws: &[String]| {
+        ws.iter()
+            .map(|w| format!("\"{w}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let left: Vec<&String> = unknown.iter().chain(unused).collect();
     let understood: Vec<String> = used
         .iter()
-        .map(|i| {
-            let c = &l.candidates[*i];
+        .map(|i| &l.candidates[*i])
+        .filter(|c| !left.iter().any(|w| **w == c.words))
+        .map(|c| {
             format!(
                 "\"{}\" = {}",
                 c.words,
@@ -214,28 +232,117 @@ pub(super) fn declined(r: &Reader, l: &Linking, used: &[usize], what: &str) -> D
             )
         })
         .collect();
-    let example =
-        r.c.metrics
-            .first()
-            .map(|m| format!("\"{} by month in {}\"", m.name.replace('_', " "), 2024))
-            .or_else(|| {
-                r.c.tables
-                    .first()
-                    .map(|t| format!("\"how many {}\"", t.name))
-            })
-            .unwrap_or_else(|| "\"how many rows\"".into());
-    let _ = (r.s, ValueKind::Text);
-    Declined {
-        message: format!("ASK did not understand {what}"),
-        hint: if understood.is_empty() {
-            format!("nothing in the question matched this database; try a question like {example}")
+    let mut message = match (unknown.is_empty(), unused.is_empty()) {
+        (false, _) => format!("ASK did not understand {}", quote(unknown)),
+        (true, false) => String::new(),
+        (true, true) => format!("ASK did not understand {what}"),
+    };
+    if !unused.is_empty() {
+        let part = format!(
+            "{} matched the database, but ASK could not fit {} into the answer",
+            quote(unused),
+            if unused.len() == 1 { "it" } else { "them" }
+        );
+        message = if message.is_empty() {
+            format!("ASK cannot answer: {part}")
         } else {
-            format!(
-                "it understood {}; try a question like {example}",
-                understood.join(", ")
-            )
-        },
+            format!("{message}; {part}")
+        };
+    } else if !unknown.is_empty() && !what.is_empty() {
+        message = format!("{message}, so not {what}");
     }
+    let example = example(r, l, used);
+    let hint = if understood.is_empty() {
+        format!("nothing else in the question matched this database; try a question like {example}")
+    } else {
+        format!(
+            "it understood {}; try a question like {example}",
+            understood.join(", ")
+        )
+    };
+    let _ = ValueKind::Text;
+    Declined { message, hint }
+}
+
+/// A question ASK can answer, in the schema's own words, about what the question named.
+fn example(r: &Reader, l: &Linking, used: &[usize]) -> String {
+    let c = r.c;
+    let named = used.iter().find_map(|i| match l.candidates[*i].element {
+        Element::Table(t) => Some(t),
+        Element::Column(col) | Element::Value { column: col, .. } => Some(col.table),
+        Element::Metric(_) => None,
+    });
+    if let Some(m) = c.metrics.first().filter(|_| named.is_none()) {
+        return format!("\"{} by month\"", m.name.replace('_', " "));
+    }
+    let Some(t) = named.or((!c.tables.is_empty()).then_some(0)) else {
+        return "\"how many rows\"".into();
+    };
+    let words = table_words(c, t);
+    // The text column with the fewest distinct values makes a good breakdown.
+    let table = c.table(t);
+    let by = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(k, col)| {
+            col.kind == ValueKind::Text
+                && !col.notes.pii
+                && !table.primary_key.contains(&(*k as u32))
+                && !c
+                    .relations
+                    .iter()
+                    .any(|r| r.from == t && r.from_columns == [*k as u32])
+        })
+        .filter_map(|(_, col)| {
+            let n = col.profile.as_ref()?.values.as_ref()?.len();
+            (n > 1).then_some((n, col))
+        })
+        .min_by_key(|(n, _)| *n)
+        .map(|(_, col)| col);
+    match by {
+        Some(col) => {
+            let names: Vec<&str> = table.columns.iter().map(|x| x.name.as_str()).collect();
+            format!(
+                "\"how many {words} per {}\"",
+                without_shared_prefix(&names, &col.name)
+            )
+        }
+        None => format!("\"how many {words}\""),
+    }
+}
+
+/// A table's name as words, without a prefix every table of its schema shares
+/// (`sbCustomer` → "customer" when all tables start with `sb`).
+pub(super) fn table_words(c: &Catalog, t: TableId) -> String {
+    let table = c.table(t);
+    let names: Vec<&str> = c
+        .tables
+        .iter()
+        .filter(|x| x.schema == table.schema)
+        .map(|x| x.name.as_str())
+        .collect();
+    without_shared_prefix(&names, &table.name)
+}
+
+/// `name` as words, without a prefix all of `names` share (at least 2 characters).
+fn without_shared_prefix(names: &[&str], name: &str) -> String {
+    let mut prefix = names.first().copied().unwrap_or("");
+    for n in names {
+        while !n.starts_with(prefix) {
+            let mut end = prefix.len() - 1;
+            while !prefix.is_char_boundary(end) {
+                end -= 1;
+            }
+            prefix = &prefix[..end];
+        }
+    }
+    let short = if names.len() > 1 && prefix.len() >= 2 && name.len() > prefix.len() + 2 {
+        &name[prefix.len()..]
+    } else {
+        name
+    };
+    crate::catalog::text::split_identifier(short).join(" ")
 }
 
 /// Words of a description that say what a table or column holds ("The overall clarity score

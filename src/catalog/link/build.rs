@@ -17,6 +17,18 @@ const STORAGE_PARTS: &[&str] = &[
 /// Words too general to name a column on their own ("name" of `first_name`).
 const GENERIC_WORDS: &[&str] = &[
     "name",
+    "daily",
+    "weekly",
+    "monthly",
+    "quarterly",
+    "yearly",
+    "annual",
+    "annually",
+    "day",
+    "week",
+    "month",
+    "quarter",
+    "year",
     "date",
     "time",
     "type",

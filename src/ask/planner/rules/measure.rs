@@ -17,12 +17,14 @@ pub(in super::super) fn measure(d: &mut Draft) -> Result<(), Declined> {
     }
     if d.measures.is_empty() {
         let left = unexplained(&d.r, d.linking, &d.used);
-        let what = if left.is_empty() {
-            "what to measure".to_string()
-        } else {
-            format!("\"{}\", so not what to measure", left.join("\", \""))
-        };
-        return Err(declined(&d.r, d.linking, &d.used, &what));
+        return Err(declined(
+            &d.r,
+            d.linking,
+            &d.used,
+            &left,
+            &[],
+            "what to measure",
+        ));
     }
     one_measure(d)
 }

@@ -73,9 +73,7 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
     let mut shown: Vec<ColRef> = own
         .iter()
         .copied()
-        .filter(|col| {
-            d.conditions.is_empty() || numeric.first() != Some(col)
-        })
+        .filter(|col| d.conditions.is_empty() || numeric.first() != Some(col))
         .collect();
     // "Show both courses and scores": the entity named is shown by name too.
     let named = d.entities.iter().any(|(t, _)| *t == table) || named_in_phrase(d, table);
