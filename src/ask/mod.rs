@@ -162,3 +162,5 @@ pub async fn answer(asker: Asker<'_>, req: &AskRequest) -> Answer {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_shapes;

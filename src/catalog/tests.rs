@@ -27,7 +27,7 @@ fn col(name: &str, kind: ValueKind) -> Column {
     }
 }
 
-pub(super) fn table(name: &str, cols: &[(&str, ValueKind)]) -> Table {
+pub(crate) fn table(name: &str, cols: &[(&str, ValueKind)]) -> Table {
     Table {
         schema: "retail".into(),
         name: name.into(),

@@ -98,8 +98,14 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
         let verb = e == s + 1
             && r.w(s).ends_with("ed")
             && c.phrase.split_whitespace().any(|p| p.ends_with("ing"));
+        // "average rating": the aggregate, not a stored value 'Average' (unless quoted).
+        let agg_value = e == s + 1
+            && matches!(c.element, Element::Value { .. })
+            && !r.toks[s].quoted
+            && agg_word(r.w(s)).is_some();
         quantity
             || verb
+            || agg_value
             || (matches!(c.how, crate::catalog::link::MatchKind::Typo { .. })
                 && (s..e).all(|k| FILLER.contains(&r.w(k))))
     };

@@ -188,11 +188,15 @@ fn ambiguous(d: &Draft, i: usize, col: ColRef) -> Ambiguity {
                     Element::Column(x) => Some(x),
                     _ => None,
                 });
-        if let Some(x) = owner.and_then(|t| same_span.clone().find(|x| x.table == t)) {
-            return if x == col {
+        let owned: Vec<ColRef> = match owner {
+            Some(t) => same_span.filter(|x| x.table == t).collect(),
+            None => Vec::new(),
+        };
+        if let [x] = owned.as_slice() {
+            return if *x == col {
                 Ambiguity::None
             } else {
-                Ambiguity::Choose(x)
+                Ambiguity::Choose(*x)
             };
         }
     }

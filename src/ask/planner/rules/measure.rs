@@ -122,7 +122,14 @@ fn infer(d: &mut Draft) {
                 column: col,
             });
         }
-        (_, _, Some((t, _))) if count => {
+        (_, _, Some((first, _))) if count => {
+            // The entity the count words name ("accounts by number of tickets": tickets).
+            let t = d
+                .entities
+                .iter()
+                .find(|(_, at)| count_cue(&d.r, *at))
+                .map(|(t, _)| *t)
+                .unwrap_or(first);
             let distinct = d.r.has(&["distinct", "different", "unique"]);
             d.measures.push(Measure::Count(t));
             if let Some(i) = distinct {

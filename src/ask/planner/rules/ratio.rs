@@ -80,6 +80,19 @@ fn side(d: &mut Draft, from: usize, to: usize) -> Result<Measure, Declined> {
         .filter(|c| within(c.span.0))
         .map(|c| c.element.clone())
         .collect();
+    // "total invoice amount": the table's name qualifies its column.
+    let c = d.r.c;
+    let column_tables: Vec<crate::catalog::TableId> = picked
+        .iter()
+        .filter_map(|e| match e {
+            Element::Column(col) => Some(col.table),
+            _ => None,
+        })
+        .collect();
+    let picked: Vec<Element> = picked
+        .into_iter()
+        .filter(|e| !matches!(e, Element::Table(t) if column_tables.contains(t)))
+        .collect();
     if picked.len() > 1 {
         let words: Vec<&str> = (from..to).map(|i| d.r.toks[i].text.as_str()).collect();
         return Err(Declined {
@@ -91,7 +104,6 @@ fn side(d: &mut Draft, from: usize, to: usize) -> Result<Measure, Declined> {
                 .into(),
         });
     }
-    let c = d.r.c;
     let numeric = picked.iter().find_map(|e| match e {
         Element::Column(col) if c.column(*col).kind.is_numeric() => Some(*col),
         _ => None,

@@ -53,7 +53,7 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
         .filter(|col| c.column(*col).kind.is_numeric() && Some(*col) != d.order_column)
         .collect();
     // Ranked by what: the sort column named, or the one number named with "highest", "top".
-    let ranked = d.order.is_some() && d.order.is_some_and(|o| o.column.is_none());
+    let ranked = d.order.is_some_and(|o| o.column.is_none()) && !d.alphabetical;
     let key = match (d.order_column, ranked) {
         (Some(col), _) => Some(col),
         (None, true) => match numeric.as_slice() {

@@ -182,12 +182,23 @@ fn condition_column(d: &mut Draft, at: usize) -> Option<crate::catalog::ColRef> 
     {
         return Some(*col);
     }
-    let unit = MONEY_UNITS.contains(&d.r.w(at + 1)) || d.r.toks[at].text.starts_with('$');
+    // "over 1000 dollars", "between 500 and 2000 usd": a unit after any bound.
+    let positions: Vec<usize> = d
+        .conditions
+        .iter()
+        .map(|(_, _, p)| *p)
+        .chain([at])
+        .collect();
+    let unit = positions
+        .iter()
+        .any(|p| MONEY_UNITS.contains(&d.r.w(p + 1)) || d.r.toks[*p].text.starts_with('$'));
     if !unit {
         return None;
     }
-    if MONEY_UNITS.contains(&d.r.w(at + 1)) {
-        d.r.eat(at + 1);
+    for p in positions {
+        if MONEY_UNITS.contains(&d.r.w(p + 1)) {
+            d.r.eat(p + 1);
+        }
     }
     let mut tables: Vec<_> = d.entities.iter().map(|(t, _)| *t).collect();
     tables.extend(
