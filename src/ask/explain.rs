@@ -79,7 +79,10 @@ pub fn summary(c: &Catalog, plan: &AnalysisPlan) -> String {
         ));
     }
     if let Some(t) = &plan.time {
-        s.push_str(&format!(", from {} to before {}", t.start, t.end));
+        match t.clock {
+            Some(_) => s.push_str(&format!(", {} (by the database's clock)", t.words)),
+            None => s.push_str(&format!(", from {} to before {}", t.start, t.end)),
+        }
     }
     if let (Some(o), Some(n)) = (plan.order, plan.limit) {
         s.push_str(&format!(

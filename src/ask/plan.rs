@@ -127,9 +127,23 @@ pub struct Filter {
     pub values: Vec<Value>,
 }
 
+/// A period relative to the wall clock ("today", "this month"): the `unit` containing
+/// `CURRENT_DATE`, moved by `offset` units ("yesterday" is day −1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ClockPeriod {
+    /// Day, week, month, quarter or year.
+    pub unit: Grain,
+    /// Periods from the current one.
+    pub offset: i32,
+}
+
 /// A half-open date range `[start, end)` on a time column, ISO dates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TimeRange {
+    /// Relative to the wall clock at run time (then `start`/`end` are empty): "today", "this
+    /// month". Other relative ranges ("last 3 months") are anchored to the end of the data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockPeriod>,
     /// Column filtered (`None` = the measure's own time column).
     pub column: Option<ColRef>,
     /// First day included (`YYYY-MM-DD`).

@@ -161,6 +161,12 @@ fn billing() -> Semantic {
     values(&mut c, "reviews.label", &["Average", "Good", "Poor"]);
     values(&mut c, "transfers.from_country", &["Germany", "Japan"]);
     values(&mut c, "transfers.to_country", &["Germany", "Japan"]);
+    let opened = c.find_column("tickets.opened_at").unwrap();
+    c.tables[opened.table as usize].columns[opened.column as usize].profile = Some(Profile {
+        min: Some("2022-01-03 09:00:00".into()),
+        max: Some("2024-12-30 17:00:00".into()),
+        ..Default::default()
+    });
     let closed = c.find_column("tickets.closed_at").unwrap();
     c.tables[closed.table as usize].columns[closed.column as usize].nullable = true;
     for (t, col) in [("accounts", 4), ("invoices", 2), ("tickets", 3)] {
@@ -440,4 +446,24 @@ fn declines_agree_with_their_hints() {
     // The suggested question is in the schema's words, without its shared prefix.
     let example = d.hint.split("try a question like").nth(1).unwrap_or("");
     assert!(!example.contains("sbaccounts"), "{}", d.hint);
+}
+
+#[test]
+fn clock_words_use_the_databases_clock() {
+    let s = billing();
+    let plan = p(&s, "how many tickets opened today");
+    let t = plan.time.expect("a range");
+    assert_eq!(
+        t.clock,
+        Some(ClockPeriod {
+            unit: Grain::Day,
+            offset: 0
+        })
+    );
+    let sql = sql(&s, "total invoiced this month");
+    assert!(sql.contains("date_trunc('month', CURRENT_DATE)"), "{sql}");
+    // Data-anchored ranges stay data-anchored.
+    let plan = p(&s, "how many tickets in the last 3 months");
+    let t = plan.time.expect("a range");
+    assert_eq!((t.clock, t.start.as_str()), (None, "2024-10-01"));
 }

@@ -189,6 +189,27 @@ pub(super) fn filter_sql(a: &Aliases, f: &Filter) -> String {
 
 pub(super) fn time_sql(a: &Aliases, col: ColRef, r: &TimeRange) -> String {
     let c = a.col(col);
+    if let Some(k) = r.clock {
+        // Evaluated by the database at run time: CURRENT_DATE is its clock, not the plan's.
+        let unit = literal(k.unit.unit());
+        let at = |n: i32| match k.unit {
+            Grain::Day => format!("(CURRENT_DATE + {n})"),
+            Grain::Week => {
+                format!("(date_trunc({unit}, CURRENT_DATE) + make_interval(weeks => {n}))")
+            }
+            Grain::Quarter => format!(
+                "(date_trunc({unit}, CURRENT_DATE) + make_interval(months => {}))",
+                3 * n
+            ),
+            Grain::Month => {
+                format!("(date_trunc({unit}, CURRENT_DATE) + make_interval(months => {n}))")
+            }
+            Grain::Year => {
+                format!("(date_trunc({unit}, CURRENT_DATE) + make_interval(years => {n}))")
+            }
+        };
+        return format!("{c} >= {} AND {c} < {}", at(k.offset), at(k.offset + 1));
+    }
     format!(
         "{c} >= DATE {} AND {c} < DATE {}",
         literal(&r.start),

@@ -136,6 +136,12 @@ fn infer(d: &mut Draft) {
                 d.r.eat(i);
             }
         }
+        (None, _, None) if count && !d.columns.is_empty() => {
+            // "how many accounts signed up this month": "accounts signed up" named a column
+            // of the counted table.
+            let t = d.columns[0].0.table;
+            d.measures.push(Measure::Count(t));
+        }
         (_, _, Some((t, _))) if d.intent == Intent::Share => {
             d.measures.push(Measure::Count(t));
         }

@@ -42,6 +42,23 @@ pub(in super::super) fn range(d: &mut Draft) -> Result<(), Declined> {
                 }
             })
             .collect();
+    if let Some((clock, at)) = clock_period(d) {
+        for k in &at {
+            d.r.eat(*k);
+        }
+        d.time = Some(TimeRange {
+            clock: Some(clock),
+            column: named,
+            start: String::new(),
+            end: String::new(),
+            words: at
+                .iter()
+                .map(|k| d.r.toks[*k].text.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        });
+        return Ok(());
+    }
     let Some(rg) = time::range(&free, anchor(d.r.c, time_col)) else {
         return Ok(());
     };
@@ -74,6 +91,7 @@ pub(in super::super) fn range(d: &mut Draft) -> Result<(), Declined> {
         return Ok(());
     }
     d.time = Some(TimeRange {
+        clock: None,
         column: named,
         start: rg.start.iso(),
         end: rg.end.iso(),
@@ -85,6 +103,48 @@ pub(in super::super) fn range(d: &mut Draft) -> Result<(), Declined> {
             .join(" "),
     });
     Ok(())
+}
+
+/// "today", "yesterday", "this month", "current quarter": a period of the wall clock, with
+/// the tokens that name it.
+fn clock_period(d: &Draft) -> Option<(ClockPeriod, Vec<usize>)> {
+    for i in 0..d.r.toks.len() {
+        if d.r.used_tok[i] {
+            continue;
+        }
+        match d.r.w(i) {
+            "today" => {
+                return Some((
+                    ClockPeriod {
+                        unit: Grain::Day,
+                        offset: 0,
+                    },
+                    vec![i],
+                ))
+            }
+            "yesterday" => {
+                return Some((
+                    ClockPeriod {
+                        unit: Grain::Day,
+                        offset: -1,
+                    },
+                    vec![i],
+                ))
+            }
+            "this" | "current" => {
+                let unit = match d.r.w(i + 1) {
+                    "week" => Grain::Week,
+                    "month" => Grain::Month,
+                    "quarter" => Grain::Quarter,
+                    "year" => Grain::Year,
+                    _ => continue,
+                };
+                return Some((ClockPeriod { unit, offset: 0 }, vec![i, i + 1]));
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The year column of the measured table, when it has no date.
@@ -157,6 +217,12 @@ pub(in super::super) fn growth(d: &mut Draft) -> Result<(), Declined> {
         message: "growth needs a period".into(),
         hint: "say which one, e.g. \"revenue growth in 2024\"".into(),
     })?;
+    if t.clock.is_some() {
+        return Err(Declined {
+            message: format!("ASK cannot compute growth for \"{}\" yet", t.words),
+            hint: "name the period, e.g. \"revenue growth in 2024\"".into(),
+        });
+    }
     let (Some(s), Some(e)) = (Date::parse(&t.start), Date::parse(&t.end)) else {
         return Ok(());
     };
