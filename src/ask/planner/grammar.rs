@@ -94,10 +94,12 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
         let (s, e) = c.span;
         // "the number of students": grammar, even where a column is called `number`.
         let quantity = e == s + 1 && matches!(r.w(s), "number" | "count") && r.w(e) == "of";
-        // "offered" is not `offering_id`: a verb matched to a noun by its stem.
+        // "offered" is not `offering_id`, "cited" is not the table `cite`: a verb matched to
+        // a noun by its stem.
         let verb = e == s + 1
             && r.w(s).ends_with("ed")
-            && c.phrase.split_whitespace().any(|p| p.ends_with("ing"));
+            && (c.phrase.split_whitespace().any(|p| p.ends_with("ing"))
+                || super::check::relation_verb(r.w(s)));
         // "average rating": the aggregate, not a stored value 'Average' (unless quoted).
         let agg_value = e == s + 1
             && matches!(c.element, Element::Value { .. })

@@ -76,7 +76,36 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
             Element::Column(col) => d.columns.push((*col, start)),
         }
     }
+    eat_repeats(d);
     Ok(())
+}
+
+/// A column named again in full ("... Show the minimum connect time.") has no candidate of
+/// its own (one per element): its words are accounted for by the first mention.
+fn eat_repeats(d: &mut Draft) {
+    let c = d.r.c;
+    let mut named: Vec<ColRef> = d.columns.iter().map(|(col, _)| *col).collect();
+    named.extend(d.filters.iter().map(|f| f.column));
+    named.extend(d.dimensions.iter().map(|dim| dim.column));
+    for col in named {
+        let words: Vec<String> = crate::catalog::text::split_identifier(&c.column(col).name)
+            .iter()
+            .map(|w| stem(w))
+            .collect();
+        if words.len() < 2 {
+            continue;
+        }
+        let n = d.r.toks.len();
+        for i in 0..n.saturating_sub(words.len() - 1) {
+            let fits =
+                (0..words.len()).all(|k| !d.r.used_tok[i + k] && d.r.toks[i + k].stem == words[k]);
+            if fits {
+                for k in 0..words.len() {
+                    d.r.eat(i + k);
+                }
+            }
+        }
+    }
 }
 
 fn metric(d: &mut Draft, m: u32, words: &str) {

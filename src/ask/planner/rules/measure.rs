@@ -77,6 +77,7 @@ fn infer(d: &mut Draft) {
     let agg = toks
         .iter()
         .enumerate()
+        .filter(|(i, _)| !d.r.used_tok[*i]) // "minimum connect time" is a column's name
         .find_map(|(i, t)| agg_word(norm(t)).map(|a| (a, i)));
     let numeric = d
         .columns

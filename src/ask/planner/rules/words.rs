@@ -42,6 +42,16 @@ pub(in super::super) fn ranking(d: &mut Draft) -> Result<(), Declined> {
                 d.order.get_or_insert(Order::by_measure(true));
                 d.limit.get_or_insert(1);
             }
+            "shortest" | "cheapest" | "earliest" | "oldest" | "slowest" => {
+                d.r.eat(i);
+                d.order.get_or_insert(Order::by_measure(false));
+                superlative(d);
+            }
+            "longest" | "latest" | "newest" | "fastest" | "priciest" => {
+                d.r.eat(i);
+                d.order.get_or_insert(Order::by_measure(true));
+                superlative(d);
+            }
             "least" | "fewest" | "lowest" | "smallest" if before != "at" => {
                 d.r.eat(i);
                 d.order.get_or_insert(Order::by_measure(false));
@@ -58,6 +68,14 @@ pub(in super::super) fn ranking(d: &mut Draft) -> Result<(), Declined> {
         }
     }
     Ok(())
+}
+
+/// "the most", "the shortest": the first row, unless the question asks for a sorted list
+/// ("which airports have the shortest connect time, sorted in ascending order").
+fn superlative(d: &mut Draft) {
+    if !d.ordered {
+        d.limit.get_or_insert(1);
+    }
 }
 
 /// "share", "percentage" → a share; "growth", "increase" → a growth.
