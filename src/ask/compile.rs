@@ -589,8 +589,18 @@ fn list_sql(s: &Semantic, plan: &AnalysisPlan, p: &Parts) -> String {
     );
     // One row per distinct entity; with columns of several tables, one per joined row
     // ("airlines and the stops of each flight").
-    let tables: BTreeSet<TableId> = plan.dimensions.iter().map(|d| d.column.table).collect();
-    let distinct = if tables.len() <= 1 { "DISTINCT " } else { "" };
+    // Rows of one table are shown as they are; one table's rows reached through a join
+    // ("airlines with flights from LAX") are shown once each.
+    let shown: BTreeSet<TableId> = plan.dimensions.iter().map(|d| d.column.table).collect();
+    let mut read = shown.clone();
+    read.extend(plan.filters.iter().map(|f| f.column.table));
+    read.extend(plan.order.and_then(|o| o.column).map(|c| c.table));
+    read.extend(plan.without);
+    let distinct = if shown.len() == 1 && read.len() > 1 {
+        "DISTINCT "
+    } else {
+        ""
+    };
     let mut sql = format!("SELECT {distinct}{} FROM {}", items.join(", "), p.from);
     if !p.conds.is_empty() {
         sql.push_str(&format!(" WHERE {}", p.conds.join(" AND ")));

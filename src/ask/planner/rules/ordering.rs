@@ -182,7 +182,9 @@ fn repeated_column(d: &mut Draft, from: usize) -> Option<crate::catalog::ColRef>
     }
     let start = k;
     let mut words = Vec::new();
-    while k < d.r.toks.len() && words.len() < 3 && !d.r.used_tok[k] && !d.r.toks[k].stop {
+    // The words may have been eaten as a repeat of the column already ("sort the aircraft
+    // codes"): they still say what to sort by.
+    while k < d.r.toks.len() && words.len() < 3 && !d.r.toks[k].stop {
         words.push(d.r.toks[k].stem.clone());
         k += 1;
     }
