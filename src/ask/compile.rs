@@ -563,29 +563,37 @@ fn list_sql(s: &Semantic, plan: &AnalysisPlan, p: &Parts) -> String {
         catalog: &s.catalog,
     };
     let mut items = p.select.clone();
-    let mut keys = Vec::new();
+    let mut names = p.dim_names.clone();
+    let mut first = None;
     if let Some(o) = plan.order {
-        let dir = if o.descending { "DESC" } else { "ASC" };
         let at = match o.column {
             Some(col) => match plan.dimensions.iter().position(|d| d.column == col) {
-                Some(i) => i + 1,
+                Some(i) => i,
                 None => {
                     let name = s.catalog.column(col).name.clone();
                     items.push(format!("{} AS {}", a.col(col), ident(&name)));
-                    items.len()
+                    names.push(name);
+                    items.len() - 1
                 }
             },
-            None => 1,
+            None => 0,
         };
-        keys.push(format!("{at} {dir}"));
+        first = Some((at, if o.descending { " DESC" } else { " ASC" }));
     }
-    let first = keys
-        .first()
-        .and_then(|k| k.split(' ').next().map(str::to_string));
+    // Sort keys by output name where it is unambiguous (readers and tools see what is
+    // sorted), by position otherwise.
+    let key = |i: usize| match names.get(i) {
+        Some(n) if names.iter().filter(|x| *x == n).count() == 1 => ident(n),
+        _ => (i + 1).to_string(),
+    };
+    let mut keys: Vec<String> = first
+        .iter()
+        .map(|(i, dir)| format!("{}{dir}", key(*i)))
+        .collect();
     keys.extend(
-        (1..=p.select.len())
-            .map(|i| i.to_string())
-            .filter(|i| Some(i) != first.as_ref()),
+        (0..p.select.len())
+            .filter(|i| first.is_none_or(|(f, _)| f != *i))
+            .map(key),
     );
     // One row per distinct entity; with columns of several tables, one per joined row
     // ("airlines and the stops of each flight").
