@@ -129,6 +129,14 @@ fn parts(
     needed.extend(plan.order.and_then(|o| o.column).map(|c| c.table));
     needed.extend(filters.iter().map(|f| f.column.table));
     needed.extend(time_col.map(|t| t.table));
+    // A table a verb named, next to one the plan reads, is the way between them.
+    let adjacent = |t: TableId| {
+        c.relations.iter().any(|r| {
+            (r.from == t && needed.contains(&r.to)) || (r.to == t && needed.contains(&r.from))
+        })
+    };
+    let via: Vec<TableId> = plan.via.iter().copied().filter(|t| adjacent(*t)).collect();
+    needed.extend(via);
     let needed: Vec<TableId> = needed.into_iter().collect();
     // "monthly fees of active accounts per country": a value looked up per row of another
     // table (each account's plan fee) is summed over that table's rows, when every table

@@ -230,6 +230,10 @@ pub struct AnalysisPlan {
     /// Share and difference: the filters (indexes in `filters`) that pick the part; the
     /// others apply to the whole.
     pub part: Vec<usize>,
+    /// Tables a verb names as the way between the others ("courses *offered* each semester"
+    /// goes through `course_offering`); joined when next to a table the plan reads.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<TableId>,
     /// How sure the planner is, 0..1.
     pub confidence: f32,
 }

@@ -65,6 +65,8 @@ pub(super) struct Draft<'a> {
     pub previous: Option<TimeRange>,
     /// The per-group condition.
     pub having: Option<Having>,
+    /// Tables verbs name as the way between the others.
+    pub via: Vec<TableId>,
 }
 
 impl<'a> Draft<'a> {
@@ -103,6 +105,7 @@ impl<'a> Draft<'a> {
             time: None,
             previous: None,
             having: None,
+            via: Vec::new(),
         }
     }
 
@@ -135,6 +138,7 @@ impl<'a> Draft<'a> {
             previous: self.previous.clone(),
             without: self.without,
             part: self.part.clone(),
+            via: self.via.clone(),
             confidence: 0.0,
         }
     }

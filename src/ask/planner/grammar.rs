@@ -97,16 +97,43 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
         // "offered" is not `offering_id`, "cited" is not the table `cite`: a verb matched to
         // a noun by its stem.
         let verb = e == s + 1
-            && r.w(s).ends_with("ed")
-            && (c.phrase.split_whitespace().any(|p| p.ends_with("ing"))
-                || super::check::relation_verb(r.w(s)));
+            && ((r.w(s).ends_with("ed")
+                && (c.phrase.split_whitespace().any(|p| p.ends_with("ing"))
+                    || super::check::relation_verb(r.w(s))))
+                || (super::check::relation_verb(r.w(s))
+                    && !r.w(s).ends_with("ing")
+                    && c.phrase.split_whitespace().any(|p| p.ends_with("ing"))));
+        // "the last 10 years", "past 7 days": a time unit of a range, not a column `year`.
+        let unit = e == s + 1
+            && matches!(
+                r.w(s),
+                "year"
+                    | "years"
+                    | "month"
+                    | "months"
+                    | "day"
+                    | "days"
+                    | "week"
+                    | "weeks"
+                    | "quarter"
+                    | "quarters"
+            )
+            && s > 0
+            && (r.toks[s - 1].number
+                || matches!(r.w(s - 1), "last" | "past" | "next" | "previous"));
         // "average rating": the aggregate, not a stored value 'Average' (unless quoted).
         let agg_value = e == s + 1
             && matches!(c.element, Element::Value { .. })
             && !r.toks[s].quoted
             && agg_word(r.w(s)).is_some();
+        // "does" is not the value 'Doe': grammar words never link by stem or typo.
+        let grammar = matches!(c.element, Element::Value { .. })
+            && !matches!(c.how, crate::catalog::link::MatchKind::Exact)
+            && (s..e).all(|k| FILLER.contains(&r.w(k)) || r.toks[k].stop);
         quantity
             || verb
+            || unit
+            || grammar
             || agg_value
             || (matches!(c.how, crate::catalog::link::MatchKind::Typo { .. })
                 && (s..e).all(|k| FILLER.contains(&r.w(k))))

@@ -77,7 +77,29 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
         }
     }
     eat_repeats(d);
+    via_verbs(d);
     Ok(())
+}
+
+/// "courses offered each semester": a verb whose stem is a word of a table's name
+/// (`course_offering`) says the way goes through that table.
+fn via_verbs(d: &mut Draft) {
+    let c = d.r.c;
+    for i in 0..d.r.toks.len() {
+        let w = d.r.w(i).to_string();
+        if d.r.used_tok[i] || w.len() < 5 || !(w.ends_with("ed") || w.ends_with("ing")) {
+            continue;
+        }
+        let st = stem(&w);
+        let found = c.tables.iter().position(|t| {
+            crate::catalog::text::split_identifier(&t.name)
+                .iter()
+                .any(|p| p.len() >= 4 && stem(p) == st)
+        });
+        if let Some(t) = found {
+            d.via.push(t as TableId);
+        }
+    }
 }
 
 /// A column named again in full ("... Show the minimum connect time.") has no candidate of
