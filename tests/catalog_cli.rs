@@ -309,44 +309,144 @@ async fn saas_relationships_come_from_annotations() {
     }
 }
 
+/// The draft as a person accepting all of it would leave it: every `# ` line uncommented.
+fn uncomment(draft: &str) -> String {
+    draft
+        .lines()
+        .map(|l| l.strip_prefix("# ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[tokio::test]
 async fn schema_suggest_drafts_a_file_that_loads() {
     ensure_saas().await;
-    let out_file =
-        std::env::temp_dir().join(format!("querent-suggest-{}.toml", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("querent-suggest-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // Into a directory, the draft is the database's own file.
     let (ok, _, err) = querent(&[
         "schema",
         "suggest",
         "--upstream",
         &psql_url(SAAS_DB),
         "--output",
-        out_file.to_str().unwrap(),
+        dir.to_str().unwrap(),
     ]);
     assert!(ok, "{err}");
+    let out_file = dir.join(format!("{SAAS_DB}.toml"));
     let draft = std::fs::read_to_string(&out_file).unwrap();
     for want in [
+        "## Draft annotations for database \"querent_saas\"",
+        "## Save it as schemas/querent_saas.toml: one file per database.",
         "schema = \"saas\"",
         "[tables.tickets]",
         "time_column = \"opened_at\"",
         "display_column = \"title\"",
-        "# values seen: [\"high\", \"low\", \"normal\", \"urgent\"]",
-        "# [metrics.total_amount_usd]",
+        "## values seen: [\"high\", \"low\", \"normal\", \"urgent\"]",
+        "# [metrics.total_amount_usd]\n# sql = \"SUM(invoices.amount_usd)\"\n# time_column = \"invoices.issued\"\n# format = \"money\"",
     ] {
         assert!(draft.contains(want), "missing {want:?} in:\n{draft}");
     }
-    // The draft is valid: a catalog run with it as the only annotation file has no problems.
-    let dir = out_file.with_extension("d");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(&out_file, dir.join("saas.toml")).unwrap();
+    // A second run never overwrites the file.
+    let (ok, _, err) = querent(&[
+        "schema",
+        "suggest",
+        "--upstream",
+        &psql_url(SAAS_DB),
+        "--output",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!ok && err.contains("already exists"), "{err}");
+    // Accepted whole (every draft line uncommented), it loads through the real loader with
+    // no problem.
+    std::fs::write(&out_file, uncomment(&draft)).unwrap();
     let (ok, out, err) = querent(&[
         "catalog",
         "--upstream",
         &psql_url(SAAS_DB),
         "--schemas",
         dir.to_str().unwrap(),
+        "--json",
     ]);
-    assert!(ok, "{err}");
-    assert!(!out.contains("ANNOTATION PROBLEMS"), "{out}");
+    assert!(ok, "{err}\n{draft}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["annotation_problems"], serde_json::json!([]), "{draft}");
+    let catalog = &v["catalog"];
+    let tables = catalog["tables"].as_array().unwrap();
+    let column = |c: &serde_json::Value| {
+        let t = &tables[c["table"].as_u64().unwrap() as usize];
+        let i = c["column"].as_u64().unwrap();
+        (t, i, t["columns"][i as usize]["name"].as_str().unwrap())
+    };
+    let relations = catalog["relations"].as_array().unwrap();
+    let in_relation = |c: &serde_json::Value| {
+        relations.iter().any(|r| {
+            [("from", "from_columns"), ("to", "to_columns")]
+                .iter()
+                .any(|(t, cols)| {
+                    r[*t] == c["table"] && r[*cols].as_array().unwrap().contains(&c["column"])
+                })
+        })
+    };
+    // Metrics: unique names, none over a key, a relation column, an id or a year.
+    let metrics = catalog["metrics"].as_array().unwrap();
+    let drafted = draft.matches("# [metrics.").count();
+    assert!(drafted >= 3, "{draft}");
+    assert_eq!(
+        metrics.len(),
+        drafted,
+        "every metric draft applies:\n{draft}"
+    );
+    let mut names: Vec<&str> = metrics
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), metrics.len(), "{names:?}");
+    for m in metrics {
+        for c in m["columns"].as_array().unwrap() {
+            let (t, i, name) = column(c);
+            let pk = t["primary_key"].as_array().unwrap();
+            assert!(
+                !pk.contains(&serde_json::json!(i)) && !in_relation(c),
+                "metric {m} over a key"
+            );
+            assert!(
+                !(name == "id" || name.ends_with("_id") || name.contains("year")),
+                "metric {m} over {name}"
+            );
+        }
+    }
+    // The four inferred relationships, accepted, are declared ones.
+    let rel = |r: &serde_json::Value| {
+        let (from, fi, _) =
+            column(&serde_json::json!({"table": r["from"], "column": r["from_columns"][0]}));
+        let (to, ti, _) =
+            column(&serde_json::json!({"table": r["to"], "column": r["to_columns"][0]}));
+        format!(
+            "{}.{} -> {}.{} {}",
+            from["name"].as_str().unwrap(),
+            from["columns"][fi as usize]["name"].as_str().unwrap(),
+            to["name"].as_str().unwrap(),
+            to["columns"][ti as usize]["name"].as_str().unwrap(),
+            r["origin"]
+        )
+    };
+    let mut got: Vec<String> = relations.iter().map(rel).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "accounts.plan -> plans.code \"declared\"",
+            "invoices.acct -> accounts.acct \"declared\"",
+            "tickets.acct -> accounts.acct \"declared\"",
+            "usage_daily.acct -> accounts.acct \"declared\"",
+        ],
+        "{draft}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn admin(port: u16, method: &str, path: &str) -> (String, String) {

@@ -189,6 +189,11 @@ row_filter = { "retail.orders" = "store_id = ${user.store}" }
 fn suggested_annotations_parse_apply_and_guess_relationships() {
     let mut c = with_values(retail());
     c.tables[1].comment = Some("People who \"buy\" things".into());
+    let email = c.find_column("customers.email").unwrap();
+    c.tables[email.table as usize].columns[email.column as usize].profile = Some(Profile {
+        values: Some(vec!["ann@example.com".into()]),
+        ..Default::default()
+    });
     let draft = super::suggest::suggest(&c);
     assert!(
         draft.contains("description = 'People who \"buy\" things'"),
@@ -206,10 +211,12 @@ fn suggested_annotations_parse_apply_and_guess_relationships() {
     assert!(annotations::apply(&mut applied, &[f]).is_empty());
     // With foreign keys there is nothing to guess.
     assert!(!draft.contains("[[relationships]]"), "{draft}");
-    // Without them, the nine links are guessed from the column names.
+    // Without them, the nine links are guessed from the column names, as drafts to accept.
     let mut bare = c.clone();
     bare.relations.clear();
     let draft = super::suggest::suggest(&bare);
+    assert!(!draft.contains("\n[[relationships]]"), "{draft}");
+    let draft = super::suggest::tests::uncomment(&draft);
     let f = annotations::parse(Path::new("draft.toml"), draft.clone()).unwrap();
     assert!(annotations::apply(&mut bare, &[f]).is_empty());
     let mut got: Vec<(String, String)> = bare

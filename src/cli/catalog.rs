@@ -100,7 +100,8 @@ pub enum SchemaCommand {
     Suggest {
         #[command(flatten)]
         source: Source,
-        /// Write the draft here instead of standard output.
+        /// Write the draft here instead of standard output; a directory (such as `schemas`)
+        /// gets `<database>.toml`. One database per run: a draft is one database's file.
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
@@ -193,8 +194,23 @@ pub fn schema(cmd: SchemaCommand) -> Result<(), String> {
     let loaded = rt.block_on(store::discover(&target, &db, &store::options(&cfg), &[]))?;
     let draft = suggest::suggest(&loaded.full.catalog);
     match output {
-        Some(path) => std::fs::write(&path, draft)
-            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        Some(path) => {
+            let path = if path.is_dir() {
+                // An edited annotation file is never overwritten by a draft unasked.
+                let file = path.join(suggest::file_name(&db));
+                if file.exists() {
+                    return Err(format!(
+                        "{} already exists; name the file with --output to overwrite it",
+                        file.display()
+                    ));
+                }
+                file
+            } else {
+                path
+            };
+            std::fs::write(&path, draft)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
         None => {
             let _ = std::io::stdout().lock().write_all(draft.as_bytes());
             Ok(())
