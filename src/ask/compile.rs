@@ -135,7 +135,11 @@ fn parts(
             (r.from == t && needed.contains(&r.to)) || (r.to == t && needed.contains(&r.from))
         })
     };
-    let via: Vec<TableId> = plan.via.iter().copied().filter(|t| adjacent(*t)).collect();
+    // Only as a way between tables: alone it would just repeat rows.
+    let via: Vec<TableId> = match needed.len() {
+        0 | 1 => Vec::new(),
+        _ => plan.via.iter().copied().filter(|t| adjacent(*t)).collect(),
+    };
     needed.extend(via);
     let needed: Vec<TableId> = needed.into_iter().collect();
     // "monthly fees of active accounts per country": a value looked up per row of another
