@@ -381,7 +381,7 @@ pub fn compile(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError
             let p = parts(s, plan, &all, plan.time.as_ref())?;
             list_sql(s, plan, &p)
         }
-        Intent::Ratio => ratio_sql(s, plan, &all)?,
+        Intent::Ratio => ratio_sql(s, plan)?,
         Intent::Aggregate => {
             let p = parts(s, plan, &all, plan.time.as_ref())?;
             let mut sql = assemble(&p, &name, &[]);
@@ -501,11 +501,7 @@ pub fn compile(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError
 
 /// A ratio of two measures, each computed on its own (so neither counts rows twice), joined
 /// on the groupings: the ratio, then both measures.
-fn ratio_sql(
-    s: &Semantic,
-    plan: &AnalysisPlan,
-    filters: &[&Filter],
-) -> Result<String, CompileError> {
+fn ratio_sql(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError> {
     let c = &s.catalog;
     let [top, bottom] = plan.measures.as_slice() else {
         return Err(err(
@@ -513,7 +509,19 @@ fn ratio_sql(
             "name both, e.g. \"ratio of orders to customers\"",
         ));
     };
-    let side = |m: &Measure| -> Result<Parts, CompileError> {
+    // Filters of both sides, then each side's own ("courses with projects").
+    let filters_of = |own: &[usize]| -> Vec<&Filter> {
+        plan.filters
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                own.contains(i) || !(plan.part.contains(i) || plan.denominator_part.contains(i))
+            })
+            .map(|(_, f)| f)
+            .collect()
+    };
+    let side = |m: &Measure, own: &[usize]| -> Result<Parts, CompileError> {
+        let filters = filters_of(own);
         let sub = AnalysisPlan {
             intent: Intent::Aggregate,
             measures: vec![m.clone()],
@@ -522,10 +530,17 @@ fn ratio_sql(
             having: None,
             ..plan.clone()
         };
-        parts(s, &sub, filters, plan.time.as_ref())
+        parts(s, &sub, &filters, plan.time.as_ref())
     };
-    let (a, b) = (side(top)?, side(bottom)?);
-    let (na, nb) = (measure_name(c, top), measure_name(c, bottom));
+    let (a, b) = (
+        side(top, &plan.part)?,
+        side(bottom, &plan.denominator_part)?,
+    );
+    let (mut na, mut nb) = (measure_name(c, top), measure_name(c, bottom));
+    if na == nb {
+        // "publications in conferences to publications in journals": named by their side.
+        (na, nb) = (format!("numerator_{na}"), format!("denominator_{nb}"));
+    }
     let mut items: Vec<String> = a
         .dim_names
         .iter()

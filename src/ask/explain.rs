@@ -70,6 +70,7 @@ pub fn summary(c: &Catalog, plan: &AnalysisPlan) -> String {
             super::plan::Op::StartsWith => "starts with",
             super::plan::Op::EndsWith => "ends with",
             super::plan::Op::IsNull => "is null",
+            super::plan::Op::NotNull => "is not null",
         };
         s.push_str(&format!(
             ", {}.{} {op} {}",

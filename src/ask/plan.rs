@@ -102,6 +102,8 @@ pub enum Op {
     EndsWith,
     /// No value (`IS NULL`; no values).
     IsNull,
+    /// Some value (`IS NOT NULL`; no values): "publications presented in conferences".
+    NotNull,
 }
 
 /// A literal value as data (compiled as a typed literal, never spliced).
@@ -234,6 +236,10 @@ pub struct AnalysisPlan {
     /// goes through `course_offering`); joined when next to a table the plan reads.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<TableId>,
+    /// Ratio: the filters (indexes in `filters`) only the second measure gets; `part` are
+    /// the first's ("courses with projects to courses with exams").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub denominator_part: Vec<usize>,
     /// How sure the planner is, 0..1.
     pub confidence: f32,
 }

@@ -325,12 +325,27 @@ fn ratios_of_two_measures() {
     );
     assert_eq!(plan.intent, Intent::Ratio);
     assert_eq!(plan.dimensions[0].column, col(&s, "accounts.country"));
-    // A side it cannot restrict is declined, not half read.
+    // Each side with its own condition: the reference it has is set.
     let s = papers();
-    let d = declined(
+    let plan = p(
         &s,
         "ratio of publications in conferences to publications in journals",
     );
+    let own = |i: &[usize]| -> Vec<(ColRef, Op)> {
+        i.iter()
+            .map(|k| (plan.filters[*k].column, plan.filters[*k].op))
+            .collect()
+    };
+    assert_eq!(
+        own(&plan.part),
+        vec![(col(&s, "publication.cid"), Op::NotNull)]
+    );
+    assert_eq!(
+        own(&plan.denominator_part),
+        vec![(col(&s, "publication.jid"), Op::NotNull)]
+    );
+    // A side it cannot restrict is declined, not half read.
+    let d = declined(&s, "ratio of authors with publications to authors");
     assert!(d.message.contains("ratio"), "{}", d.message);
 }
 

@@ -139,6 +139,7 @@ pub(super) fn op_sql(op: Op) -> &'static str {
         Op::Le => "<=",
         Op::Contains | Op::StartsWith | Op::EndsWith => "ILIKE",
         Op::IsNull => "IS NULL",
+        Op::NotNull => "IS NOT NULL",
     }
 }
 
@@ -168,6 +169,7 @@ pub(super) fn filter_sql(a: &Aliases, f: &Filter) -> String {
     let col = a.col(f.column);
     match (f.op, f.values.as_slice()) {
         (Op::IsNull, _) => format!("{col} IS NULL"),
+        (Op::NotNull, _) => format!("{col} IS NOT NULL"),
         (op @ (Op::Contains | Op::StartsWith | Op::EndsWith), vals) => {
             let any: Vec<String> = vals
                 .iter()

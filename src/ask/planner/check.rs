@@ -153,6 +153,19 @@ pub(super) fn plan_tables(s: &Semantic, plan: &AnalysisPlan) -> Vec<TableId> {
         t.extend(crate::ask::compile::measure_tables(c, m));
     }
     t.extend(plan.without);
+    // "publications presented in conferences": the table a set reference points at.
+    for f in plan
+        .filters
+        .iter()
+        .filter(|f| f.op == crate::ask::plan::Op::NotNull)
+    {
+        t.extend(
+            c.relations
+                .iter()
+                .filter(|r| r.from == f.column.table && r.from_columns == [f.column.column])
+                .map(|r| r.to),
+        );
+    }
     t.sort_unstable();
     t.dedup();
     t

@@ -67,6 +67,8 @@ pub(super) struct Draft<'a> {
     pub having: Option<Having>,
     /// Tables verbs name as the way between the others.
     pub via: Vec<TableId>,
+    /// Ratio: filters only the second measure gets.
+    pub denominator_part: Vec<usize>,
 }
 
 impl<'a> Draft<'a> {
@@ -106,6 +108,7 @@ impl<'a> Draft<'a> {
             previous: None,
             having: None,
             via: Vec::new(),
+            denominator_part: Vec::new(),
         }
     }
 
@@ -139,6 +142,7 @@ impl<'a> Draft<'a> {
             without: self.without,
             part: self.part.clone(),
             via: self.via.clone(),
+            denominator_part: self.denominator_part.clone(),
             confidence: 0.0,
         }
     }

@@ -23,7 +23,8 @@ pub(super) const FILLER: &[&str] = &[
     "did", "do", "does", "done", "each", "every", "per", "by", "for", "in", "of", "from",
     "over", "across", "within", "during", "what", "which", "who", "how", "show", "me", "our",
     "we", "us", "is", "are", "was", "were", "the", "a", "an", "one", "at", "least", "any",
-    "money", "spend", "and", "or",
+    "money", "spend", "and", "or", "data", "records", "entries", "rows", "details", "info",
+    "information", "there", "comes", "coming",
 ];
 
 pub(super) fn norm(t: &Token) -> &str {

@@ -234,6 +234,14 @@ pub(super) fn build(catalog: &Catalog) -> LinkIndex {
             tw.remove(0);
             b.add(&tw, Elem::Table(t), Source::Derived);
         }
+        // "usage" for `usage_daily`: each telling word of a short table name.
+        if (2..=3).contains(&tw.len()) {
+            for w in tw.iter().filter(|w| {
+                !STORAGE_PARTS.contains(&w.as_str()) && !GENERIC_WORDS.contains(&w.as_str())
+            }) {
+                b.add(std::slice::from_ref(w), Elem::Table(t), Source::Part);
+            }
+        }
         for s in &table.notes.synonyms {
             b.add_english(s, Elem::Table(t), Source::Synonym);
         }

@@ -78,7 +78,70 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
     }
     eat_repeats(d);
     via_verbs(d);
+    key_words(d);
+    money_words(d);
     Ok(())
+}
+
+/// "student IDs", "the flight ids", "domain ID": the key of the entity just named.
+fn key_words(d: &mut Draft) {
+    for i in 0..d.r.toks.len() {
+        if d.r.used_tok[i] || !matches!(d.r.w(i), "id" | "ids" | "identifier" | "identifiers") {
+            continue;
+        }
+        let before = d
+            .picked
+            .iter()
+            .map(|k| &d.linking.candidates[*k])
+            .find(|c| c.span.1 == i)
+            .map(|c| c.element.clone());
+        let key = match before {
+            Some(Element::Table(t)) => match d.r.c.table(t).primary_key.as_slice() {
+                [k] => Some(ColRef {
+                    table: t,
+                    column: *k,
+                }),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(col) = key {
+            d.r.eat(i);
+            if d.r.w(i + 1) == "s" {
+                d.r.eat(i + 1); // "id's"
+            }
+            d.columns.push((col, i));
+        }
+    }
+}
+
+/// "paid invoice dollars", "invoiced dollars": the one money column of the tables named.
+fn money_words(d: &mut Draft) {
+    let c = d.r.c;
+    if d.columns
+        .iter()
+        .any(|(col, _)| super::super::grammar::money(c, *col))
+    {
+        return;
+    }
+    for i in 0..d.r.toks.len() {
+        if d.r.used_tok[i] || !matches!(d.r.w(i), "dollars" | "dollar" | "usd" | "euros" | "eur") {
+            continue;
+        }
+        let mut tables: Vec<TableId> = d.entities.iter().map(|(t, _)| *t).collect();
+        tables.extend(d.filters.iter().map(|f| f.column.table));
+        tables.sort_unstable();
+        tables.dedup();
+        let found: Vec<ColRef> = tables
+            .iter()
+            .filter_map(|t| super::super::grammar::money_column(c, *t))
+            .collect();
+        if let [col] = found.as_slice() {
+            d.r.eat(i);
+            d.columns.push((*col, i));
+        }
+        return;
+    }
 }
 
 /// "courses offered each semester": a verb whose stem is a word of a table's name

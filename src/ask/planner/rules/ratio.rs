@@ -8,6 +8,7 @@ use super::super::grammar::{agg_word, FILLER};
 use super::super::Declined;
 use crate::ask::plan::*;
 use crate::catalog::link::Element;
+use crate::catalog::ColRef;
 
 /// Words that end the second side: what follows is grouping or conditions.
 const SIDE_END: &[&str] = &[
@@ -50,8 +51,16 @@ pub(in super::super) fn ratio(d: &mut Draft) -> Result<(), Declined> {
                     .any(|c| c.span.0 > to && c.span.1 <= i)
         })
         .unwrap_or(n);
-    let top = side(d, at + 1, to)?;
-    let bottom = side(d, to + 1, end)?;
+    let (top, top_own) = side(d, at + 1, to)?;
+    let (bottom, bottom_own) = side(d, to + 1, end)?;
+    for f in top_own {
+        d.part.push(d.filters.len());
+        d.filters.push(f);
+    }
+    for f in bottom_own {
+        d.denominator_part.push(d.filters.len());
+        d.filters.push(f);
+    }
     for i in [at, to] {
         d.r.eat(i);
     }
@@ -68,63 +77,79 @@ pub(in super::super) fn ratio(d: &mut Draft) -> Result<(), Declined> {
     Ok(())
 }
 
-/// The measure one side of a ratio names, taking its words out of the draft's entities and
-/// columns.
-fn side(d: &mut Draft, from: usize, to: usize) -> Result<Measure, Declined> {
+/// The measure one side of a ratio names, and the conditions only that side has ("courses
+/// with projects", "publications presented in conferences", "online orders"), taking their
+/// words out of the draft's entities and columns.
+fn side(d: &mut Draft, from: usize, to: usize) -> Result<(Measure, Vec<Filter>), Declined> {
     let within = |at: usize| at >= from && at < to;
     let agg = (from..to).find_map(|i| agg_word(d.r.w(i)).map(|a| (a, i)));
-    let picked: Vec<Element> = d
+    let picked: Vec<(Element, usize)> = d
         .picked
         .iter()
         .map(|i| &d.linking.candidates[*i])
         .filter(|c| within(c.span.0))
-        .map(|c| c.element.clone())
+        .map(|c| (c.element.clone(), c.span.0))
         .collect();
-    // "total invoice amount": the table's name qualifies its column.
     let c = d.r.c;
+    // A table named again ("publications ... to publications published in journals") has no
+    // candidate of its own: its name words still count.
+    let mut picked = picked;
+    for k in from..to {
+        if d.r.used_tok[k] || picked.iter().any(|(_, at)| *at == k) {
+            continue;
+        }
+        let st = d.r.toks[k].stem.clone();
+        let again = d
+            .picked
+            .iter()
+            .find_map(|i| match d.linking.candidates[*i].element {
+                Element::Table(t) if crate::catalog::text::stem(&c.table(t).name) == st => Some(t),
+                _ => None,
+            });
+        if let Some(t) = again {
+            d.r.eat(k);
+            picked.push((Element::Table(t), k));
+        }
+    }
+    picked.sort_by_key(|(_, at)| *at);
+    // "total invoice amount": the table's name qualifies its column.
     let column_tables: Vec<crate::catalog::TableId> = picked
         .iter()
-        .filter_map(|e| match e {
-            Element::Column(col) => Some(col.table),
+        .filter_map(|(e, _)| match e {
+            Element::Column(col) if !is_flag(c, *col) => Some(col.table),
             _ => None,
         })
         .collect();
-    let picked: Vec<Element> = picked
+    let mut rest: Vec<(Element, usize)> = picked
         .into_iter()
-        .filter(|e| !matches!(e, Element::Table(t) if column_tables.contains(t)))
+        .filter(|(e, _)| !matches!(e, Element::Table(t) if column_tables.contains(t)))
         .collect();
-    if picked.len() > 1 {
-        let words: Vec<&str> = (from..to).map(|i| d.r.toks[i].text.as_str()).collect();
-        return Err(Declined {
-            message: format!(
-                "ASK cannot restrict one side of a ratio yet (\"{}\")",
-                words.join(" ")
-            ),
-            hint: "ask for each count separately, e.g. \"how many publications have a conference\""
-                .into(),
-        });
-    }
-    let numeric = picked.iter().find_map(|e| match e {
-        Element::Column(col) if c.column(*col).kind.is_numeric() => Some(*col),
-        _ => None,
-    });
-    let measure = match (picked.iter().find_map(metric), numeric, agg) {
-        (Some(m), _, _) => Some(Measure::Metric(m)),
-        (None, Some(column), agg) => {
-            if let Some((_, i)) = agg {
-                d.r.eat(i);
+    let numeric = rest
+        .iter()
+        .position(|(e, _)| matches!(e, Element::Column(col) if c.column(*col).kind.is_numeric()));
+    let table = rest
+        .iter()
+        .position(|(e, _)| matches!(e, Element::Table(_)));
+    let metric_at = rest.iter().position(|(e, _)| metric(e).is_some());
+    let (measure, used) = match (metric_at, numeric, table) {
+        (Some(i), _, _) => (metric(&rest[i].0).map(Measure::Metric), Some(i)),
+        (None, Some(i), _) => match rest[i].0 {
+            Element::Column(column) => {
+                if let Some((_, k)) = agg {
+                    d.r.eat(k);
+                }
+                let agg = agg.map(|(a, _)| a).unwrap_or(Agg::Sum);
+                (Some(Measure::Aggregate { agg, column }), Some(i))
             }
-            Some(Measure::Aggregate {
-                agg: agg.map(|(a, _)| a).unwrap_or(Agg::Sum),
-                column,
-            })
-        }
-        (None, None, _) => picked.iter().find_map(|e| match e {
-            Element::Table(t) => Some(Measure::Count(*t)),
-            _ => None,
-        }),
+            _ => (None, None),
+        },
+        (None, None, Some(i)) => match rest[i].0 {
+            Element::Table(t) => (Some(Measure::Count(t)), Some(i)),
+            _ => (None, None),
+        },
+        (None, None, None) => (None, None),
     };
-    let Some(measure) = measure else {
+    let (Some(measure), Some(used)) = (measure, used) else {
         let words: Vec<&str> = (from..to)
             .map(|i| d.r.toks[i].text.as_str())
             .filter(|w| !FILLER.contains(&w.to_lowercase().as_str()))
@@ -138,10 +163,88 @@ fn side(d: &mut Draft, from: usize, to: usize) -> Result<Measure, Declined> {
                 .into(),
         });
     };
+    rest.remove(used);
+    let measured = crate::ask::compile::measure_tables(c, &measure);
+    let mut own = Vec::new();
+    for (e, at) in rest {
+        match qualifier(d, &e, at, &measured) {
+            Some(f) => own.push(f),
+            None => {
+                let words: Vec<&str> = (from..to).map(|i| d.r.toks[i].text.as_str()).collect();
+                return Err(Declined {
+                    message: format!(
+                        "ASK cannot restrict one side of a ratio that way yet (\"{}\")",
+                        words.join(" ")
+                    ),
+                    hint: "ask for each count separately".into(),
+                });
+            }
+        }
+    }
     d.entities.retain(|(_, at)| !within(*at));
     d.columns.retain(|(_, at)| !within(*at));
     d.measures.clear();
-    Ok(measure)
+    Ok((measure, own))
+}
+
+fn is_flag(c: &crate::catalog::Catalog, col: ColRef) -> bool {
+    c.column(col).kind == crate::catalog::ValueKind::Boolean
+}
+
+/// A condition of one side: a value of the measured rows, a yes/no column ("with projects",
+/// "without exams"), or a table the measured rows refer to ("in conferences": the reference
+/// is set).
+fn qualifier(
+    d: &mut Draft,
+    e: &Element,
+    at: usize,
+    measured: &[crate::catalog::TableId],
+) -> Option<Filter> {
+    let c = d.r.c;
+    match e {
+        Element::Value { column, value } => {
+            // Already read as a filter for the whole: it becomes this side's.
+            let text = Value::Text(value.clone());
+            if let Some(k) = d
+                .filters
+                .iter()
+                .position(|f| f.column == *column && f.values.contains(&text))
+            {
+                d.filters.remove(k);
+            }
+            Some(Filter {
+                column: *column,
+                op: Op::Eq,
+                values: vec![text],
+            })
+        }
+        Element::Column(col) if is_flag(c, *col) => {
+            let off = at > 0 && matches!(d.r.w(at - 1), "without" | "no" | "not");
+            if off {
+                d.r.eat(at - 1);
+            }
+            Some(Filter {
+                column: *col,
+                op: Op::Eq,
+                values: vec![Value::Bool(!off)],
+            })
+        }
+        Element::Table(t) => measured.iter().find_map(|m| {
+            let rel = c.relations.iter().find(|r| r.from == *m && r.to == *t)?;
+            let [from] = rel.from_columns.as_slice() else {
+                return None;
+            };
+            Some(Filter {
+                column: ColRef {
+                    table: *m,
+                    column: *from,
+                },
+                op: Op::NotNull,
+                values: Vec::new(),
+            })
+        }),
+        _ => None,
+    }
 }
 
 fn metric(e: &Element) -> Option<u32> {

@@ -122,8 +122,15 @@ fn row_table(d: &Draft) -> Option<TableId> {
     // "which airlines offer flights ...": the entity right after the list word.
     let subject = d.entities.iter().find(|(_, at)| {
         let back = |k: usize| at.checked_sub(k).map(|i| d.r.w(i)).unwrap_or("");
+        let counted = |k: usize| {
+            at.checked_sub(k)
+                .and_then(|i| d.r.toks.get(i))
+                .is_some_and(|t| t.number)
+        };
         LIST_WORDS.contains(&back(1))
-            || (LIST_WORDS.contains(&back(2)) && matches!(back(1), "the" | "all" | "me"))
+            || (LIST_WORDS.contains(&back(2))
+                && (matches!(back(1), "the" | "all" | "me") || counted(1)))
+            || (LIST_WORDS.contains(&back(3)) && back(2) == "the" && counted(1))
     });
     if let Some((t, _)) = subject {
         return Some(*t);
