@@ -131,8 +131,15 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
         let grammar = matches!(c.element, Element::Value { .. })
             && !matches!(c.how, crate::catalog::link::MatchKind::Exact)
             && (s..e).all(|k| FILLER.contains(&r.w(k)) || r.toks[k].stop);
+        // "courses offered" is not `course_offering` either.
+        let verb_phrase = c
+            .words
+            .split_whitespace()
+            .zip(c.phrase.split_whitespace())
+            .any(|(q, p)| q.to_lowercase().ends_with("ed") && p.ends_with("ing"));
         quantity
             || verb
+            || verb_phrase
             || unit
             || grammar
             || agg_value
