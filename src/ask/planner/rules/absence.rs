@@ -35,6 +35,19 @@ pub(in super::super) fn absence(d: &mut Draft) -> Result<(), Declined> {
         .filter(|(t, at)| *at > neg && *t != subject)
         .map(|(t, _)| *t)
         .collect();
+    // A column of another table named after it ("never had a ticket", where `ticket` is
+    // the tickets' key) stands for its table.
+    let cols: Vec<TableId> = d
+        .columns
+        .iter()
+        .filter(|(col, at)| *at > neg && col.table != subject)
+        .map(|(col, _)| col.table)
+        .collect();
+    for t in cols {
+        if !after.contains(&t) {
+            after.push(t);
+        }
+    }
     // A metric named after it counts rows of its table ("never placed an order").
     let c = d.r.c;
     for m in d.picked.iter().map(|k| &d.linking.candidates[*k]) {
@@ -56,6 +69,7 @@ pub(in super::super) fn absence(d: &mut Draft) -> Result<(), Declined> {
             eat_any(d, neg);
             d.without = Some(other);
             d.entities.retain(|(t, _)| *t != other);
+            d.columns.retain(|(col, _)| col.table != other);
             d.measures
                 .retain(|m| !crate::ask::compile::measure_tables(c, m).contains(&other));
             return Ok(());
