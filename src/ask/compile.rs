@@ -446,19 +446,13 @@ pub fn compile(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError
                 .collect();
             let mut items = dims.clone();
             items.push("100.0 * (cur.m - prev.m) / NULLIF(prev.m, 0) AS \"growth_pct\"".into());
-            let join = if on.is_empty() {
-                "CROSS JOIN".to_string()
-            } else {
-                "LEFT JOIN".to_string()
-            };
-            let mut sql = format!(
-                "SELECT {} FROM ({}) AS cur {join} ({}) AS prev",
-                items.join(", "),
-                assemble(&cur, "m", &[]),
-                assemble(&before, "m", &[])
+            let mut sql = pair_sql(
+                &items,
+                (&assemble(&cur, "m", &[]), "cur"),
+                (&assemble(&before, "m", &[]), "prev"),
+                &on,
             );
             if !on.is_empty() {
-                sql.push_str(&format!(" ON {}", on.join(" AND ")));
                 let mut keys = Vec::new();
                 if let Some(o) = plan.order {
                     // "the 3 stores with the highest growth": rank by growth; new ones last.
@@ -554,20 +548,12 @@ fn ratio_sql(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError> 
         .iter()
         .map(|d| format!("a.{0} IS NOT DISTINCT FROM b.{0}", ident(d)))
         .collect();
-    let join = if on.is_empty() {
-        "CROSS JOIN".to_string()
-    } else {
-        "LEFT JOIN".to_string()
-    };
-    let mut sql = format!(
-        "SELECT {} FROM ({}) AS a {join} ({}) AS b",
-        items.join(", "),
-        assemble(&a, "m", &[]),
-        assemble(&b, "m", &[])
+    let mut sql = pair_sql(
+        &items,
+        (&assemble(&a, "m", &[]), "a"),
+        (&assemble(&b, "m", &[]), "b"),
+        &on,
     );
-    if !on.is_empty() {
-        sql.push_str(&format!(" ON {}", on.join(" AND ")));
-    }
     let mut keys = Vec::new();
     if let Some(o) = plan.order {
         keys.push(format!(
@@ -580,6 +566,27 @@ fn ratio_sql(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError> 
         sql.push_str(&format!(" ORDER BY {}", keys.join(", ")));
     }
     Ok(sql)
+}
+
+/// Two measured queries side by side: joined on the groupings (`on`), or one row each.
+fn pair_sql(items: &[String], left: (&str, &str), right: (&str, &str), on: &[String]) -> String {
+    let join = if on.is_empty() {
+        "CROSS JOIN"
+    } else {
+        "LEFT JOIN"
+    };
+    let mut sql = format!(
+        "SELECT {} FROM ({}) AS {} {join} ({}) AS {}",
+        items.join(", "),
+        left.0,
+        left.1,
+        right.0,
+        right.1
+    );
+    if !on.is_empty() {
+        sql.push_str(&format!(" ON {}", on.join(" AND ")));
+    }
+    sql
 }
 
 /// The rows themselves ("which stores opened in 2025", "titles of all publications ordered

@@ -13,16 +13,8 @@ use crate::catalog::ValueKind::*;
 use crate::catalog::*;
 
 fn relate(c: &mut Catalog, from: &str, to: &str) {
-    let (f, t) = (c.find_column(from).unwrap(), c.find_column(to).unwrap());
-    c.relations.push(Relation {
-        from: f.table,
-        from_columns: vec![f.column],
-        to: t.table,
-        to_columns: vec![t.column],
-        one_to_one: false,
-        preferred: false,
-        origin: RelationOrigin::Inferred("names + values included".into()),
-    });
+    let inferred = RelationOrigin::Inferred("names + values included".into());
+    crate::catalog::tests::relate(c, from, to, inferred);
 }
 
 fn values(c: &mut Catalog, col: &str, vals: &[&str]) {

@@ -40,6 +40,20 @@ pub(crate) fn table(name: &str, cols: &[(&str, ValueKind)]) -> Table {
     }
 }
 
+/// Adds a many-to-one relation `from` → `to` ("table.column" names) of the given origin.
+pub(crate) fn relate(c: &mut Catalog, from: &str, to: &str, origin: RelationOrigin) {
+    let (f, t) = (c.find_column(from).unwrap(), c.find_column(to).unwrap());
+    c.relations.push(Relation {
+        from: f.table,
+        from_columns: vec![f.column],
+        to: t.table,
+        to_columns: vec![t.column],
+        one_to_one: false,
+        preferred: false,
+        origin,
+    });
+}
+
 /// The retail structure with its nine foreign keys.
 pub(crate) fn retail() -> Catalog {
     use ValueKind::*;
@@ -143,16 +157,13 @@ pub(crate) fn retail() -> Catalog {
         ("employees.store_id", "stores.store_id"),
         ("returns.order_id", "orders.order_id"),
     ] {
-        let (f, t) = (c.find_column(from).unwrap(), c.find_column(to).unwrap());
-        c.relations.push(Relation {
-            from: f.table,
-            from_columns: vec![f.column],
-            to: t.table,
-            to_columns: vec![t.column],
-            one_to_one: from == "returns.order_id",
-            preferred: false,
-            origin: RelationOrigin::ForeignKey(format!("{}_fkey", from.replace('.', "_"))),
-        });
+        let fkey = RelationOrigin::ForeignKey(format!("{}_fkey", from.replace('.', "_")));
+        relate(&mut c, from, to, fkey);
+        if from == "returns.order_id" {
+            if let Some(r) = c.relations.last_mut() {
+                r.one_to_one = true;
+            }
+        }
     }
     c.seal();
     c
