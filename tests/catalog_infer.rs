@@ -33,14 +33,7 @@ async fn discover(db: &str, schema: &str, files: &[AnnotationFile]) -> Loaded {
 /// Every relation as `from.col -> to.col (origin)`, sorted; `origin` is `fk`, `declared` or
 /// `inferred`.
 fn relations(cat: &Catalog) -> Vec<String> {
-    let name = |t: u32, c: &[u32]| {
-        let t = cat.table(t);
-        let cols: Vec<&str> = c
-            .iter()
-            .map(|i| t.columns[*i as usize].name.as_str())
-            .collect();
-        format!("{}.{}", t.name, cols.join("+"))
-    };
+    let name = |t: u32, c: &[u32]| end_name(cat, t, c);
     let mut out: Vec<String> = cat
         .relations
         .iter()

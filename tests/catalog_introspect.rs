@@ -16,14 +16,7 @@ use std::time::{Duration, Instant};
 /// Every relation from a table of `schema`, as `from.cols -> to.cols (constraint)`, with ` 1:1`
 /// appended for one-to-one ones; sorted.
 fn fk_pairs(cat: &Catalog, schema: &str) -> Vec<String> {
-    let name = |t: u32, c: &[u32]| {
-        let t = cat.table(t);
-        let cols: Vec<&str> = c
-            .iter()
-            .map(|i| t.columns[*i as usize].name.as_str())
-            .collect();
-        format!("{}.{}", t.name, cols.join("+"))
-    };
+    let name = |t: u32, c: &[u32]| end_name(cat, t, c);
     let mut out: Vec<String> = cat
         .relations
         .iter()

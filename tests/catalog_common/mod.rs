@@ -133,3 +133,14 @@ impl Drop for Scratch {
             .output();
     }
 }
+
+/// One end of a relation as `table.col1+col2`.
+#[allow(dead_code)]
+pub fn end_name(cat: &Catalog, t: u32, cols: &[u32]) -> String {
+    let t = cat.table(t);
+    let cols: Vec<&str> = cols
+        .iter()
+        .map(|i| t.columns[*i as usize].name.as_str())
+        .collect();
+    format!("{}.{}", t.name, cols.join("+"))
+}
