@@ -317,7 +317,7 @@ pub fn grain_word(word: &str) -> Option<Grain> {
         "weekly" | "week" | "weeks" => Grain::Week,
         "monthly" | "month" | "months" => Grain::Month,
         "quarterly" | "quarter" | "quarters" => Grain::Quarter,
-        "yearly" | "year" | "years" | "annually" => Grain::Year,
+        "yearly" | "year" | "years" | "annually" | "annual" => Grain::Year,
         _ => return None,
     })
 }

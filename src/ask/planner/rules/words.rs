@@ -164,7 +164,7 @@ pub(in super::super) fn grain_words(d: &mut Draft) -> Result<(), Declined> {
         };
         let adjective = matches!(
             w.as_str(),
-            "daily" | "weekly" | "monthly" | "quarterly" | "yearly" | "annually"
+            "daily" | "weekly" | "monthly" | "quarterly" | "yearly" | "annually" | "annual"
         );
         if adjective && super::super::grammar::agg_word(d.r.w(i.wrapping_sub(1))).is_some() {
             // "average daily api calls": the average of the daily rows, not a series.
