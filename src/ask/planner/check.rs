@@ -58,6 +58,11 @@ pub(super) fn unused_elements(
     let used_stems: Vec<String> = cols
         .iter()
         .flat_map(|col| crate::catalog::text::split_identifier(&c.column(*col).name))
+        .chain(
+            tables
+                .iter()
+                .flat_map(|t| crate::catalog::text::split_identifier(&c.table(*t).name)),
+        )
         .map(|w| crate::catalog::text::stem(&w))
         .collect();
     let repeats = |words: &str| {

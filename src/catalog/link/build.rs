@@ -76,6 +76,20 @@ fn telling_part(words: &[String]) -> Option<Vec<String>> {
     (!rest.is_empty() && rest.len() < words.len()).then_some(rest)
 }
 
+/// Everyday words for the same kind of thing: a table named by one is found by the others
+/// ("customers" for `accounts`), below its own names.
+const KINDS: &[&[&str]] = &[
+    &["customer", "client", "account", "buyer", "patron"],
+    &["user", "member", "subscriber"],
+    &["employee", "staff", "worker", "personnel"],
+    &["product", "item", "article", "sku"],
+    &["order", "purchase"],
+    &["ticket", "case", "request", "incident"],
+    &["invoice", "bill"],
+    &["supplier", "vendor"],
+    &["shop", "store", "outlet"],
+];
+
 /// Name prefixes of warehouse-style tables (`dim_customer`): the rest is indexed too.
 const TABLE_PREFIXES: &[&str] = &["dim", "fact", "fct", "stg", "tbl", "vw"];
 
@@ -233,6 +247,14 @@ pub(super) fn build(catalog: &Catalog) -> LinkIndex {
         if tw.len() > 1 && TABLE_PREFIXES.contains(&tw[0].as_str()) {
             tw.remove(0);
             b.add(&tw, Elem::Table(t), Source::Derived);
+        }
+        // "customers" for `accounts`: everyday words of the same kind.
+        if let Some(last) = tw.last().map(|w| stem(w)) {
+            for kind in KINDS.iter().filter(|k| k.iter().any(|w| stem(w) == last)) {
+                for w in kind.iter().filter(|w| stem(w) != last) {
+                    b.add(&[*w], Elem::Table(t), Source::Part);
+                }
+            }
         }
         // "usage" for `usage_daily`: each telling word of a short table name.
         if (2..=3).contains(&tw.len()) {

@@ -143,6 +143,10 @@ fn infer(d: &mut Draft) {
             let t = d.columns[0].0.table;
             d.measures.push(Measure::Count(t));
         }
+        (None, None, Some((t, _))) if !d.dimensions.is_empty() && d.intent == Intent::Aggregate => {
+            // "urgent tickets by plan": how many, per plan.
+            d.measures.push(Measure::Count(t));
+        }
         (_, _, Some((t, _))) if d.intent == Intent::Share => {
             d.measures.push(Measure::Count(t));
         }
