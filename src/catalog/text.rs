@@ -272,6 +272,36 @@ pub fn tokenize(question: &str) -> Vec<Token> {
     out
 }
 
+/// The prefix every one of `names` shares (`sb` of `sbcustomer`, `sbticker`), when there
+/// are several names and it is at least 2 characters; else "".
+pub fn shared_prefix<'a>(names: &[&'a str]) -> &'a str {
+    let Some(mut prefix) = names.first().copied() else {
+        return "";
+    };
+    for n in names {
+        while !n.starts_with(prefix) {
+            let mut end = prefix.len().saturating_sub(1);
+            while !prefix.is_char_boundary(end) {
+                end -= 1;
+            }
+            prefix = &prefix[..end];
+        }
+    }
+    if names.len() > 1 && prefix.chars().count() >= 2 {
+        prefix
+    } else {
+        ""
+    }
+}
+
+/// `name` without `prefix` when enough of it is left to mean something (3 characters).
+pub fn strip_prefix<'a>(name: &'a str, prefix: &str) -> &'a str {
+    match name.strip_prefix(prefix) {
+        Some(rest) if !prefix.is_empty() && rest.chars().count() >= 3 => rest,
+        _ => name,
+    }
+}
+
 /// Splits an identifier into lowercase words: at non-alphanumerics (`order_items` → order,
 /// items), lower-to-upper case changes (`customerId` → customer, id), the end of an acronym
 /// (`HTTPServer` → http, server; `CustomerID` → customer, id) and letter/digit changes
@@ -431,6 +461,22 @@ fn osa<T: PartialEq + Copy>(a: &[T], b: &[T], max: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shared_prefixes_of_name_conventions() {
+        assert_eq!(
+            shared_prefix(&["sbcustomer", "sbticker", "sbtransaction"]),
+            "sb"
+        );
+        assert_eq!(
+            shared_prefix(&["sbtxid", "sbtxcustid", "sbtxprice"]),
+            "sbtx"
+        );
+        assert_eq!(shared_prefix(&["author", "cite"]), "");
+        assert_eq!(shared_prefix(&["orders"]), "");
+        assert_eq!(strip_prefix("sbtxprice", "sbtx"), "price");
+        assert_eq!(strip_prefix("sbtxid", "sbtx"), "sbtxid"); // too little left
+    }
+
     use super::*;
 
     fn norms(q: &str) -> Vec<String> {

@@ -370,22 +370,9 @@ pub(super) fn table_words(c: &Catalog, t: TableId) -> String {
 
 /// `name` as words, without a prefix all of `names` share (at least 2 characters).
 fn without_shared_prefix(names: &[&str], name: &str) -> String {
-    let mut prefix = names.first().copied().unwrap_or("");
-    for n in names {
-        while !n.starts_with(prefix) {
-            let mut end = prefix.len() - 1;
-            while !prefix.is_char_boundary(end) {
-                end -= 1;
-            }
-            prefix = &prefix[..end];
-        }
-    }
-    let short = if names.len() > 1 && prefix.len() >= 2 && name.len() > prefix.len() + 2 {
-        &name[prefix.len()..]
-    } else {
-        name
-    };
-    crate::catalog::text::split_identifier(short).join(" ")
+    let prefix = crate::catalog::text::shared_prefix(names);
+    crate::catalog::text::split_identifier(crate::catalog::text::strip_prefix(name, prefix))
+        .join(" ")
 }
 
 /// Words of a description that say what a table or column holds ("The overall clarity score

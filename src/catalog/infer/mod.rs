@@ -230,6 +230,26 @@ fn candidates(catalog: &Catalog, ids: &[TableId], names: &TableNames) -> Vec<Can
             by_key.entry(name).or_default().push(local);
         }
     }
+    // Prefixed naming (`sbcustomer.sbcustid`, `sbtransaction.sbtxcustid`): keys without the
+    // prefix all columns share (`custid`), referencing columns without their table's own
+    // (`sbtx`).
+    let all: Vec<&str> = ids
+        .iter()
+        .flat_map(|t| catalog.table(*t).columns.iter().map(|c| c.name.as_str()))
+        .collect();
+    let shared = crate::catalog::text::shared_prefix(&all);
+    let mut by_short_key: HashMap<String, Vec<usize>> = HashMap::new();
+    if !shared.is_empty() {
+        for (name, locals) in &by_key {
+            let short = crate::catalog::text::strip_prefix(name, shared);
+            if short.len() != name.len() {
+                by_short_key
+                    .entry(short.to_string())
+                    .or_default()
+                    .extend(locals);
+            }
+        }
+    }
     let related = |t: TableId, c: u32| {
         catalog
             .relations
@@ -241,6 +261,13 @@ fn candidates(catalog: &Catalog, ids: &[TableId], names: &TableNames) -> Vec<Can
         if !readable(catalog.table(*a)) {
             continue;
         }
+        let own: Vec<&str> = catalog
+            .table(*a)
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        let own_prefix = crate::catalog::text::shared_prefix(&own);
         for ci in 0..catalog.table(*a).columns.len() as u32 {
             let col = &catalog.table(*a).columns[ci as usize];
             if related(*a, ci) || !keyable(col.kind, &col.data_type) {
@@ -257,8 +284,17 @@ fn candidates(catalog: &Catalog, ids: &[TableId], names: &TableNames) -> Vec<Can
             out.extend(
                 targets
                     .into_iter()
-                    .filter_map(|lb| candidate(catalog, (*a, ci), ids[lb], la == lb)),
+                    .filter_map(|lb| candidate(catalog, (*a, ci), ids[lb], la == lb, None)),
             );
+            let short = crate::catalog::text::strip_prefix(&lower, own_prefix);
+            if short.len() != lower.len() {
+                let prefixed = by_short_key.get(short).into_iter().flatten();
+                out.extend(
+                    prefixed
+                        .filter(|lb| **lb != la)
+                        .filter_map(|lb| candidate(catalog, (*a, ci), ids[*lb], false, Some(2))),
+                );
+            }
         }
     }
     out
@@ -271,6 +307,7 @@ fn candidate(
     (a, ci): (TableId, u32),
     b: TableId,
     same: bool,
+    prefixed: Option<u8>,
 ) -> Option<Candidate> {
     let (ta, tb) = (catalog.table(a), catalog.table(b));
     let col = &ta.columns[ci as usize];
@@ -283,7 +320,7 @@ fn candidate(
     if col.kind != key.kind || (col.kind == ValueKind::Other && col.data_type != key.data_type) {
         return None;
     }
-    let score = name_score(&col.name, &tb.name, &key.name)?;
+    let score = name_score(&col.name, &tb.name, &key.name).or(prefixed)?;
     // A table's own key refers elsewhere only when its name says so.
     if single_key(ta) == Some(ci) && score < 3 {
         return None;

@@ -3,7 +3,9 @@
 use super::{Elem, Entry, FxBuild, LinkIndex, Source, MAX_PHRASE_WORDS};
 use crate::catalog::fuzzy::VocabularyBuilder;
 use crate::catalog::model::{Catalog, ColRef};
-use crate::catalog::text::{is_stopword, phrase_words, split_identifier, stem};
+use crate::catalog::text::{
+    is_stopword, phrase_words, shared_prefix, split_identifier, stem, strip_prefix,
+};
 use std::collections::HashMap;
 
 /// Parts of column names that say how a value is stored, not what it is: dropped to index
@@ -237,13 +239,35 @@ impl Builder {
     }
 }
 
+/// The name prefix every table of each schema shares (`sb` of `sbcustomer`, `sbticker`).
+fn schema_prefixes(catalog: &Catalog) -> HashMap<&str, &str> {
+    let mut by_schema: HashMap<&str, Vec<&str>> = HashMap::new();
+    for t in &catalog.tables {
+        by_schema
+            .entry(t.schema.as_str())
+            .or_default()
+            .push(t.name.as_str());
+    }
+    by_schema
+        .into_iter()
+        .map(|(schema, names)| (schema, shared_prefix(&names)))
+        .collect()
+}
+
 pub(super) fn build(catalog: &Catalog) -> LinkIndex {
     let mut b = Builder::default();
     let mut values = 0usize;
+    let prefixes = schema_prefixes(catalog);
     for (t, table) in catalog.tables.iter().enumerate() {
         let t = t as u32;
-        let mut tw = split_identifier(&table.name);
-        b.add(&tw, Elem::Table(t), Source::Name);
+        // "transaction" for `sbtransaction` when every table of its schema starts with `sb`.
+        let prefix = prefixes.get(table.schema.as_str()).copied().unwrap_or("");
+        let short = strip_prefix(&table.name, prefix);
+        let mut tw = split_identifier(short);
+        b.add(&split_identifier(&table.name), Elem::Table(t), Source::Name);
+        if short != table.name {
+            b.add(&tw, Elem::Table(t), Source::Derived);
+        }
         if tw.len() > 1 && TABLE_PREFIXES.contains(&tw[0].as_str()) {
             tw.remove(0);
             b.add(&tw, Elem::Table(t), Source::Derived);
@@ -269,13 +293,20 @@ pub(super) fn build(catalog: &Catalog) -> LinkIndex {
         }
         // "<table singular> <column>": the table's words by stem.
         let singular: Vec<String> = tw.iter().map(|w| stem(w)).collect();
+        // "price" for `sbtxprice` when every column of the table starts with `sbtx`.
+        let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+        let col_prefix = shared_prefix(&names);
         for (c, col) in table.columns.iter().enumerate() {
             let r = ColRef {
                 table: t,
                 column: c as u32,
             };
-            let cw = split_identifier(&col.name);
-            b.add(&cw, Elem::Column(r), Source::Name);
+            let full = split_identifier(&col.name);
+            b.add(&full, Elem::Column(r), Source::Name);
+            let cw = split_identifier(strip_prefix(&col.name, col_prefix));
+            if cw != full {
+                b.add(&cw, Elem::Column(r), Source::Derived);
+            }
             if let Some(part) = telling_part(&cw) {
                 b.add(&part, Elem::Column(r), Source::Part);
             }
