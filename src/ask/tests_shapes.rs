@@ -474,3 +474,74 @@ fn clock_words_use_the_databases_clock() {
     let t = plan.time.expect("a range");
     assert_eq!((t.clock, t.start.as_str()), (None, "2024-10-01"));
 }
+
+#[test]
+fn superlatives_everyday_words_and_keys() {
+    let s = billing();
+    let plan = p(&s, "the 3 invoices with the largest amount");
+    assert_eq!(plan.intent, Intent::List);
+    assert_eq!(plan.limit, Some(3));
+    // A superlative with explicit sort words lists every row, sorted.
+    let plan = p(
+        &s,
+        "list invoices with the largest amount, sorted in descending order",
+    );
+    assert_eq!(plan.limit, None);
+    // "customers" is an everyday word for accounts.
+    let plan = p(&s, "how many customers in Japan");
+    assert_eq!(
+        plan.measures,
+        vec![Measure::Count(col(&s, "accounts.acct").table)]
+    );
+    // "author IDs" is the author's key.
+    let s = papers();
+    let plan = p(&s, "show all author IDs");
+    assert!(plan
+        .dimensions
+        .iter()
+        .any(|d| d.column == col(&s, "author.aid")));
+}
+
+#[test]
+fn prefixed_names_read_without_their_prefix() {
+    let mut c = schema(
+        vec![
+            table(
+                "sbcustomer",
+                &[
+                    ("sbcustid", Integer),
+                    ("sbcustname", Text),
+                    ("sbcustcountry", Text),
+                ],
+            ),
+            table(
+                "sbtransaction",
+                &[
+                    ("sbtxid", Integer),
+                    ("sbtxcustid", Integer),
+                    ("sbtxprice", Decimal),
+                ],
+            ),
+        ],
+        "broker",
+    );
+    relate(&mut c, "sbtransaction.sbtxcustid", "sbcustomer.sbcustid");
+    values(&mut c, "sbcustomer.sbcustcountry", &["Canada", "USA"]);
+    c.seal();
+    let s = Semantic::new(c);
+    let plan = p(&s, "average transaction price by country");
+    assert_eq!(
+        plan.measures,
+        vec![Measure::Aggregate {
+            agg: Agg::Avg,
+            column: col(&s, "sbtransaction.sbtxprice")
+        }]
+    );
+    let d = declined(&s, "how many customers did the weather affect");
+    let example = d.hint.split("try a question like").nth(1).unwrap_or("");
+    assert!(
+        example.contains("customer") && !example.contains("sbcust"),
+        "{}",
+        d.hint
+    );
+}

@@ -40,7 +40,7 @@ pub(in super::super) fn ranking(d: &mut Draft) -> Result<(), Declined> {
             "most" | "highest" | "largest" | "biggest" | "greatest" if before != "at" => {
                 d.r.eat(i);
                 d.order.get_or_insert(Order::by_measure(true));
-                d.limit.get_or_insert(1);
+                superlative(d);
             }
             "shortest" | "cheapest" | "earliest" | "oldest" | "slowest" => {
                 d.r.eat(i);
@@ -55,7 +55,7 @@ pub(in super::super) fn ranking(d: &mut Draft) -> Result<(), Declined> {
             "least" | "fewest" | "lowest" | "smallest" if before != "at" => {
                 d.r.eat(i);
                 d.order.get_or_insert(Order::by_measure(false));
-                d.limit.get_or_insert(1);
+                superlative(d);
             }
             "the" | "which" | "what" => {
                 // "the 5 stores with the most revenue", "which 3 regions"
