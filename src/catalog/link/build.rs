@@ -16,6 +16,9 @@ const STORAGE_PARTS: &[&str] = &[
     "total", "number",
 ];
 
+/// Names a word may be part of and still be indexed alone as a part of each.
+const MAX_PART_USES: u32 = 8;
+
 /// Words too general to name a column on their own ("name" of `first_name`).
 const GENERIC_WORDS: &[&str] = &[
     "name",
@@ -258,6 +261,31 @@ pub(super) fn build(catalog: &Catalog) -> LinkIndex {
     let mut b = Builder::default();
     let mut values = 0usize;
     let prefixes = schema_prefixes(catalog);
+    let table_words: std::collections::HashSet<String> = catalog
+        .tables
+        .iter()
+        .flat_map(|t| split_identifier(&t.name))
+        .map(|w| stem(&w))
+        .collect();
+    // A word of many names says little on its own: parts are indexed only for rare words, so
+    // a catalog of thousands of tables does not drown its names in parts.
+    let mut uses: HashMap<String, u32> = HashMap::new();
+    for t in &catalog.tables {
+        for w in split_identifier(&t.name) {
+            *uses.entry(format!("t:{}", stem(&w))).or_default() += 1;
+        }
+        for c in &t.columns {
+            for w in split_identifier(&c.name) {
+                *uses.entry(format!("c:{}", stem(&w))).or_default() += 1;
+            }
+        }
+    }
+    let rare = |kind: &str, w: &str| {
+        uses.get(&format!("{kind}:{}", stem(w)))
+            .copied()
+            .unwrap_or(0)
+            <= MAX_PART_USES
+    };
     for (t, table) in catalog.tables.iter().enumerate() {
         let t = t as u32;
         // "transaction" for `sbtransaction` when every table of its schema starts with `sb`.
@@ -283,7 +311,9 @@ pub(super) fn build(catalog: &Catalog) -> LinkIndex {
         // "usage" for `usage_daily`: each telling word of a short table name.
         if (2..=3).contains(&tw.len()) {
             for w in tw.iter().filter(|w| {
-                !STORAGE_PARTS.contains(&w.as_str()) && !GENERIC_WORDS.contains(&w.as_str())
+                !STORAGE_PARTS.contains(&w.as_str())
+                    && !GENERIC_WORDS.contains(&w.as_str())
+                    && rare("t", w)
             }) {
                 b.add(std::slice::from_ref(w), Elem::Table(t), Source::Part);
             }
@@ -310,10 +340,14 @@ pub(super) fn build(catalog: &Catalog) -> LinkIndex {
             if let Some(part) = telling_part(&cw) {
                 b.add(&part, Elem::Column(r), Source::Part);
             }
-            // Each telling word of a short name: "range" and "miles" for `range_miles`.
+            // Each telling word of a short name: "range" and "miles" for `range_miles` (not a
+            // word that names a table: "customer" of `customer_name` means the customers).
             if (2..=3).contains(&cw.len()) {
                 for w in cw.iter().filter(|w| {
-                    !STORAGE_PARTS.contains(&w.as_str()) && !GENERIC_WORDS.contains(&w.as_str())
+                    !STORAGE_PARTS.contains(&w.as_str())
+                        && !GENERIC_WORDS.contains(&w.as_str())
+                        && !table_words.contains(&stem(w))
+                        && rare("c", w)
                 }) {
                     b.add(std::slice::from_ref(w), Elem::Column(r), Source::Part);
                 }
