@@ -10,8 +10,7 @@ use super::plan::*;
 use crate::catalog::store::Semantic;
 use crate::catalog::{Catalog, ColRef, TableId};
 use sql::{
-    annotation_sql, dim_sql, filter_sql, join_sql, not_exists, number, op_sql, rounded, time_sql,
-    Aliases,
+    annotation_sql, dim_sql, filter_sql, join_sql, not_exists, number, op_sql, time_sql, Aliases,
 };
 pub use sql::{ident, literal};
 use std::collections::BTreeSet;
@@ -89,7 +88,6 @@ struct Parts {
     group: Vec<String>,
     dim_names: Vec<String>,
     measure: String,
-    raw: String,
 }
 
 /// Builds the measured query for `measure` under `filters` and `time`.
@@ -173,8 +171,8 @@ fn parts(
         ));
     }
     let mut dedup: Option<(Vec<String>, String)> = None;
-    let (measure, format, is_avg) = if plan.intent == Intent::List {
-        (String::from("1"), None, false)
+    let measure = if plan.intent == Intent::List {
+        String::from("1")
     } else {
         match m {
             Measure::Metric(i) => {
@@ -188,11 +186,7 @@ fn parts(
                         "ask for a breakdown by something each row has one of",
                     ));
                 }
-                (
-                    annotation_sql(&a, &metric.sql)?,
-                    metric.format.clone(),
-                    false,
-                )
+                annotation_sql(&a, &metric.sql)?
             }
             Measure::Count(t) => {
                 let table = c.table(*t);
@@ -217,7 +211,7 @@ fn parts(
                         format!("COUNT(DISTINCT ({}))", cols.join(", "))
                     }
                 };
-                (e, None, false)
+                e
             }
             Measure::Aggregate { agg, column } => {
                 let mut col = a.col(*column);
@@ -255,8 +249,7 @@ fn parts(
                     Agg::Median => format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY {col})"),
                     Agg::CountDistinct => format!("COUNT(DISTINCT {col})"),
                 };
-                let fmt = c.column(*column).notes.format.clone();
-                (e, fmt, matches!(agg, Agg::Avg | Agg::Median))
+                e
             }
         }
     };
@@ -302,8 +295,7 @@ fn parts(
         conds,
         group,
         dim_names,
-        measure: rounded(measure.clone(), format.as_deref(), is_avg),
-        raw: measure,
+        measure,
     })
 }
 
@@ -406,7 +398,7 @@ pub fn compile(s: &Semantic, plan: &AnalysisPlan) -> Result<String, CompileError
             let mut items = p.select.clone();
             items.push(format!(
                 "100.0 * {m} / NULLIF(SUM({m}) OVER (), 0) AS \"share_pct\"",
-                m = p.raw
+                m = p.measure
             ));
             let mut sql = format!("SELECT {} FROM {}", items.join(", "), p.from);
             if !p.conds.is_empty() {

@@ -123,12 +123,6 @@ pub(super) fn annotation_sql(aliases: &Aliases, sql: &str) -> Result<String, Com
     }
 }
 
-/// Results keep full precision (a rounded average is a different answer); formats round only
-/// in text meant for people.
-pub(super) fn rounded(expr: String, _format: Option<&str>, _agg_avg: bool) -> String {
-    expr
-}
-
 pub(super) fn op_sql(op: Op) -> &'static str {
     match op {
         Op::Eq => "=",
