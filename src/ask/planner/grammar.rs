@@ -511,11 +511,26 @@ pub(super) fn money(c: &Catalog, col: ColRef) -> bool {
             .any(|p| MONEY_PARTS.contains(&p.as_str()))
 }
 
-/// The one money column of a table, if it has exactly one.
-pub(super) fn money_column(c: &Catalog, t: TableId) -> Option<ColRef> {
-    let mut found = (0..c.table(t).columns.len() as u32)
-        .map(|column| ColRef { table: t, column })
-        .filter(|col| money(c, *col) && !c.table(t).primary_key.contains(&col.column));
-    let first = found.next()?;
-    found.next().is_none().then_some(first)
+/// Words of money after a number or for a money column ("1000 dollars", "invoice dollars").
+pub(super) const MONEY_UNITS: &[&str] = &[
+    "dollars", "dollar", "usd", "eur", "euros", "euro", "gbp", "pounds", "bucks",
+];
+
+/// The money columns (not keys) of `tables`.
+pub(super) fn money_columns(c: &Catalog, tables: &[TableId]) -> Vec<ColRef> {
+    tables
+        .iter()
+        .flat_map(|&t| {
+            (0..c.table(t).columns.len() as u32).map(move |column| ColRef { table: t, column })
+        })
+        .filter(|col| money(c, *col) && !c.table(col.table).primary_key.contains(&col.column))
+        .collect()
+}
+
+/// The one money column of `tables`, if there is exactly one.
+pub(super) fn money_column(c: &Catalog, tables: &[TableId]) -> Option<ColRef> {
+    match money_columns(c, tables).as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
 }

@@ -125,20 +125,16 @@ fn money_words(d: &mut Draft) {
         return;
     }
     for i in 0..d.r.toks.len() {
-        if d.r.used_tok[i] || !matches!(d.r.w(i), "dollars" | "dollar" | "usd" | "euros" | "eur") {
+        if d.r.used_tok[i] || !super::super::grammar::MONEY_UNITS.contains(&d.r.w(i)) {
             continue;
         }
         let mut tables: Vec<TableId> = d.entities.iter().map(|(t, _)| *t).collect();
         tables.extend(d.filters.iter().map(|f| f.column.table));
         tables.sort_unstable();
         tables.dedup();
-        let found: Vec<ColRef> = tables
-            .iter()
-            .filter_map(|t| super::super::grammar::money_column(c, *t))
-            .collect();
-        if let [col] = found.as_slice() {
+        if let Some(col) = super::super::grammar::money_column(c, &tables) {
             d.r.eat(i);
-            d.columns.push((*col, i));
+            d.columns.push((col, i));
         }
         return;
     }

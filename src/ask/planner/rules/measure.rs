@@ -99,10 +99,10 @@ fn infer(d: &mut Draft) {
             });
         }
         (Some((a, i)), None, Some((t, _)))
-            if a != Agg::CountDistinct && money_column(d.r.c, t).is_some() =>
+            if a != Agg::CountDistinct && money_column(d.r.c, &[t]).is_some() =>
         {
             // "total invoiced", "average sale": the entity's one money column.
-            if let Some(column) = money_column(d.r.c, t) {
+            if let Some(column) = money_column(d.r.c, &[t]) {
                 d.r.eat(i);
                 d.measures.push(Measure::Aggregate { agg: a, column });
             }

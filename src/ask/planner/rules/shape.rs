@@ -154,15 +154,6 @@ pub(in super::super) fn place_condition(d: &mut Draft) -> Result<(), Declined> {
     Ok(())
 }
 
-/// Words of money after a number ("1000 dollars").
-const MONEY_UNITS: &[&str] = &[
-    "dollars", "dollar", "usd", "eur", "euros", "euro", "gbp", "pounds", "bucks",
-];
-/// Name parts of money columns.
-const MONEY_PARTS: &[&str] = &[
-    "amount", "price", "cost", "fee", "revenue", "total", "usd", "paid", "value", "sales",
-];
-
 /// The numeric column a condition whose number is token `at` is about: the numeric column
 /// named nearest before it (or right after), else, for an amount of money, the one money
 /// column of the tables in play.
@@ -189,14 +180,15 @@ fn condition_column(d: &mut Draft, at: usize) -> Option<crate::catalog::ColRef> 
         .map(|(_, _, p)| *p)
         .chain([at])
         .collect();
-    let unit = positions
-        .iter()
-        .any(|p| MONEY_UNITS.contains(&d.r.w(p + 1)) || d.r.toks[*p].text.starts_with('$'));
+    let unit = positions.iter().any(|p| {
+        super::super::grammar::MONEY_UNITS.contains(&d.r.w(p + 1))
+            || d.r.toks[*p].text.starts_with('$')
+    });
     if !unit {
         return None;
     }
     for p in positions {
-        if MONEY_UNITS.contains(&d.r.w(p + 1)) {
+        if super::super::grammar::MONEY_UNITS.contains(&d.r.w(p + 1)) {
             d.r.eat(p + 1);
         }
     }
@@ -208,28 +200,7 @@ fn condition_column(d: &mut Draft, at: usize) -> Option<crate::catalog::ColRef> 
     );
     tables.sort_unstable();
     tables.dedup();
-    let money: Vec<crate::catalog::ColRef> = tables
-        .iter()
-        .flat_map(|t| {
-            c.table(*t)
-                .columns
-                .iter()
-                .enumerate()
-                .filter_map(move |(k, col)| {
-                    let parts = crate::catalog::text::split_identifier(&col.name);
-                    (col.kind.is_numeric()
-                        && parts.iter().any(|p| MONEY_PARTS.contains(&p.as_str())))
-                    .then_some(crate::catalog::ColRef {
-                        table: *t,
-                        column: k as u32,
-                    })
-                })
-        })
-        .collect();
-    match money.as_slice() {
-        [one] => Some(*one),
-        _ => None,
-    }
+    super::super::grammar::money_column(c, &tables)
 }
 
 /// Comparisons: "online vs in-store" → one row per value.
