@@ -242,8 +242,10 @@ pub fn tokenize(question: &str) -> Vec<Token> {
             let mut inner = words(&s[a..b]);
             if inner.len() == 1 {
                 if let Some(mut t) = inner.pop() {
-                    t.start += a;
-                    t.end += a;
+                    // As typed, symbols and all ('50%'), as for quotes of several words.
+                    t.text = s[a..b].to_string();
+                    t.start = a;
+                    t.end = b;
                     t.stop = false;
                     t.quoted = true;
                     out.push(t);

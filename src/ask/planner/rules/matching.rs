@@ -60,11 +60,7 @@ pub(in super::super) fn matching(d: &mut Draft) -> Result<(), Declined> {
                 hint: "ask for the rows that do match".into(),
             });
         }
-        let text = if tok.quoted {
-            quoted_text(d.question, tok.start, tok.end).unwrap_or_else(|| tok.text.clone())
-        } else {
-            tok.text.clone()
-        };
+        let text = tok.text.clone();
         // The value may also have linked as a stored value: it is the pattern, not an equality.
         d.filters
             .retain(|f| !(f.op == Op::Eq && f.values == [Value::Text(text.clone())]));
@@ -94,16 +90,4 @@ fn target(d: &Draft, i: usize) -> Option<ColRef> {
             _ => None,
         })
         .next_back()
-}
-
-/// The whole text between the quotes around bytes `start..end` ("50%" where the word is 50).
-fn quoted_text(q: &str, start: usize, end: usize) -> Option<String> {
-    const QUOTES: &[char] = &[
-        '\'', '"', '`', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}',
-    ];
-    let open = q.get(..start)?.rfind(QUOTES)?;
-    let close = end + q.get(end..)?.find(QUOTES)?;
-    let inner = q.get(open + 1..close)?;
-    let inner = inner.trim_start_matches(QUOTES);
-    (!inner.is_empty() && !inner.contains(QUOTES)).then(|| inner.to_string())
 }
