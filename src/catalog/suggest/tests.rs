@@ -31,17 +31,8 @@ fn accept_all(c: &Catalog) -> (String, Catalog) {
 }
 
 fn inferred(c: &mut Catalog, from: &str, to: &str) {
-    let f = c.find_column(from).unwrap();
-    let t = c.find_column(to).unwrap();
-    c.relations.push(Relation {
-        from: f.table,
-        from_columns: vec![f.column],
-        to: t.table,
-        to_columns: vec![t.column],
-        one_to_one: false,
-        preferred: false,
-        origin: RelationOrigin::Inferred("same name as the key + values included (3 of 3)".into()),
-    });
+    let origin = RelationOrigin::Inferred("same name as the key + values included (3 of 3)".into());
+    super::super::tests::relate(c, from, to, origin);
 }
 
 /// The academic papers database as inference leaves it: keys, no foreign keys, relations
