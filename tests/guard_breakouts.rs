@@ -273,8 +273,8 @@ fn without_position(msgs: &[Msg]) -> Vec<Msg> {
         .collect()
 }
 
-#[tokio::test]
-async fn plan_cache_replies_like_a_simple_query() {
+/// Two proxies for alice's policies, with `guard.plan_cache` on and off.
+async fn cache_on_and_off() -> (Proxy, Proxy) {
     leak::ensure_dataset().await;
     let users = leak::users_file();
     let start = |cache: &str| {
@@ -290,7 +290,12 @@ async fn plan_cache_replies_like_a_simple_query() {
             &[("QUERENT_GUARD_PLAN_CACHE", cache)],
         )
     };
-    let (on, off) = (start("on"), start("off"));
+    (start("on"), start("off"))
+}
+
+#[tokio::test]
+async fn plan_cache_replies_like_a_simple_query() {
+    let (on, off) = cache_on_and_off().await;
     let (mut a, mut b) = (
         alice(&on, &[]).await.unwrap(),
         alice(&off, &[]).await.unwrap(),
@@ -380,22 +385,7 @@ async fn plan_cache_replies_like_a_simple_query() {
 /// reply equals the reply of a proxy with `guard.plan_cache = off`, message by message.
 #[tokio::test]
 async fn plan_cache_in_the_extended_protocol() {
-    leak::ensure_dataset().await;
-    let users = leak::users_file();
-    let start = |cache: &str| {
-        Proxy::start_env(
-            &[
-                "--policies",
-                "policies",
-                "--auth",
-                "trust",
-                "--users",
-                users.to_str().unwrap(),
-            ],
-            &[("QUERENT_GUARD_PLAN_CACHE", cache)],
-        )
-    };
-    let (on, off) = (start("on"), start("off"));
+    let (on, off) = cache_on_and_off().await;
     let (mut a, mut b) = (
         alice(&on, &[]).await.unwrap(),
         alice(&off, &[]).await.unwrap(),
