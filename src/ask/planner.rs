@@ -44,6 +44,7 @@ type Rule = fn(&mut Draft) -> Result<(), Declined>;
 /// tests; a new shape of question is a new rule here.
 const RULES: &[(&str, Rule)] = &[
     ("elements", elements::elements),
+    ("stored counts", stored::stored_counts),
     ("ordering", ordering::ordering),
     ("ratio", ratio::ratio),
     ("flags", flags::flags),
@@ -90,6 +91,18 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     // Every content word must be accounted for; a word repeating an element already used
     // ("region" in "the East region ... the West region") is.
     let mut left = unexplained(&d.r, &linking, &d.used);
+    // "the enrollment number" after "number of enrolled students": the stored count's words.
+    let stored: Vec<String> = d
+        .stored
+        .iter()
+        .flat_map(|(col, ..)| {
+            grammar::element_stems(&s.catalog, &crate::catalog::link::Element::Column(*col))
+        })
+        .collect();
+    left.retain(|w| {
+        let st = crate::catalog::text::stem(&w.to_lowercase());
+        !stored.iter().any(|k| check::akin(k, &st))
+    });
     let dated = plan.time.is_some()
         || plan
             .dimensions

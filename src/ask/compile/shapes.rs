@@ -58,15 +58,33 @@ pub(super) fn ratio_sql(s: &Semantic, plan: &AnalysisPlan) -> Result<String, Com
     items.push("CAST(a.m AS double precision) / NULLIF(b.m, 0) AS \"ratio\"".into());
     items.push(format!("a.m AS {}", ident(&na)));
     items.push(format!("b.m AS {}", ident(&nb)));
-    let on: Vec<String> = a
-        .dim_names
-        .iter()
-        .map(|d| format!("a.{0} IS NOT DISTINCT FROM b.{0}", ident(d)))
-        .collect();
+    // Joined on every grouping key, the hidden ones too: two courses of the same name stay
+    // two rows.
+    let keyed = a.group.len() > a.dim_names.len() && a.group.len() == b.group.len();
+    let keys_of = |p: &Parts| -> Vec<String> {
+        if !keyed {
+            return Vec::new();
+        }
+        p.group
+            .iter()
+            .enumerate()
+            .map(|(i, g)| format!("{g} AS {}", ident(&format!("_k{i}"))))
+            .collect()
+    };
+    let on: Vec<String> = if keyed {
+        (0..a.group.len())
+            .map(|i| format!("a.{0} IS NOT DISTINCT FROM b.{0}", ident(&format!("_k{i}"))))
+            .collect()
+    } else {
+        a.dim_names
+            .iter()
+            .map(|d| format!("a.{0} IS NOT DISTINCT FROM b.{0}", ident(d)))
+            .collect()
+    };
     let mut sql = pair_sql(
         &items,
-        (&assemble(&a, "m", &[]), "a"),
-        (&assemble(&b, "m", &[]), "b"),
+        (&assemble(&a, "m", &keys_of(&a)), "a"),
+        (&assemble(&b, "m", &keys_of(&b)), "b"),
         &on,
     );
     let mut keys = Vec::new();

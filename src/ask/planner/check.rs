@@ -119,10 +119,27 @@ pub(super) fn unexplained(r: &Reader, linking: &Linking, used: &[usize]) -> Vec<
             let must_read = t.number || NEGATIONS.contains(&norm(t));
             !r.used_tok[*i]
                 && (must_read
-                    || (!t.stop && !FILLER.contains(&norm(t)) && !known.contains(&t.stem)))
+                    || (!t.stop
+                        && !FILLER.contains(&norm(t))
+                        && !known.iter().any(|k| akin(k, &t.stem))))
         })
         .map(|(_, t)| t.text.clone())
         .collect()
+}
+
+/// The same word in another form: equal stems, or a long shared beginning ("enrollment" of
+/// `num_enrolled`, "participants" of "participated actively").
+pub(super) fn akin(known: &str, word: &str) -> bool {
+    if known == word {
+        return true;
+    }
+    let shared = known
+        .chars()
+        .zip(word.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let shorter = known.chars().count().min(word.chars().count());
+    shared >= 6 && shared * 4 >= shorter * 3
 }
 
 /// Verbs that only say how two things relate ("papers *written by*", "courses each

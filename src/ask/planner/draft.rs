@@ -69,6 +69,8 @@ pub(super) struct Draft<'a> {
     pub via: Vec<TableId>,
     /// Ratio: filters only the second measure gets.
     pub denominator_part: Vec<usize>,
+    /// Columns that store a count, named by the words from the first to the second token.
+    pub stored: Vec<(ColRef, usize, usize)>,
 }
 
 impl<'a> Draft<'a> {
@@ -109,6 +111,7 @@ impl<'a> Draft<'a> {
             having: None,
             via: Vec::new(),
             denominator_part: Vec::new(),
+            stored: Vec::new(),
         }
     }
 

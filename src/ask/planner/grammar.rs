@@ -24,7 +24,8 @@ pub(super) const FILLER: &[&str] = &[
     "over", "across", "within", "during", "what", "which", "who", "how", "show", "me", "our",
     "we", "us", "is", "are", "was", "were", "the", "a", "an", "one", "at", "least", "any",
     "money", "spend", "and", "or", "data", "records", "entries", "rows", "details", "info",
-    "information", "there", "comes", "coming",
+    "information", "there", "comes", "coming", "corresponding", "respective", "relevant",
+    "results", "result", "well", "numbers", "amounts", "counts",
 ];
 
 pub(super) fn norm(t: &Token) -> &str {
@@ -61,6 +62,10 @@ impl Reader<'_> {
 
 /// The role of a span, read from the words before it.
 pub(super) fn dimension_cue(r: &Reader, start: usize) -> bool {
+    // "across different courses", "by individual store": the cue before the adjective.
+    if start > 1 && matches!(r.w(start - 1), "different" | "various" | "individual") {
+        return dimension_cue(r, start - 1);
+    }
     let back = |k: usize| start.checked_sub(k).map(|i| r.w(i)).unwrap_or("");
     // "citations received by publications", "papers written by authors": an agent, not a
     // grouping (unless "each" follows: "received by each author").
@@ -127,6 +132,14 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
             && matches!(c.element, Element::Value { .. })
             && !r.toks[s].quoted
             && agg_word(r.w(s)).is_some();
+        // "the maximum range": the aggregate of what follows, not the part "maximum" of
+        // `maximum_stay`.
+        let agg_part = e == s + 1
+            && matches!(c.element, Element::Column(_))
+            && agg_word(r.w(s)).is_some()
+            && l.candidates.iter().any(|o| {
+                o.span.0 == e && matches!(o.element, Element::Column(_) | Element::Table(_))
+            });
         // "does" is not the value 'Doe': grammar words never link by stem or typo.
         let grammar = matches!(c.element, Element::Value { .. })
             && !matches!(c.how, crate::catalog::link::MatchKind::Exact)
@@ -143,6 +156,7 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
             || unit
             || grammar
             || agg_value
+            || agg_part
             || (matches!(c.how, crate::catalog::link::MatchKind::Typo { .. })
                 && (s..e).all(|k| FILLER.contains(&r.w(k))))
     };

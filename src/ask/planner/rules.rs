@@ -11,4 +11,5 @@ pub(super) mod periods;
 pub(super) mod ratio;
 pub(super) mod rows;
 pub(super) mod shape;
+pub(super) mod stored;
 pub(super) mod words;

@@ -337,6 +337,14 @@ pub(super) fn build(catalog: &Catalog) -> LinkIndex {
             if cw != full {
                 b.add(&cw, Elem::Column(r), Source::Derived);
             }
+            // "payload" for `pay_load`, "firstname" for `first_name`: two parts written as one.
+            if let [a, z] = cw.as_slice() {
+                let plain =
+                    |w: &String| w.len() > 1 && !numeric(w) && !STORAGE_PARTS.contains(&w.as_str());
+                if plain(a) && plain(z) {
+                    b.add(&[format!("{a}{z}")], Elem::Column(r), Source::Derived);
+                }
+            }
             if let Some(part) = telling_part(&cw) {
                 b.add(&part, Elem::Column(r), Source::Part);
             }

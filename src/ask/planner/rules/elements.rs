@@ -83,7 +83,9 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
     Ok(())
 }
 
-/// "student IDs", "the flight ids", "domain ID": the key of the entity just named.
+/// "student IDs", "the flight ids", "domain ID": the key of the entity just named. After a
+/// grouping cue ("within each domain ID") the key becomes the grouping; a repeated mention
+/// ("... Show all domain IDs") names what is already there.
 fn key_words(d: &mut Draft) {
     for i in 0..d.r.toks.len() {
         if d.r.used_tok[i] || !matches!(d.r.w(i), "id" | "ids" | "identifier" | "identifiers") {
@@ -92,8 +94,11 @@ fn key_words(d: &mut Draft) {
         let before = d
             .picked
             .iter()
-            .map(|k| &d.linking.candidates[*k])
-            .find(|c| c.span.1 == i)
+            .copied()
+            .chain(0..d.linking.candidates.len())
+            .map(|k| &d.linking.candidates[k])
+            .find(|c| c.span.1 == i && matches!(c.element, Element::Table(_)))
+            .or_else(|| repeated_table(d, i))
             .map(|c| c.element.clone());
         let key = match before {
             Some(Element::Table(t)) => match d.r.c.table(t).primary_key.as_slice() {
@@ -105,14 +110,41 @@ fn key_words(d: &mut Draft) {
             },
             _ => None,
         };
-        if let Some(col) = key {
-            d.r.eat(i);
-            if d.r.w(i + 1) == "s" {
-                d.r.eat(i + 1); // "id's"
-            }
-            d.columns.push((col, i));
+        let Some(col) = key else { continue };
+        d.r.eat(i);
+        if d.r.w(i + 1) == "s" {
+            d.r.eat(i + 1); // "id's"
+        }
+        if d.dimensions.iter().any(|dim| dim.column == col)
+            || d.columns.iter().any(|(c, _)| *c == col)
+        {
+            continue;
+        }
+        match d
+            .dimensions
+            .iter_mut()
+            .find(|dim| dim.column.table == col.table && dim.grain.is_none())
+        {
+            Some(dim) => dim.column = col,
+            None => d.columns.push((col, i)),
         }
     }
+}
+
+/// The table candidate whose words the token before `i` repeats ("... domain IDs" after "each
+/// domain"): the linker keeps one candidate per element, so a second mention has none.
+fn repeated_table<'a>(d: &'a Draft, i: usize) -> Option<&'a Candidate> {
+    let prev = d.r.toks.get(i.checked_sub(1)?)?;
+    d.picked
+        .iter()
+        .map(|k| &d.linking.candidates[*k])
+        .find(|c| {
+            matches!(c.element, Element::Table(_))
+                && c.words
+                    .split_whitespace()
+                    .last()
+                    .is_some_and(|w| stem(&w.to_lowercase()) == prev.stem)
+        })
 }
 
 /// "paid invoice dollars", "invoiced dollars": the one money column of the tables named.

@@ -38,13 +38,16 @@ pub(in super::super) fn ratio(d: &mut Draft) -> Result<(), Declined> {
         return Ok(());
     };
     let n = d.r.toks.len();
-    let Some(to) = (at + 1..n).find(|&i| matches!(d.r.w(i), "to" | "versus" | "vs" | "over"))
+    // A "to" inside a stored count's words ("clear and easy to understand") is not the one.
+    let Some(to) = (at + 1..n)
+        .find(|&i| !d.r.used_tok[i] && matches!(d.r.w(i), "to" | "versus" | "vs" | "over"))
     else {
         return Ok(());
     };
     let end = (to + 1..n)
         .find(|&i| {
             SIDE_END.contains(&d.r.w(i))
+                && !d.r.used_tok[i]
                 && d.linking
                     .candidates
                     .iter()
@@ -83,11 +86,14 @@ pub(in super::super) fn ratio(d: &mut Draft) -> Result<(), Declined> {
 fn side(d: &mut Draft, from: usize, to: usize) -> Result<(Measure, Vec<Filter>), Declined> {
     let within = |at: usize| at >= from && at < to;
     let agg = (from..to).find_map(|i| agg_word(d.r.w(i)).map(|a| (a, i)));
+    // "the number of students who found the grading clear": a column that stores the count.
+    let stored = d.stored.iter().copied().find(|(_, s, _)| within(*s));
+    let in_stored = |at: usize| stored.is_some_and(|(_, s, e)| (s..e).contains(&at));
     let picked: Vec<(Element, usize)> = d
         .picked
         .iter()
         .map(|i| &d.linking.candidates[*i])
-        .filter(|c| within(c.span.0))
+        .filter(|c| within(c.span.0) && !in_stored(c.span.0))
         .map(|c| (c.element.clone(), c.span.0))
         .collect();
     let c = d.r.c;
@@ -109,6 +115,25 @@ fn side(d: &mut Draft, from: usize, to: usize) -> Result<(Measure, Vec<Filter>),
         if let Some(t) = again {
             d.r.eat(k);
             picked.push((Element::Table(t), k));
+            continue;
+        }
+        // A yes/no column named again ("courses with exams to courses without exams").
+        let flag = d.picked.iter().find_map(|i| {
+            let cand = &d.linking.candidates[*i];
+            match cand.element {
+                Element::Column(col)
+                    if is_flag(c, col)
+                        && cand.span.1 == cand.span.0 + 1
+                        && d.r.toks[cand.span.0].stem == st =>
+                {
+                    Some(col)
+                }
+                _ => None,
+            }
+        });
+        if let Some(col) = flag {
+            d.r.eat(k);
+            picked.push((Element::Column(col), k));
         }
     }
     picked.sort_by_key(|(_, at)| *at);
@@ -131,6 +156,13 @@ fn side(d: &mut Draft, from: usize, to: usize) -> Result<(Measure, Vec<Filter>),
         .iter()
         .position(|(e, _)| matches!(e, Element::Table(_)));
     let metric_at = rest.iter().position(|(e, _)| metric(e).is_some());
+    if let Some((column, ..)) = stored {
+        rest.push((Element::Column(column), from));
+    }
+    let numeric = match stored {
+        Some(_) => Some(rest.len() - 1),
+        None => numeric,
+    };
     let (measure, used) = match (metric_at, numeric, table) {
         (Some(i), _, _) => (metric(&rest[i].0).map(Measure::Metric), Some(i)),
         (None, Some(i), _) => match rest[i].0 {
