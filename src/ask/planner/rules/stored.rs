@@ -104,7 +104,7 @@ fn best(d: &Draft, all: &[Stored], start: usize) -> Option<(ColRef, usize)> {
             walk(d, s, start).map(|(hits, end)| ((hits, again(s.column)), s.column, end))
         })
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
     match found.as_slice() {
         [] => None,
         [(_, col, end)] => Some((*col, *end)),
@@ -117,21 +117,21 @@ fn best(d: &Draft, all: &[Stored], start: usize) -> Option<(ColRef, usize)> {
 fn walk(d: &Draft, s: &Stored, start: usize) -> Option<(usize, usize)> {
     let toks = d.r.toks;
     let (mut hits, mut end, mut noun) = (0, start, s.noun.is_none());
-    for k in start..toks.len() {
+    for (k, tok) in toks.iter().enumerate().skip(start) {
         let w = d.r.w(k);
         if ENDS.contains(&w)
-            || toks[k].number
+            || tok.number
             || (matches!(w, "by" | "for" | "in") && matches!(d.r.w(k + 1), "each" | "every"))
             || (matches!(w, "number" | "count" | "numbers") && d.r.w(k + 1) == "of")
         {
             break;
         }
-        let st = &toks[k].stem;
+        let st = &tok.stem;
         if s.words.iter().any(|x| x == st) {
             hits += 1;
             end = k + 1;
             noun |= s.noun.as_ref() == Some(st);
-        } else if !(toks[k].stop || FILLER.contains(&w)) {
+        } else if !(tok.stop || FILLER.contains(&w)) {
             break;
         }
     }
