@@ -50,43 +50,33 @@ pub(super) fn ratio_sql(s: &Semantic, plan: &AnalysisPlan) -> Result<String, Com
         // "publications in conferences to publications in journals": named by their side.
         (na, nb) = (format!("numerator_{na}"), format!("denominator_{nb}"));
     }
+    // Every group of either side; a side with no rows in a group counts 0.
+    let grouped = !a.dim_names.is_empty();
+    let value = |side: &str, m: &Measure| match m {
+        Measure::Count(_) if grouped => format!("COALESCE({side}.m, 0)"),
+        _ => format!("{side}.m"),
+    };
+    let (va, vb) = (value("a", top), value("b", bottom));
     let mut items: Vec<String> = a
         .dim_names
         .iter()
-        .map(|d| format!("a.{}", ident(d)))
+        .map(|d| format!("g.{}", ident(d)))
         .collect();
-    items.push("CAST(a.m AS double precision) / NULLIF(b.m, 0) AS \"ratio\"".into());
-    items.push(format!("a.m AS {}", ident(&na)));
-    items.push(format!("b.m AS {}", ident(&nb)));
-    // Joined on every grouping key, the hidden ones too: two courses of the same name stay
-    // two rows.
-    let keyed = a.group.len() > a.dim_names.len() && a.group.len() == b.group.len();
-    let keys_of = |p: &Parts| -> Vec<String> {
-        if !keyed {
-            return Vec::new();
-        }
-        p.group
-            .iter()
-            .enumerate()
-            .map(|(i, g)| format!("{g} AS {}", ident(&format!("_k{i}"))))
-            .collect()
-    };
-    let on: Vec<String> = if keyed {
-        (0..a.group.len())
-            .map(|i| format!("a.{0} IS NOT DISTINCT FROM b.{0}", ident(&format!("_k{i}"))))
-            .collect()
+    items.push(format!(
+        "CAST({va} AS double precision) / NULLIF({vb}, 0) AS \"ratio\""
+    ));
+    items.push(format!("{va} AS {}", ident(&na)));
+    items.push(format!("{vb} AS {}", ident(&nb)));
+    let mut sql = if grouped {
+        grouped_pair(&items, &a, &b)
     } else {
-        a.dim_names
-            .iter()
-            .map(|d| format!("a.{0} IS NOT DISTINCT FROM b.{0}", ident(d)))
-            .collect()
+        pair_sql(
+            &items,
+            (&assemble(&a, "m", &[]), "a"),
+            (&assemble(&b, "m", &[]), "b"),
+            &[],
+        )
     };
-    let mut sql = pair_sql(
-        &items,
-        (&assemble(&a, "m", &keys_of(&a)), "a"),
-        (&assemble(&b, "m", &keys_of(&b)), "b"),
-        &on,
-    );
     let mut keys = Vec::new();
     if let Some(o) = plan.order {
         keys.push(format!(
@@ -99,6 +89,41 @@ pub(super) fn ratio_sql(s: &Semantic, plan: &AnalysisPlan) -> Result<String, Com
         sql.push_str(&format!(" ORDER BY {}", keys.join(", ")));
     }
     Ok(sql)
+}
+
+/// Two grouped measures side by side over the groups of either (`g`): joined on every
+/// grouping key, the hidden ones too, so two courses of the same name stay two rows.
+fn grouped_pair(items: &[String], a: &Parts, b: &Parts) -> String {
+    let keyed = a.group.len() > a.dim_names.len() && a.group.len() == b.group.len();
+    let keys_of = |p: &Parts| -> Vec<String> {
+        if !keyed {
+            return Vec::new();
+        }
+        p.group
+            .iter()
+            .enumerate()
+            .map(|(i, g)| format!("{g} AS {}", ident(&format!("_k{i}"))))
+            .collect()
+    };
+    let mut cols: Vec<String> = a.dim_names.iter().map(|d| ident(d)).collect();
+    if keyed {
+        cols.extend((0..a.group.len()).map(|i| ident(&format!("_k{i}"))));
+    }
+    let on = |side: &str| -> String {
+        cols.iter()
+            .map(|c| format!("g.{c} IS NOT DISTINCT FROM {side}.{c}"))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let list = cols.join(", ");
+    format!(
+        "WITH a AS ({}), b AS ({}) SELECT {} FROM (SELECT {list} FROM a UNION SELECT {list} FROM b) AS g LEFT JOIN a ON {} LEFT JOIN b ON {}",
+        assemble(a, "m", &keys_of(a)),
+        assemble(b, "m", &keys_of(b)),
+        items.join(", "),
+        on("a"),
+        on("b"),
+    )
 }
 
 /// Two measured queries side by side: joined on the groupings (`on`), or one row each.

@@ -59,7 +59,54 @@ pub(in super::super) fn flags(d: &mut Draft) -> Result<(), Declined> {
         d.columns.retain(|(x, _)| *x != col);
     }
     negated_words(d);
+    counts_present(d);
     Ok(())
+}
+
+/// "flights with stops", "excluding flights with connections", "courses without reviews":
+/// a column that stores a count is above zero, or zero.
+fn counts_present(d: &mut Draft) {
+    let c = d.r.c;
+    let named: Vec<(ColRef, usize)> = d
+        .columns
+        .iter()
+        .copied()
+        .filter(|(col, _)| super::stored::is_count(c, *col))
+        .collect();
+    for (col, at) in named {
+        let mut k = at;
+        while k > 0 && matches!(d.r.w(k - 1), "a" | "an" | "any") {
+            k -= 1;
+        }
+        let Some(cue) = k.checked_sub(1) else {
+            continue;
+        };
+        let on = match d.r.w(cue) {
+            "with" | "have" | "has" => true,
+            "without" | "no" => false,
+            _ => continue,
+        };
+        // "excluding departures with connections": the rows left out have them.
+        let excluded = (cue.saturating_sub(3)..cue)
+            .find(|&i| matches!(d.r.w(i), "excluding" | "except"))
+            .filter(|_| on);
+        let on = match excluded {
+            Some(i) => {
+                d.r.eat(i);
+                false
+            }
+            None => on,
+        };
+        if matches!(d.r.w(cue), "without" | "no") {
+            d.r.eat(cue);
+        }
+        d.columns.retain(|(x, _)| *x != col);
+        d.filters.push(Filter {
+            column: col,
+            op: if on { Op::Gt } else { Op::Eq },
+            values: vec![Value::Number(0.0)],
+        });
+    }
 }
 
 fn set_flag(d: &mut Draft, column: ColRef, on: bool) {

@@ -225,10 +225,22 @@ pub(in super::super) fn versus(d: &mut Draft) -> Result<(), Declined> {
     Ok(())
 }
 
-/// A share's part is its last value filter.
+/// A share's part is its last value filter. "flights with stops out of all flights for each
+/// airline": with the whole named and a grouping, the share is taken within each group (a
+/// ratio of the part to the whole), not across the groups.
 pub(in super::super) fn share_part(d: &mut Draft) -> Result<(), Declined> {
-    if d.intent == Intent::Share {
-        d.part = d.filters.len().checked_sub(1).into_iter().collect();
+    if d.intent != Intent::Share {
+        return Ok(());
+    }
+    d.part = d.filters.len().checked_sub(1).into_iter().collect();
+    let n = d.r.toks.len();
+    let whole_named = (0..n).any(|i| {
+        (d.r.w(i) == "out" && d.r.w(i + 1) == "of")
+            || (matches!(d.r.w(i), "of" | "among") && d.r.w(i + 1) == "all")
+    });
+    if whole_named && !d.dimensions.is_empty() && !d.part.is_empty() && d.measures.len() == 1 {
+        d.intent = Intent::Ratio;
+        d.measures.push(d.measures[0].clone());
     }
     Ok(())
 }

@@ -62,8 +62,10 @@ pub(in super::super) fn stored_counts(d: &mut Draft) -> Result<(), Declined> {
         let inside = |at: &usize| (start..end).contains(at);
         d.entities.retain(|(_, at)| !inside(at));
         d.columns.retain(|(_, at)| !inside(at));
-        let at = d.columns.partition_point(|(_, s)| *s < start);
-        d.columns.insert(at, (column, start));
+        if !d.columns.iter().any(|(c, _)| *c == column) {
+            let at = d.columns.partition_point(|(_, s)| *s < start);
+            d.columns.insert(at, (column, start));
+        }
         d.stored.push((column, start, end));
         next = end;
     }
@@ -181,7 +183,10 @@ fn stored_columns(c: &Catalog) -> Vec<Stored> {
                     table_named,
                 });
             } else if parts.len() > 1
-                && COUNT_PARTS.contains(&parts[0].as_str())
+                && (COUNT_PARTS.contains(&parts[0].as_str())
+                    || parts
+                        .last()
+                        .is_some_and(|p| COUNT_PARTS.contains(&p.as_str())))
                 && !named.is_empty()
                 && named.iter().all(|w| !key_like(w))
             {
@@ -197,6 +202,22 @@ fn stored_columns(c: &Catalog) -> Vec<Stored> {
         }
     }
     out
+}
+
+/// Whether `col` stores a count of something: described as "number of ...", or named
+/// like `num_stops`, `citation_num`.
+pub(in super::super) fn is_count(c: &Catalog, col: ColRef) -> bool {
+    let column = c.column(col);
+    if !column.kind.is_numeric() || c.table(col.table).primary_key.contains(&col.column) {
+        return false;
+    }
+    let parts = split_identifier(&column.name);
+    column.comment.as_deref().and_then(described).is_some()
+        || (parts.len() > 1
+            && (COUNT_PARTS.contains(&parts[0].as_str())
+                || parts
+                    .last()
+                    .is_some_and(|p| COUNT_PARTS.contains(&p.as_str()))))
 }
 
 fn key_like(w: &str) -> bool {
