@@ -20,6 +20,8 @@ const TO_ONE: u32 = 100;
 const TO_MANY: u32 = 10_000;
 /// Discount for a relation marked `preferred`.
 const PREFERRED: u32 = 1;
+/// Extra cost of a to-many step right after a to-one step (a fan trap through a parent).
+const CHASM: u32 = 10;
 
 /// One edge as seen from a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -244,8 +246,12 @@ impl JoinGraph {
                     break;
                 }
             }
+            // Up to a shared parent and down again (flights and fares of the same airline) is
+            // a weaker link than down to a bridge and up (flight_fare): it costs a little more.
+            let arrived_up = prev[table as usize].is_some_and(|(_, pe)| !pe.fans_out);
             for e in &self.adj[table as usize] {
-                let next = cost.saturating_add(self.cost(e));
+                let chasm = if arrived_up && e.fans_out { CHASM } else { 0 };
+                let next = cost.saturating_add(self.cost(e)).saturating_add(chasm);
                 let slot = e.to as usize;
                 match next.cmp(&dist[slot]) {
                     Ordering::Less => {

@@ -84,6 +84,23 @@ pub(super) fn unused_elements(
     out
 }
 
+/// The columns a plan reads: groupings, conditions, sort keys and aggregated columns.
+pub(super) fn plan_columns(c: &crate::catalog::Catalog, plan: &AnalysisPlan) -> Vec<ColRef> {
+    let mut cols: Vec<ColRef> = plan.dimensions.iter().map(|d| d.column).collect();
+    cols.extend(plan.filters.iter().map(|f| f.column));
+    cols.extend(plan.order.and_then(|o| o.column));
+    for m in &plan.measures {
+        match m {
+            Measure::Aggregate { column, .. } => cols.push(*column),
+            Measure::Metric(i) => cols.extend(c.metrics[*i as usize].columns.iter().copied()),
+            Measure::Count(_) => {}
+        }
+    }
+    cols.sort_unstable_by_key(|c| (c.table, c.column));
+    cols.dedup();
+    cols
+}
+
 /// Words that turn a condition around; never ignored.
 const NEGATIONS: &[&str] = &[
     "other",

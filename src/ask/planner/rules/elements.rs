@@ -363,7 +363,10 @@ fn ambiguous(d: &Draft, i: usize, col: ColRef) -> Ambiguity {
         .filter(|x| {
             crate::catalog::text::split_identifier(&d.r.c.column(*x).name)
                 .iter()
-                .all(|w| stems.contains(&stem(w).as_str()))
+                .all(|w| {
+                    let w = stem(w);
+                    stems.iter().any(|s| super::super::check::akin(s, &w))
+                })
         })
         .collect();
     if let [one] = whole.as_slice() {

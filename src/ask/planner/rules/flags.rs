@@ -21,7 +21,7 @@ pub(in super::super) fn flags(d: &mut Draft) -> Result<(), Declined> {
         .columns
         .iter()
         .copied()
-        .filter(|(col, _)| c.column(*col).kind == ValueKind::Boolean)
+        .filter(|(col, _)| flag_values(c, *col).is_some() && worded(d, *col))
         .collect();
     for (col, at) in named {
         let mut on = true;
@@ -60,7 +60,56 @@ pub(in super::super) fn flags(d: &mut Draft) -> Result<(), Declined> {
     }
     negated_words(d);
     counts_present(d);
+    values_present(d);
     Ok(())
+}
+
+/// "students who have declared a major", "tickets with an assignee", "customers without a
+/// phone": a column that may be empty is set (or not).
+fn values_present(d: &mut Draft) {
+    let c = d.r.c;
+    let named: Vec<(ColRef, usize)> = d
+        .columns
+        .iter()
+        .copied()
+        .filter(|(col, _)| {
+            let column = c.column(*col);
+            column.nullable
+                && column.kind != ValueKind::Boolean
+                && !column.kind.is_numeric()
+                && !c.table(col.table).primary_key.contains(&col.column)
+        })
+        .collect();
+    for (col, at) in named {
+        let mut k = at;
+        while k > 0 && matches!(d.r.w(k - 1), "a" | "an" | "any") {
+            k -= 1;
+        }
+        // "declared a major": one verb between the cue and the column.
+        let verb = k
+            .checked_sub(1)
+            .filter(|&i| !d.r.used_tok[i] && d.r.w(i).len() > 4 && d.r.w(i).ends_with("ed"));
+        if let Some(i) = verb {
+            k = i;
+        }
+        let Some(cue) = k.checked_sub(1) else {
+            continue;
+        };
+        let set = match d.r.w(cue) {
+            "with" | "have" | "has" => true,
+            "without" | "no" => false,
+            _ => continue,
+        };
+        for i in cue..at {
+            d.r.eat(i);
+        }
+        d.columns.retain(|(x, _)| *x != col);
+        d.filters.push(Filter {
+            column: col,
+            op: if set { Op::NotNull } else { Op::IsNull },
+            values: Vec::new(),
+        });
+    }
 }
 
 /// "flights with stops", "excluding flights with connections", "courses without reviews":
@@ -110,12 +159,56 @@ fn counts_present(d: &mut Draft) {
 }
 
 fn set_flag(d: &mut Draft, column: ColRef, on: bool) {
+    let Some((yes, no)) = flag_values(d.r.c, column) else {
+        return;
+    };
     d.filters.retain(|f| f.column != column);
+    let (op, value) = match (on, no) {
+        (true, _) => (Op::Eq, yes),
+        (false, Some(no)) => (Op::Eq, no),
+        (false, None) => (Op::Ne, yes),
+    };
     d.filters.push(Filter {
         column,
-        op: Op::Eq,
-        values: vec![Value::Bool(on)],
+        op,
+        values: vec![value],
     });
+}
+
+/// Whether the question says every word of a yes/no text column's name ("require a
+/// round-trip" for `round_trip_required`, not "round-trip fares"); a boolean's link is enough.
+fn worded(d: &Draft, col: ColRef) -> bool {
+    let column = d.r.c.column(col);
+    column.kind == ValueKind::Boolean
+        || split_identifier(&column.name).iter().all(|w| {
+            let w = stem(w);
+            d.r.toks
+                .iter()
+                .any(|t| super::super::check::akin(&t.stem, &w))
+        })
+}
+
+/// The values of a yes/no column: a boolean, or text holding only yes and no ('Yes'/'No',
+/// 'Y'/'N', 'true'/'false') as the profile saw it (a column seen holding only 'Yes' has no
+/// "no" value: not yes is `<> 'Yes'`).
+pub(in super::super) fn flag_values(
+    c: &crate::catalog::Catalog,
+    col: ColRef,
+) -> Option<(Value, Option<Value>)> {
+    let column = c.column(col);
+    if column.kind == ValueKind::Boolean {
+        return Some((Value::Bool(true), Some(Value::Bool(false))));
+    }
+    if column.kind != ValueKind::Text {
+        return None;
+    }
+    let values = column.profile.as_ref()?.values.as_ref()?;
+    let is = |v: &str, words: &[&str]| words.contains(&v.to_lowercase().as_str());
+    let yes = values.iter().find(|v| is(v, &["yes", "y", "true", "t"]))?;
+    let no = values.iter().find(|v| is(v, &["no", "n", "false", "f"]));
+    let expected = if no.is_some() { 2 } else { 1 };
+    (values.len() == expected)
+        .then(|| (Value::Text(yes.clone()), no.map(|n| Value::Text(n.clone()))))
 }
 
 /// "inactive", "unpaid", "non-billable": a flag of a table in play, turned off.
@@ -139,7 +232,11 @@ fn negated_words(d: &mut Draft) {
         let found = tables.iter().find_map(|t| {
             let table = c.table(*t);
             table.columns.iter().enumerate().find_map(|(k, col)| {
-                (col.kind == ValueKind::Boolean
+                let r = ColRef {
+                    table: *t,
+                    column: k as u32,
+                };
+                (flag_values(c, r).is_some()
                     && split_identifier(&col.name)
                         .iter()
                         .any(|p| stem(p) == target))
