@@ -43,6 +43,8 @@ pub(super) struct Draft<'a> {
     pub order_column: Option<ColRef>,
     /// An ordering was asked for in words ("sorted", "descending").
     pub ordered: bool,
+    /// "most common", "least frequent": ranked by how often, a count.
+    pub by_frequency: bool,
     /// "alphabetically": by the displayed text.
     pub alphabetical: bool,
     /// Kind of answer.
@@ -98,6 +100,7 @@ impl<'a> Draft<'a> {
             order: None,
             order_column: None,
             ordered: false,
+            by_frequency: false,
             alphabetical: false,
             intent: Intent::Aggregate,
             conditions: Vec::new(),

@@ -65,7 +65,38 @@ fn conditioned_count(d: &mut Draft) -> bool {
     true
 }
 
+/// "the most common payment method": how many rows have each value, the most first.
+fn frequency(d: &mut Draft) -> bool {
+    if !d.by_frequency {
+        return false;
+    }
+    let c = d.r.c;
+    let grouped = d.dimensions.first().map(|dim| dim.column).or_else(|| {
+        d.columns
+            .iter()
+            .map(|(col, _)| *col)
+            .find(|col| !c.column(*col).kind.is_numeric())
+    });
+    let Some(column) = grouped else {
+        return false;
+    };
+    d.columns.retain(|(col, _)| *col != column);
+    if d.dimensions.is_empty() {
+        d.dimensions.push(Dimension {
+            column,
+            grain: None,
+        });
+    }
+    d.measures.push(Measure::Count(column.table));
+    true
+}
+
 fn infer(d: &mut Draft) {
+    if d.by_frequency {
+        // "the least popular categories": popular by what is not said; declined below.
+        frequency(d);
+        return;
+    }
     if d.order.is_some() && ranked_count(d) {
         return;
     }

@@ -34,13 +34,18 @@ const LOW: &[&str] = &[
 /// "sorted by the X", "order by their X".
 pub(in super::super) fn order_cue(d: &Draft, start: usize) -> bool {
     let back = |k: usize| start.checked_sub(k).map(|i| d.r.w(i)).unwrap_or("");
+    // "units per order by channel", "revenue of each order by store": the noun, not the verb.
+    let noun = |k: usize| matches!(back(k + 1), "per" | "each" | "every" | "an" | "one");
     let verb = |w: &str| ORDER_VERBS.contains(&w);
-    (back(1) == "by" && verb(back(2)))
+    (back(1) == "by" && verb(back(2)) && !noun(2))
         || (back(1) == "the" && verb(back(2)))
         || (matches!(back(1), "the" | "their" | "its" | "his" | "her")
             && back(2) == "by"
             && verb(back(3)))
 }
+
+/// Words that rank by how often something occurs ("most common", "least frequent").
+pub(in super::super) const OFTEN: &[&str] = &["common", "frequent", "popular", "often"];
 
 /// Reads the ordering words into `d.order`.
 pub(in super::super) fn ordering(d: &mut Draft) -> Result<(), Declined> {
@@ -102,8 +107,14 @@ pub(in super::super) fn ordering(d: &mut Draft) -> Result<(), Declined> {
             "first" | "last" if i > 0 => {
                 // "newest first", "most expensive first", "oldest last"
                 let before = d.r.w(i - 1).to_string();
-                let high = HIGH.contains(&before.as_str()) || before == "expensive";
-                let low = LOW.contains(&before.as_str()) || before == "cheapest";
+                // "most frequent first", "least common first": by how often, i.e. the count.
+                let often = i >= 2 && OFTEN.contains(&before.as_str());
+                let high = HIGH.contains(&before.as_str())
+                    || before == "expensive"
+                    || (often && d.r.w(i - 2) == "most");
+                let low = LOW.contains(&before.as_str())
+                    || before == "cheapest"
+                    || (often && d.r.w(i - 2) == "least");
                 if high || low {
                     direction = Some(high == (w == "first"));
                     d.r.eat(i);

@@ -18,6 +18,7 @@ const LIST_WORDS: &[&str] = &[
 /// Turns a listing question into a List plan.
 pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
     if !d.measures.is_empty()
+        || d.by_frequency
         || !d.dimensions.is_empty()
         || d.counted.is_some()
         || d.intent != Intent::Aggregate

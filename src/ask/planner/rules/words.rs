@@ -39,6 +39,7 @@ pub(in super::super) fn ranking(d: &mut Draft) -> Result<(), Declined> {
             }
             "most" | "highest" | "largest" | "biggest" | "greatest" if before != "at" => {
                 d.r.eat(i);
+                often(d, i);
                 d.order.get_or_insert(Order::by_measure(true));
                 superlative(d);
             }
@@ -54,6 +55,7 @@ pub(in super::super) fn ranking(d: &mut Draft) -> Result<(), Declined> {
             }
             "least" | "fewest" | "lowest" | "smallest" if before != "at" => {
                 d.r.eat(i);
+                often(d, i);
                 d.order.get_or_insert(Order::by_measure(false));
                 superlative(d);
             }
@@ -68,6 +70,14 @@ pub(in super::super) fn ranking(d: &mut Draft) -> Result<(), Declined> {
         }
     }
     Ok(())
+}
+
+/// "the most common reasons", "the least frequent": ranked by how often, the count.
+fn often(d: &mut Draft, i: usize) {
+    if super::ordering::OFTEN.contains(&d.r.w(i + 1)) {
+        d.r.eat(i + 1);
+        d.by_frequency = true;
+    }
 }
 
 /// "the most", "the shortest": the first row, unless the question asks for a sorted list
