@@ -128,19 +128,22 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     unused.retain(|w| !left.contains(w));
     // "flights that require a round-trip to purchase the fare": words the plan's own columns
     // are named or described by ("Whether a round-trip is required to purchase this fare")
-    // are not another reference, whatever else they resemble.
+    // are accounted for, and not another reference, whatever else they resemble.
     let described: Vec<String> = check::plan_columns(&s.catalog, &plan)
         .into_iter()
         .flat_map(|col| {
             grammar::element_stems(&s.catalog, &crate::catalog::link::Element::Column(col))
         })
         .collect();
-    unused.retain(|w| {
-        !crate::catalog::text::phrase_words(w).iter().all(|x| {
-            let st = crate::catalog::text::stem(x);
-            described.iter().any(|k| check::akin(k, &st))
-        })
-    });
+    let explained = |w: &String| {
+        !check::must_read(w)
+            && crate::catalog::text::phrase_words(w).iter().all(|x| {
+                let st = crate::catalog::text::stem(x);
+                described.iter().any(|k| check::akin(k, &st))
+            })
+    };
+    left.retain(|w| !explained(w));
+    unused.retain(|w| !explained(w));
     unused.dedup();
     if !left.is_empty() || !unused.is_empty() {
         return Err(declined(&d.r, &linking, &d.used, &left, &unused, ""));

@@ -106,6 +106,22 @@ fn day(t: &Token) -> Option<u32> {
     (1..=31).contains(&d).then_some(d)
 }
 
+/// "2023-04-01" (or with slashes) as the tokens `2023`, `04`, `01` written one character
+/// apart.
+fn iso_date(toks: &[Token], i: usize) -> Option<Date> {
+    let [y, m, d] = [toks.get(i)?, toks.get(i + 1)?, toks.get(i + 2)?];
+    let tight = |a: &Token, b: &Token| b.start == a.end + 1;
+    if !(tight(y, m) && tight(m, d) && m.norm.len() == 2 && d.norm.len() == 2) {
+        return None;
+    }
+    let date = Date {
+        y: year(y)?,
+        m: m.norm.parse().ok().filter(|m| (1..=12).contains(m))?,
+        d: d.norm.parse().ok()?,
+    };
+    (date.d >= 1 && date.d <= date.days_in_month()).then_some(date)
+}
+
 fn quarter(word: &str) -> Option<u32> {
     let w = word.to_ascii_lowercase();
     let q: u32 = w.strip_prefix('q')?.parse().ok()?;
@@ -126,6 +142,10 @@ fn ordinal(word: &str) -> Option<u32> {
 fn period(toks: &[Token], i: usize, default_year: Option<i32>) -> Option<(Date, Date, usize)> {
     let w = |k: usize| toks.get(k).map(|t| t.norm.as_str()).unwrap_or("");
     let year_at = |k: usize| toks.get(k).and_then(year);
+    // "2023-04-01", "2023/04/01": one day.
+    if let Some(day) = iso_date(toks, i) {
+        return Some((day, day.next_day(), 3));
+    }
     // "2023"
     if let Some(y) = year_at(i) {
         return Some((Date::month_start(y, 1), Date::month_start(y + 1, 1), 1));

@@ -121,6 +121,12 @@ const NEGATIONS: &[&str] = &[
     "outside",
 ];
 
+/// Words only the grammar may account for: negations and numbers.
+pub(super) fn must_read(word: &str) -> bool {
+    let w = word.to_lowercase();
+    NEGATIONS.contains(&w.as_str()) || w.chars().any(|c| c.is_ascii_digit())
+}
+
 /// Content words neither the grammar nor a used element explains.
 pub(super) fn unexplained(r: &Reader, linking: &Linking, used: &[usize]) -> Vec<String> {
     let known: Vec<String> = used

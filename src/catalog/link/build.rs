@@ -68,6 +68,36 @@ const GENERIC_WORDS: &[&str] = &[
     "info",
 ];
 
+/// Common last words of names written as one lowercase word (`joindate`, `postalcode`,
+/// `tickersymbol`, what `sbCustJoinDate` becomes when created unquoted).
+const JOINED_TAILS: &[&str] = &[
+    "date", "time", "name", "code", "type", "status", "amount", "price", "number", "email",
+    "phone", "city", "state", "country", "address", "total", "count", "symbol", "value", "rate",
+    "score", "level", "size", "day", "year", "month", "cost", "fee", "title", "id",
+];
+
+/// `joindate` → `join date`: a long one-word name split before a common last word, to be
+/// indexed as well (a wrong split such as `candi date` only adds a phrase nobody types).
+fn split_joined(words: &[String]) -> Option<Vec<String>> {
+    let mut out = Vec::with_capacity(words.len() + 1);
+    let mut split = false;
+    for w in words {
+        let tail = JOINED_TAILS
+            .iter()
+            .filter(|t| w.len() >= t.len() + 3 && w.ends_with(*t))
+            .max_by_key(|t| t.len());
+        match tail {
+            Some(t) if w.chars().all(|c| c.is_ascii_lowercase()) => {
+                out.push(w[..w.len() - t.len()].to_string());
+                out.push((*t).to_string());
+                split = true;
+            }
+            _ => out.push(w.clone()),
+        }
+    }
+    split.then_some(out)
+}
+
 /// The telling part of a multi-word column name, when it differs from the whole.
 fn telling_part(words: &[String]) -> Option<Vec<String>> {
     if words.len() < 2 {
@@ -333,9 +363,13 @@ pub(super) fn build(catalog: &Catalog) -> LinkIndex {
             };
             let full = split_identifier(&col.name);
             b.add(&full, Elem::Column(r), Source::Name);
-            let cw = split_identifier(strip_prefix(&col.name, col_prefix));
+            let mut cw = split_identifier(strip_prefix(&col.name, col_prefix));
             if cw != full {
                 b.add(&cw, Elem::Column(r), Source::Derived);
+            }
+            if let Some(split) = split_joined(&cw) {
+                b.add(&split, Elem::Column(r), Source::Derived);
+                cw = split;
             }
             // "payload" for `pay_load`, "firstname" for `first_name`: two parts written as one.
             if let [a, z] = cw.as_slice() {

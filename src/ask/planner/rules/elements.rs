@@ -45,7 +45,11 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
             }
         }
         let after_and = start > 0 && d.r.w(start - 1) == "and";
-        let dim = dimension_cue(&d.r, start)
+        // "transactions by customers who joined in 2023": who did it, not a grouping.
+        let agent = start > 0
+            && d.r.w(start - 1) == "by"
+            && matches!(d.r.w(end), "who" | "that" | "which" | "whose");
+        let dim = (dimension_cue(&d.r, start) && !agent)
             || (after_and
                 && last_was_dim
                 && matches!(cand.element, Element::Column(_) | Element::Table(_)));
