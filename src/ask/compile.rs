@@ -129,18 +129,26 @@ fn parts(
     needed.extend(plan.order.and_then(|o| o.column).map(|c| c.table));
     needed.extend(filters.iter().map(|f| f.column.table));
     needed.extend(time_col.map(|t| t.table));
-    // A table a verb named, next to one the plan reads, is the way between them.
-    let adjacent = |t: TableId| {
-        c.relations.iter().any(|r| {
-            (r.from == t && needed.contains(&r.to)) || (r.to == t && needed.contains(&r.from))
-        })
+    // A table a verb named, next to one the plan reads (or one step further: across a bridge
+    // table), is the way between them.
+    let near = |t: TableId, to: &dyn Fn(TableId) -> bool| {
+        c.relations
+            .iter()
+            .any(|r| (r.from == t && to(r.to)) || (r.to == t && to(r.from)))
     };
+    let adjacent = |t: TableId| near(t, &|x| needed.contains(&x));
+    let close = |t: TableId| adjacent(t) || near(t, &|x| adjacent(x));
     // Only as a way between tables: alone it would just repeat rows.
     let via: Vec<TableId> = match needed.len() {
         0 | 1 => Vec::new(),
-        _ => plan.via.iter().copied().filter(|t| adjacent(*t)).collect(),
+        _ => plan
+            .via
+            .iter()
+            .copied()
+            .filter(|t| !needed.contains(t) && close(*t))
+            .collect(),
     };
-    needed.extend(via);
+    needed.extend(via.iter().copied());
     let needed: Vec<TableId> = needed.into_iter().collect();
     // "monthly fees of active accounts per country": a value looked up per row of another
     // table (each account's plan fee) is summed over that table's rows, when every table
@@ -154,12 +162,15 @@ fn parts(
             root = g;
         }
     }
-    let tree = s.graph.join_tree(c, root, &needed).map_err(|e| {
-        err(
-            format!("these tables do not join: {e}"),
-            "declare the relationship in schemas/*.toml, or ask about one table at a time",
-        )
-    })?;
+    let tree = s
+        .graph
+        .join_tree_through(c, root, &via, &needed)
+        .map_err(|e| {
+            err(
+                format!("these tables do not join: {e}"),
+                "declare the relationship in schemas/*.toml, or ask about one table at a time",
+            )
+        })?;
     if let Some(t) = tree.ambiguous.first() {
         // Two equally short ways to reach a table (a fare's origin and destination airport):
         // picking one would answer a question that was not asked.

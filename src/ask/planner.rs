@@ -88,6 +88,7 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
         );
     }
     let mut plan = d.plan();
+    through_entities(&mut d, &mut plan, s);
     // Every content word must be accounted for; a word repeating an element already used
     // ("region" in "the East region ... the West region") is.
     let mut left = unexplained(&d.r, &linking, &d.used);
@@ -155,4 +156,36 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
         linking,
         used,
     })
+}
+
+/// "authors who have written publications in the domain X": a table named right after a
+/// relation verb, that the plan does not read otherwise, is the way the others are joined
+/// through (author → publication → domain), not something to leave out.
+fn through_entities(d: &mut Draft, plan: &mut AnalysisPlan, s: &Semantic) {
+    let read = plan_tables(s, plan);
+    if read.len() < 2 {
+        return;
+    }
+    let mut kept = Vec::new();
+    for (t, at) in d.entities.clone() {
+        let mut k = at;
+        while k > 0 && matches!(d.r.w(k - 1), "a" | "an" | "the" | "any" | "some" | "their") {
+            k -= 1;
+        }
+        let verb = k > 0 && relation_verb(d.r.w(k - 1));
+        // "organizations that have authors who have written ...": a link in the chain too.
+        let end = (at..d.r.toks.len())
+            .find(|&i| !d.r.used_tok[i] || d.r.toks[i].stop)
+            .unwrap_or(at + 1);
+        let chained = k > 0
+            && matches!(d.r.w(k - 1), "have" | "has" | "with")
+            && matches!(d.r.w(end), "who" | "that" | "which")
+            && (end + 1..(end + 4).min(d.r.toks.len())).any(|i| relation_verb(d.r.w(i)));
+        if (verb || chained) && !read.contains(&t) && !plan.via.contains(&t) {
+            plan.via.push(t);
+        } else {
+            kept.push((t, at));
+        }
+    }
+    d.entities = kept;
 }

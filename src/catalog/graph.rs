@@ -159,6 +159,19 @@ impl JoinGraph {
         root: TableId,
         needed: &[TableId],
     ) -> Result<JoinTree, NoPath> {
+        self.join_tree_through(catalog, root, &[], needed)
+    }
+
+    /// [`Self::join_tree`], reaching the `through` tables first and the rest from them where
+    /// they can ("authors who wrote publications in the domain X": author → publication →
+    /// domain, not author → domain directly).
+    pub fn join_tree_through(
+        &self,
+        catalog: &Catalog,
+        root: TableId,
+        through: &[TableId],
+        needed: &[TableId],
+    ) -> Result<JoinTree, NoPath> {
         let mut tree = JoinTree {
             root,
             steps: Vec::new(),
@@ -167,11 +180,43 @@ impl JoinGraph {
         };
         let mut in_tree = vec![false; self.adj.len()];
         in_tree[root as usize] = true;
-        let mut missing: Vec<TableId> = needed.iter().copied().filter(|t| *t != root).collect();
+        let mut behind = vec![false; self.adj.len()];
+        if through.iter().any(|t| *t != root) {
+            self.grow(catalog, &mut tree, &mut in_tree, &behind, through)?;
+            // What the way to the last of `through` passed is behind it: the rest is reached
+            // from there ("organizations with authors who wrote publications in domain X":
+            // the domain from the publications).
+            let last = through.last().copied();
+            behind[root as usize] = true;
+            for step in &tree.steps {
+                if Some(step.to) != last {
+                    behind[step.to as usize] = true;
+                }
+            }
+        }
+        self.grow(catalog, &mut tree, &mut in_tree, &behind, needed)?;
+        Ok(tree)
+    }
+
+    /// Adds the shortest ways from the tree to every table of `needed`, nearest first.
+    fn grow(
+        &self,
+        catalog: &Catalog,
+        tree: &mut JoinTree,
+        in_tree: &mut [bool],
+        behind: &[bool],
+        needed: &[TableId],
+    ) -> Result<(), NoPath> {
+        let root = tree.root;
+        let mut missing: Vec<TableId> = needed
+            .iter()
+            .copied()
+            .filter(|t| !in_tree[*t as usize])
+            .collect();
         missing.sort_unstable();
         missing.dedup();
         while !missing.is_empty() {
-            let (dist, prev, tied) = self.search(&in_tree, &missing);
+            let (dist, prev, tied) = self.search(in_tree, behind, &missing);
             let nearest = missing
                 .iter()
                 .copied()
@@ -211,7 +256,7 @@ impl JoinGraph {
             }
             missing.retain(|t| !in_tree[*t as usize]);
         }
-        Ok(tree)
+        Ok(())
     }
 
     /// Dijkstra from every table in the tree at once, until the nearest of `targets` is
@@ -220,6 +265,7 @@ impl JoinGraph {
     fn search(
         &self,
         in_tree: &[bool],
+        behind: &[bool],
         targets: &[TableId],
     ) -> (Vec<u32>, Vec<Option<(TableId, Edge)>>, Vec<bool>) {
         let n = self.adj.len();
@@ -229,9 +275,12 @@ impl JoinGraph {
         let mut heap = BinaryHeap::new();
         for (t, inside) in in_tree.iter().enumerate() {
             if *inside {
-                dist[t] = 0;
+                // Tables behind a waypoint start a step late: reached from them only when the
+                // waypoint's side has no way.
+                let cost = if behind[t] { TO_MANY } else { 0 };
+                dist[t] = cost;
                 heap.push(Item {
-                    cost: 0,
+                    cost,
                     table: t as TableId,
                 });
             }

@@ -169,6 +169,17 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
             "top", "bottom", "best", "worst", "most", "least", "highest", "lowest", "fewest",
         ])
         .is_some();
+    let in_play = |t: TableId, span: (usize, usize)| {
+        l.candidates.iter().any(|o| {
+            let apart = o.span.1 <= span.0 || o.span.0 >= span.1;
+            let table = match o.element {
+                Element::Table(x) => Some(x),
+                Element::Column(col) => Some(col.table),
+                _ => None,
+            };
+            apart && o.score >= 0.8 && table == Some(t)
+        })
+    };
     let weight = |i: usize| {
         let c = &l.candidates[i];
         let dim = dimension_cue(r, c.span.0);
@@ -190,7 +201,13 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
             .zip(c.phrase.split_whitespace())
             .any(|(q, p)| q.to_lowercase().ends_with("ed") && p.ends_with("ing"));
         let penalty = if verb_for_noun { 0.5 } else { 0.0 };
-        c.score + role + 0.2 * (len - 1.0) - penalty
+        // 'First Class' of the meals' compartment when the question names the meals: a value
+        // of a table the question talks about elsewhere.
+        let in_play = match c.element {
+            Element::Value { column, .. } if in_play(column.table, c.span) => 0.1,
+            _ => 0.0,
+        };
+        c.score + role + 0.2 * (len - 1.0) - penalty + in_play
     };
     order.sort_by(|a, b| weight(*b).total_cmp(&weight(*a)));
     let mut taken = vec![false; r.toks.len()];

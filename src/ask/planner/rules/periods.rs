@@ -196,6 +196,17 @@ pub(in super::super) fn unsupported(d: &mut Draft) -> Result<(), Declined> {
             hint: "ask for the growth of one period, e.g. \"revenue growth in 2024\", or for the monthly values".into(),
         });
     }
+    // "authors with publications in both the domain X and the domain Y": each row has one
+    // value, so both at once is a per-entity condition, not IN.
+    if let Some(i) = d.r.has(&["both"]) {
+        if d.filters.iter().any(|f| f.values.len() > 1) {
+            d.r.eat(i);
+            return Err(Declined {
+                message: "ASK cannot require both values at once yet (\"both ... and ...\")".into(),
+                hint: "ask for each value separately, or for either of them".into(),
+            });
+        }
+    }
     if d.without.is_some() && (!d.filters.is_empty() || d.time.is_some()) {
         return Err(Declined {
             message: "ASK cannot combine \"never\" with other conditions yet".into(),
