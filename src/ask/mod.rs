@@ -163,6 +163,8 @@ pub async fn answer(asker: Asker<'_>, req: &AskRequest) -> Answer {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_count_schemas;
+#[cfg(test)]
 mod tests_counts;
 #[cfg(test)]
 mod tests_shapes;

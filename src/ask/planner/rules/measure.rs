@@ -97,6 +97,23 @@ fn infer(d: &mut Draft) {
         frequency(d);
         return;
     }
+    // "the number of credits earned by each student": the column that stores that count.
+    if let Some((column, ..)) = d.stored.first().copied() {
+        let agg =
+            d.r.toks
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !d.r.used_tok[*i])
+                .find_map(|(i, t)| agg_word(norm(t)).map(|a| (a, i)));
+        if let Some((_, i)) = agg {
+            d.r.eat(i);
+        }
+        d.measures.push(Measure::Aggregate {
+            agg: agg.map(|(a, _)| a).unwrap_or(Agg::Sum),
+            column,
+        });
+        return;
+    }
     if d.order.is_some() && ranked_count(d) {
         return;
     }

@@ -137,6 +137,17 @@ fn side(d: &mut Draft, from: usize, to: usize) -> Result<(Measure, Vec<Filter>),
         }
     }
     picked.sort_by_key(|(_, at)| *at);
+    // "publications to keywords": `keyword.keyword` named like its table is the table's rows.
+    for (e, _) in picked.iter_mut() {
+        if let Element::Column(col) = *e {
+            let column = c.column(col);
+            let own = crate::catalog::text::stem(&column.name)
+                == crate::catalog::text::stem(&c.table(col.table).name);
+            if own && !column.kind.is_numeric() {
+                *e = Element::Table(col.table);
+            }
+        }
+    }
     // "total invoice amount": the table's name qualifies its column.
     let column_tables: Vec<crate::catalog::TableId> = picked
         .iter()
