@@ -140,6 +140,15 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
             && l.candidates.iter().any(|o| {
                 o.span.0 == e && matches!(o.element, Element::Column(_) | Element::Table(_))
             });
+        // "patients with no appointments" is not the value 'No' of some yes/no column: a
+        // negation or a bare yes/no word names a stored value only when quoted.
+        let answer_word = e == s + 1
+            && matches!(c.element, Element::Value { .. })
+            && !r.toks[s].quoted
+            && matches!(
+                r.w(s),
+                "no" | "not" | "none" | "never" | "without" | "yes" | "y" | "n"
+            );
         // "does" is not the value 'Doe': grammar words never link by stem or typo.
         let grammar = matches!(c.element, Element::Value { .. })
             && !matches!(c.how, crate::catalog::link::MatchKind::Exact)
@@ -157,6 +166,7 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
             || grammar
             || agg_value
             || agg_part
+            || answer_word
             || (matches!(c.how, crate::catalog::link::MatchKind::Typo { .. })
                 && (s..e).all(|k| FILLER.contains(&r.w(k))))
     };

@@ -13,6 +13,7 @@ use crate::catalog::{ColRef, TableId};
 pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
     d.picked = pick(&d.r, d.linking);
     let mut last_was_dim = false;
+    let ranked = d.r.has(&["top", "bottom"]).is_some();
     for i in d.picked.clone() {
         let cand: &Candidate = &d.linking.candidates[i];
         let (start, end) = cand.span;
@@ -49,7 +50,14 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
         let agent = start > 0
             && d.r.w(start - 1) == "by"
             && matches!(d.r.w(end), "who" | "that" | "which" | "whose");
-        let dim = (dimension_cue(&d.r, start) && !agent)
+        // "top 5 employees by salary": what they are ranked by, not a grouping.
+        let ranked_by = start > 0
+            && d.r.w(start - 1) == "by"
+            && ranked
+            && matches!(cand.element, Element::Column(col)
+                if d.r.c.column(col).kind.is_numeric()
+                    && crate::catalog::suggest::is_measure(d.r.c, col.table, col.column));
+        let dim = (dimension_cue(&d.r, start) && !agent && !ranked_by)
             || (after_and
                 && last_was_dim
                 && matches!(cand.element, Element::Column(_) | Element::Table(_)));

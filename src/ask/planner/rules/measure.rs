@@ -9,6 +9,8 @@ use super::super::grammar::{
 };
 use super::super::Declined;
 use crate::ask::plan::*;
+use crate::catalog::suggest::is_measure;
+use crate::catalog::ColRef;
 
 /// Chooses the measure when the elements named none.
 pub(in super::super) fn measure(d: &mut Draft) -> Result<(), Declined> {
@@ -41,7 +43,24 @@ fn ranked_count(d: &mut Draft) -> bool {
         return false;
     };
     if d.entities.iter().all(|(e, _)| *e == t) {
-        return false; // "which store has the most customers" needs another entity
+        // "which birth country has the most authors": per value of the column asked about.
+        let c = d.r.c;
+        let asked = d
+            .columns
+            .iter()
+            .map(|(col, _)| *col)
+            .find(|col| col.table == t && !c.table(t).primary_key.contains(&col.column));
+        let Some(column) = asked.filter(|_| d.dimensions.is_empty()) else {
+            return false; // "which store has the most customers" needs another entity
+        };
+        d.columns.retain(|(col, _)| *col != column);
+        d.dimensions.push(Dimension {
+            column,
+            grain: None,
+        });
+        d.measures.push(Measure::Count(t));
+        d.entities.retain(|(e, _)| *e != t);
+        return true;
     }
     d.measures.push(Measure::Count(t));
     d.entities.retain(|(e, _)| *e != t);
@@ -127,12 +146,25 @@ fn infer(d: &mut Draft) {
         .enumerate()
         .filter(|(i, _)| !d.r.used_tok[*i]) // "minimum connect time" is a column's name
         .find_map(|(i, t)| agg_word(norm(t)).map(|a| (a, i)));
-    let numeric = d
+    // Never an identifier: "which author wrote the most books" does not add up author ids.
+    let c = d.r.c;
+    let keyed = |col: ColRef| {
+        c.table(col.table).primary_key.contains(&col.column)
+            || c.relations.iter().any(|r| {
+                (r.from == col.table && r.from_columns.contains(&col.column))
+                    || (r.to == col.table && r.to_columns.contains(&col.column))
+            })
+    };
+    let named = d
         .columns
         .iter()
-        .find(|(c, _)| d.r.c.column(*c).kind.is_numeric())
+        .find(|(col, _)| c.column(*col).kind.is_numeric() && !keyed(*col))
         .copied();
-    match (agg, numeric, d.entities.first().copied()) {
+    // Without an aggregate word, only a column that measures something is summed.
+    let numeric = named.filter(|(col, _)| {
+        is_measure(c, col.table, col.column) || d.stored.iter().any(|(s, ..)| s == col)
+    });
+    match (agg, named, d.entities.first().copied()) {
         (Some((a, i)), Some((col, _)), _) => {
             d.r.eat(i);
             // "... sorted by average cost": the same word again names the same measure.
@@ -155,21 +187,27 @@ fn infer(d: &mut Draft) {
                 d.measures.push(Measure::Aggregate { agg: a, column });
             }
         }
-        (None, Some((col, _)), _)
-            if !count && money(d.r.c, col) && (d.grain.is_some() || !d.dimensions.is_empty()) =>
+        (None, Some(_), _)
+            if numeric.is_some_and(|(col, _)| {
+                !count && money(d.r.c, col) && (d.grain.is_some() || !d.dimensions.is_empty())
+            }) =>
         {
             // "paid invoice amount by month": money adds up.
-            d.measures.push(Measure::Aggregate {
-                agg: Agg::Sum,
-                column: col,
-            });
+            if let Some((col, _)) = numeric {
+                d.measures.push(Measure::Aggregate {
+                    agg: Agg::Sum,
+                    column: col,
+                });
+            }
         }
-        (None, Some((col, _)), _) if d.order.is_some() && !count => {
+        (None, Some(_), _) if numeric.is_some() && d.order.is_some() && !count => {
             // "accounts with the fewest api calls": ranked by their total.
-            d.measures.push(Measure::Aggregate {
-                agg: Agg::Sum,
-                column: col,
-            });
+            if let Some((col, _)) = numeric {
+                d.measures.push(Measure::Aggregate {
+                    agg: Agg::Sum,
+                    column: col,
+                });
+            }
         }
         (_, _, Some((first, _))) if count => {
             // The entity the count words name ("accounts by number of tickets": tickets).

@@ -40,6 +40,15 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
     if aggregate || entity_counted || count_condition || (counting && d.columns.is_empty()) {
         return Ok(());
     }
+    // "which floor number has the most departments": a count of the rows named after the
+    // superlative, per value; not the rows ranked by the column.
+    let counted_after = d.entities.iter().any(|(_, at)| {
+        at.checked_sub(1)
+            .is_some_and(|i| matches!(d.r.w(i), "most" | "fewest" | "least"))
+    });
+    if counted_after {
+        return Ok(());
+    }
     let listing = toks.iter().any(|t| LIST_WORDS.contains(&norm(t))) || d.ordered;
     let Some(table) = row_table(d) else {
         return Ok(());
@@ -48,10 +57,20 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
     // Columns named, of the row table or of tables joined to it ("flights ... meal
     // description").
     let own: Vec<ColRef> = d.columns.iter().map(|(col, _)| *col).collect();
+    // Keys are not ranked by ("which author ... the most": not the highest author id).
+    let keyed = |col: &ColRef| {
+        c.table(col.table).primary_key.contains(&col.column)
+            || c.relations.iter().any(|r| {
+                (r.from == col.table && r.from_columns.contains(&col.column))
+                    || (r.to == col.table && r.to_columns.contains(&col.column))
+            })
+    };
     let numeric: Vec<ColRef> = own
         .iter()
         .copied()
-        .filter(|col| c.column(*col).kind.is_numeric() && Some(*col) != d.order_column)
+        .filter(|col| {
+            c.column(*col).kind.is_numeric() && Some(*col) != d.order_column && !keyed(col)
+        })
         .collect();
     // Ranked by what: the sort column named, or the one number named with "highest", "top".
     let ranked = d.order.is_some_and(|o| o.column.is_none()) && !d.alphabetical;

@@ -54,8 +54,17 @@ pub(in super::super) fn ranked_entity(d: &mut Draft) -> Result<(), Declined> {
     Ok(())
 }
 
-/// "revenue per square foot" is a ratio, not a breakdown by each size.
+/// "revenue per square foot" is a ratio, not a breakdown by each size (a number column after
+/// "per"; "by floor number", "which floor number has the most" are breakdowns).
 pub(in super::super) fn no_numeric_groups(d: &mut Draft) -> Result<(), Declined> {
+    let per = |col: crate::catalog::ColRef| {
+        d.picked.iter().any(|k| {
+            let cand = &d.linking.candidates[*k];
+            matches!(cand.element, crate::catalog::link::Element::Column(x) if x == col)
+                && cand.span.0 > 0
+                && d.r.w(cand.span.0 - 1) == "per"
+        })
+    };
     let c = d.r.c;
     if d.intent == Intent::List {
         return Ok(());
@@ -70,6 +79,7 @@ pub(in super::super) fn no_numeric_groups(d: &mut Draft) -> Result<(), Declined>
         dim.grain.is_none() && {
             let col = c.column(dim.column);
             col.kind.is_numeric()
+                && per(dim.column)
                 && !col.name.ends_with("id")
                 && !super::super::grammar::year_like(c, dim.column)
                 && !key(dim.column)
@@ -77,10 +87,10 @@ pub(in super::super) fn no_numeric_groups(d: &mut Draft) -> Result<(), Declined>
     }) {
         return Err(Declined {
             message: format!(
-                "ASK cannot compute a ratio per {} yet",
+                "ASK cannot divide by {} yet (\"per\" a number column is a rate per unit)",
                 c.column(dim.column).name
             ),
-            hint: "ask for the measure and the column separately".into(),
+            hint: "ask for the measure per row (e.g. per store) and the column separately".into(),
         });
     }
     Ok(())
