@@ -240,6 +240,10 @@ pub struct AnalysisPlan {
     /// the first's ("courses with projects to courses with exams").
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub denominator_part: Vec<usize>,
+    /// Ratio: as a percentage ("what share of appointments were cancelled in each
+    /// department": 100 × part / whole within each group).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub percent: bool,
     /// How sure the planner is, 0..1.
     pub confidence: f32,
 }

@@ -62,9 +62,15 @@ pub(super) fn ratio_sql(s: &Semantic, plan: &AnalysisPlan) -> Result<String, Com
         .iter()
         .map(|d| format!("g.{}", ident(d)))
         .collect();
-    items.push(format!(
-        "CAST({va} AS double precision) / NULLIF({vb}, 0) AS \"ratio\""
-    ));
+    if plan.percent {
+        items.push(format!(
+            "100.0 * CAST({va} AS double precision) / NULLIF({vb}, 0) AS \"share_pct\""
+        ));
+    } else {
+        items.push(format!(
+            "CAST({va} AS double precision) / NULLIF({vb}, 0) AS \"ratio\""
+        ));
+    }
     items.push(format!("{va} AS {}", ident(&na)));
     items.push(format!("{vb} AS {}", ident(&nb)));
     let mut sql = if grouped {
@@ -80,7 +86,12 @@ pub(super) fn ratio_sql(s: &Semantic, plan: &AnalysisPlan) -> Result<String, Com
     let mut keys = Vec::new();
     if let Some(o) = plan.order {
         keys.push(format!(
-            "\"ratio\" {} NULLS LAST",
+            "{} {} NULLS LAST",
+            if plan.percent {
+                "\"share_pct\""
+            } else {
+                "\"ratio\""
+            },
             if o.descending { "DESC" } else { "ASC" }
         ));
     }

@@ -71,6 +71,8 @@ pub(super) struct Draft<'a> {
     pub via: Vec<TableId>,
     /// Ratio: filters only the second measure gets.
     pub denominator_part: Vec<usize>,
+    /// Ratio as a percentage.
+    pub percent: bool,
     /// Columns that store a count, named by the words from the first to the second token.
     pub stored: Vec<(ColRef, usize, usize)>,
 }
@@ -115,6 +117,7 @@ impl<'a> Draft<'a> {
             via: Vec::new(),
             denominator_part: Vec::new(),
             stored: Vec::new(),
+            percent: false,
         }
     }
 
@@ -149,6 +152,7 @@ impl<'a> Draft<'a> {
             part: self.part.clone(),
             via: self.via.clone(),
             denominator_part: self.denominator_part.clone(),
+            percent: self.percent,
             confidence: 0.0,
         }
     }

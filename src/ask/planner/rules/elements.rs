@@ -57,7 +57,15 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
             && matches!(cand.element, Element::Column(col)
                 if d.r.c.column(col).kind.is_numeric()
                     && crate::catalog::suggest::is_measure(d.r.c, col.table, col.column));
-        let dim = (dimension_cue(&d.r, start) && !agent && !ranked_by)
+        // "follow up needed by department": the word before "by" ends a column's name (a
+        // span of several words), so it is no verb with an agent: a grouping.
+        let named_before = start >= 2
+            && d.r.w(start - 1) == "by"
+            && d.picked.iter().any(|k| {
+                let s = d.linking.candidates[*k].span;
+                s.1 == start - 1 && s.1 - s.0 > 1
+            });
+        let dim = ((dimension_cue(&d.r, start) || named_before) && !agent && !ranked_by)
             || (after_and
                 && last_was_dim
                 && matches!(cand.element, Element::Column(_) | Element::Table(_)));

@@ -248,9 +248,36 @@ pub(in super::super) fn share_part(d: &mut Draft) -> Result<(), Declined> {
         (d.r.w(i) == "out" && d.r.w(i + 1) == "of")
             || (matches!(d.r.w(i), "of" | "among") && d.r.w(i + 1) == "all")
     });
-    if whole_named && !d.dimensions.is_empty() && !d.part.is_empty() && d.measures.len() == 1 {
+    if (whole_named || predicated(d))
+        && !d.dimensions.is_empty()
+        && !d.part.is_empty()
+        && d.measures.len() == 1
+    {
         d.intent = Intent::Ratio;
         d.measures.push(d.measures[0].clone());
+        d.percent =
+            d.r.has(&["share", "percent", "percentage", "percentages", "pct"])
+                .is_some();
     }
     Ok(())
+}
+
+/// "what share of appointments were cancelled in each department": the part is said of the
+/// rows ("were cancelled", "that are open"), so it is taken within each group; "the share of
+/// cancelled appointments by department" spreads the part across the groups.
+fn predicated(d: &Draft) -> bool {
+    let Some(f) = d.part.first().and_then(|i| d.filters.get(*i)) else {
+        return false;
+    };
+    d.picked.iter().any(|k| {
+        let cand = &d.linking.candidates[*k];
+        let said = |back: usize| {
+            cand.span
+                .0
+                .checked_sub(back)
+                .is_some_and(|i| matches!(d.r.w(i), "is" | "are" | "was" | "were" | "been" | "that" | "which" | "who"))
+        };
+        matches!(cand.element, crate::catalog::link::Element::Value { column, .. } if column == f.column)
+            && (said(1) || said(2))
+    })
 }
