@@ -95,7 +95,11 @@ pub(super) fn plan_columns(c: &crate::catalog::Catalog, plan: &AnalysisPlan) -> 
             Measure::Metric(i) => cols.extend(c.metrics[*i as usize].columns.iter().copied()),
             Measure::Count(_) => {}
         }
+        if plan.time.is_some() {
+            cols.extend(crate::ask::compile::measure_time(c, m));
+        }
     }
+    cols.extend(plan.time.as_ref().and_then(|t| t.column));
     cols.sort_unstable_by_key(|c| (c.table, c.column));
     cols.dedup();
     cols

@@ -59,6 +59,16 @@ pub fn display_column(t: &Table) -> Option<u32> {
         .chain(LABELS[2..].iter().map(|l| find(&|n| n == *l)))
         .chain([
             find(&|n| n.ends_with("_name")),
+            // `authname`, `deptname`, `sbcustname`: a name written as one word.
+            find(&|n| {
+                n.len() > 6
+                    && n.ends_with("name")
+                    && ![
+                        "file", "first", "last", "middle", "sur", "user", "host", "nick",
+                    ]
+                    .iter()
+                    .any(|p| n.ends_with(&format!("{p}name")))
+            }),
             find(&|n| n == "description"),
         ])
         .flatten()
@@ -137,6 +147,10 @@ mod tests {
         assert_eq!(display_column(&t), Some(1));
         let t = table("patients", &[("email", Text), ("full_name", Text)]);
         assert_eq!(display_column(&t), Some(1));
+        let t = table("hr_department", &[("deptcode", Text), ("deptname", Text)]);
+        assert_eq!(display_column(&t), Some(1));
+        let t = table("student", &[("lastname", Text), ("firstname", Text)]);
+        assert_eq!(display_column(&t), None);
         let t = table("x", &[("description", Text), ("city_name", Text)]);
         assert_eq!(display_column(&t), Some(1));
         let t = table("x", &[("id", Integer), ("description", Text)]);
