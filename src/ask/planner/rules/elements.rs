@@ -87,7 +87,7 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
             }
             Element::Table(t) => d.entities.push((*t, start)),
             Element::Column(col) if dim => {
-                let column = referenced_display(d, *col);
+                let column = referenced_display(d, *col, &cand.words);
                 d.dimensions.push(Dimension {
                     column,
                     grain: None,
@@ -300,10 +300,26 @@ pub(in super::super) fn entity_display(d: &Draft, t: TableId) -> Result<ColRef, 
     })
 }
 
-/// "by region_id" means by region: the referenced entity's display column.
-fn referenced_display(d: &Draft, col: ColRef) -> ColRef {
+/// "by region_id" (or `authorid`, `deptcode`) means by region: the referenced entity's display
+/// column.
+fn referenced_display(d: &Draft, col: ColRef, words: &str) -> ColRef {
     let c = d.r.c;
-    if !c.column(col).name.ends_with("_id") {
+    // "each author" linked to `lib_authors.authorid`: the table's own key means its rows
+    // (unless the words ask for the key: "per course id").
+    let keyed = words.split_whitespace().last().is_some_and(|w| {
+        matches!(
+            w.to_lowercase().as_str(),
+            "id" | "ids" | "code" | "key" | "number" | "no"
+        )
+    });
+    if !keyed && c.table(col.table).primary_key == [col.column] {
+        if let Some(shown) = display(c, col.table) {
+            return shown;
+        }
+    }
+    // "by region_id" said in the schema's words is the region; "each airline code" the code.
+    let named_id = c.column(col).name.to_lowercase().ends_with("_id");
+    if keyed && !named_id {
         return col;
     }
     c.relations
