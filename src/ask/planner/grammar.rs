@@ -575,3 +575,12 @@ pub(super) fn money_column(c: &Catalog, tables: &[TableId]) -> Option<ColRef> {
         _ => None,
     }
 }
+
+/// Whether a column identifies rows: its table's key, or either end of a relationship.
+pub(super) fn key_column(c: &Catalog, col: ColRef) -> bool {
+    c.table(col.table).primary_key.contains(&col.column)
+        || c.relations.iter().any(|r| {
+            (r.from == col.table && r.from_columns.contains(&col.column))
+                || (r.to == col.table && r.to_columns.contains(&col.column))
+        })
+}

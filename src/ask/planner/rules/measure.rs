@@ -5,12 +5,11 @@
 use super::super::check::unexplained;
 use super::super::draft::Draft;
 use super::super::grammar::{
-    agg_word, count_cue, declined, money, money_column, norm, shown_columns,
+    agg_word, count_cue, declined, key_column, money, money_column, norm, shown_columns,
 };
 use super::super::Declined;
 use crate::ask::plan::*;
 use crate::catalog::suggest::is_measure;
-use crate::catalog::ColRef;
 
 /// Chooses the measure when the elements named none.
 pub(in super::super) fn measure(d: &mut Draft) -> Result<(), Declined> {
@@ -148,17 +147,10 @@ fn infer(d: &mut Draft) {
         .find_map(|(i, t)| agg_word(norm(t)).map(|a| (a, i)));
     // Never an identifier: "which author wrote the most books" does not add up author ids.
     let c = d.r.c;
-    let keyed = |col: ColRef| {
-        c.table(col.table).primary_key.contains(&col.column)
-            || c.relations.iter().any(|r| {
-                (r.from == col.table && r.from_columns.contains(&col.column))
-                    || (r.to == col.table && r.to_columns.contains(&col.column))
-            })
-    };
     let named = d
         .columns
         .iter()
-        .find(|(col, _)| c.column(*col).kind.is_numeric() && !keyed(*col))
+        .find(|(col, _)| c.column(*col).kind.is_numeric() && !key_column(c, *col))
         .copied();
     // Without an aggregate word, only a column that measures something is summed.
     let numeric = named.filter(|(col, _)| {

@@ -58,18 +58,13 @@ pub(in super::super) fn rows(d: &mut Draft) -> Result<(), Declined> {
     // description").
     let own: Vec<ColRef> = d.columns.iter().map(|(col, _)| *col).collect();
     // Keys are not ranked by ("which author ... the most": not the highest author id).
-    let keyed = |col: &ColRef| {
-        c.table(col.table).primary_key.contains(&col.column)
-            || c.relations.iter().any(|r| {
-                (r.from == col.table && r.from_columns.contains(&col.column))
-                    || (r.to == col.table && r.to_columns.contains(&col.column))
-            })
-    };
     let numeric: Vec<ColRef> = own
         .iter()
         .copied()
         .filter(|col| {
-            c.column(*col).kind.is_numeric() && Some(*col) != d.order_column && !keyed(col)
+            c.column(*col).kind.is_numeric()
+                && Some(*col) != d.order_column
+                && !super::super::grammar::key_column(c, *col)
         })
         .collect();
     // Ranked by what: the sort column named, or the one number named with "highest", "top".
