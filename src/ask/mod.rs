@@ -167,4 +167,6 @@ mod tests_count_schemas;
 #[cfg(test)]
 mod tests_counts;
 #[cfg(test)]
+mod tests_review;
+#[cfg(test)]
 mod tests_shapes;
