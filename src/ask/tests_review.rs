@@ -218,3 +218,13 @@ fn top_n_by_a_number_column_ranks_rows() {
         })
     );
 }
+
+/// "top home city by number of loans" names one: LIMIT 1 (it listed ten); "top cities" ten.
+#[test]
+fn top_without_a_number_follows_the_noun() {
+    let s = library();
+    let plan = p(&s, "Top birth country by number of authors");
+    assert_eq!(plan.limit, Some(1));
+    let plan = p(&s, "Top genres by number of books");
+    assert_eq!(plan.limit, Some(10));
+}

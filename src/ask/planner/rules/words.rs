@@ -34,7 +34,8 @@ pub(in super::super) fn ranking(d: &mut Draft) -> Result<(), Declined> {
                         d.limit = Some(n);
                         d.r.eat(i + 1);
                     }
-                    None => d.limit = Some(10),
+                    // "top home city by loans": one; "top cities", "top customers": ten.
+                    None => d.limit = Some(if singular_after(d, i + 1) { 1 } else { 10 }),
                 }
             }
             "most" | "highest" | "largest" | "biggest" | "greatest" if before != "at" => {
@@ -70,6 +71,21 @@ pub(in super::super) fn ranking(d: &mut Draft) -> Result<(), Declined> {
         }
     }
     Ok(())
+}
+
+/// Whether the entity or value named from token `i` is singular ("top home city by loans"):
+/// the last word of the linked phrase there is its own stem and does not end in "s".
+fn singular_after(d: &Draft, i: usize) -> bool {
+    let Some(c) = d
+        .picked
+        .iter()
+        .map(|k| &d.linking.candidates[*k])
+        .find(|c| c.span.0 == i)
+    else {
+        return false;
+    };
+    let last = &d.r.toks[c.span.1 - 1];
+    !last.quoted && last.norm == last.stem && !last.norm.ends_with('s')
 }
 
 /// "the most common reasons", "the least frequent": ranked by how often, the count.
