@@ -8,6 +8,7 @@
 pub mod cache;
 pub mod compile;
 pub mod explain;
+pub mod model;
 pub mod plan;
 pub mod planner;
 pub mod time;

@@ -8,7 +8,7 @@ mod settings;
 
 pub use sections::{
     parse_duration, AuditConfig, CatalogConfig, Dur, GuardConfig, JwtConfig, Limits, List,
-    LogConfig, LogFormat, PoolConfig, Timeouts, TlsConfig,
+    LlmConfig, LogConfig, LogFormat, PoolConfig, Timeouts, TlsConfig,
 };
 use settings::{check_value, set_path};
 pub use settings::{Kind, Setting, SETTINGS};
@@ -69,6 +69,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Catalog introspection and annotations.
     pub catalog: CatalogConfig,
+    /// The language model ASK may ask.
+    pub llm: LlmConfig,
 }
 
 impl Default for Config {
@@ -91,6 +93,7 @@ impl Default for Config {
             guard: GuardConfig::default(),
             audit: AuditConfig::default(),
             catalog: CatalogConfig::default(),
+            llm: LlmConfig::default(),
         }
     }
 }

@@ -342,3 +342,41 @@ impl Default for CatalogConfig {
         }
     }
 }
+
+/// The language model ASK may ask (`crate::ask::model`): any OpenAI-compatible endpoint. Off
+/// while `url` is empty.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmConfig {
+    /// Base URL of the API (`http://127.0.0.1:11434/v1`); empty = no model.
+    pub url: String,
+    /// Model name sent with every request.
+    pub model: String,
+    /// API key (sent as a bearer token); empty = none.
+    pub api_key: String,
+    /// File holding the API key (instead of `api_key`).
+    pub api_key_file: Option<PathBuf>,
+    /// Longest wait for one answer of the model.
+    pub timeout: Dur,
+    /// Times the model may repair a failing answer before ASK declines.
+    pub max_repairs: u32,
+    /// `fallback` (the deterministic planner first), `always` or `off`.
+    pub mode: String,
+    /// Tokens one principal may spend per minute; 0 = no limit.
+    pub tokens_per_minute: u64,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig {
+            url: String::new(),
+            model: String::new(),
+            api_key: String::new(),
+            api_key_file: None,
+            timeout: Dur(Duration::from_secs(30)),
+            max_repairs: 2,
+            mode: "fallback".into(),
+            tokens_per_minute: 0,
+        }
+    }
+}

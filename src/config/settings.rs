@@ -90,6 +90,14 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "catalog.profile", kind: Kind::OneOf(&["on", "off"]), default: "on", doc: "profile columns (distinct counts, values, min/max); off = names, keys and comments only" },
     Setting { key: "catalog.statement_timeout", kind: Kind::Duration, default: "5s", doc: "time limit of each profiling statement (profiling also gives up on locks after 200ms)" },
     Setting { key: "catalog.refresh_interval", kind: Kind::Duration, default: "0s", doc: "re-read the catalog this often; 0s = at start and on demand (POST /catalog/refresh, querent catalog refresh)" },
+    Setting { key: "llm.url", kind: Kind::Text, default: "", doc: "base URL of an OpenAI-compatible API (e.g. http://127.0.0.1:11434/v1) ASK may ask when its own planner declines; empty = no model" },
+    Setting { key: "llm.model", kind: Kind::Text, default: "", doc: "model name sent with every request" },
+    Setting { key: "llm.api_key", kind: Kind::Text, default: "", doc: "API key, sent as a bearer token; never logged or shown in errors" },
+    Setting { key: "llm.api_key_file", kind: Kind::Path, default: "", doc: "file holding the API key (instead of llm.api_key)" },
+    Setting { key: "llm.timeout", kind: Kind::Duration, default: "30s", doc: "longest wait for one answer of the model (QA004 beyond it)" },
+    Setting { key: "llm.max_repairs", kind: Kind::Int, default: "2", doc: "times the model may repair a failing answer before ASK declines with the last error" },
+    Setting { key: "llm.mode", kind: Kind::OneOf(&["fallback", "always", "off"]), default: "fallback", doc: "fallback: the deterministic planner first, the model when it declines; always: the model for every question; off: never" },
+    Setting { key: "llm.tokens_per_minute", kind: Kind::Int, default: "0", doc: "tokens one principal may spend per minute; 0 = no limit" },
 ];
 
 pub(super) fn check_value(
