@@ -10,6 +10,7 @@ pub mod compile;
 pub mod explain;
 pub mod model;
 pub mod plan;
+pub mod plan_check;
 pub mod planner;
 pub mod time;
 pub mod trigger;

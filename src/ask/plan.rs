@@ -3,10 +3,10 @@
 //! written from the question's words: values are data, compiled as literals.
 
 use crate::catalog::{ColRef, TableId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An aggregate function over a column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Agg {
     /// SUM.
@@ -24,7 +24,7 @@ pub enum Agg {
 }
 
 /// What is measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
     /// A metric from the annotations.
@@ -41,7 +41,7 @@ pub enum Measure {
 }
 
 /// Time buckets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Grain {
     /// Day.
@@ -70,7 +70,7 @@ impl Grain {
 }
 
 /// A grouping column; a time column with a grain is bucketed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dimension {
     /// The column shown (an entity's display column, not its id).
     pub column: ColRef,
@@ -79,7 +79,7 @@ pub struct Dimension {
 }
 
 /// A comparison operator of a filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     /// `=` (or IN for several values).
@@ -107,7 +107,7 @@ pub enum Op {
 }
 
 /// A literal value as data (compiled as a typed literal, never spliced).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Value {
     /// Text.
@@ -119,7 +119,7 @@ pub enum Value {
 }
 
 /// A row condition.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Filter {
     /// Column compared.
     pub column: ColRef,
@@ -131,7 +131,7 @@ pub struct Filter {
 
 /// A period relative to the wall clock ("today", "this month"): the `unit` containing
 /// `CURRENT_DATE`, moved by `offset` units ("yesterday" is day −1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockPeriod {
     /// Day, week, month, quarter or year.
     pub unit: Grain,
@@ -140,7 +140,7 @@ pub struct ClockPeriod {
 }
 
 /// A half-open date range `[start, end)` on a time column, ISO dates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeRange {
     /// Relative to the wall clock at run time (then `start`/`end` are empty): "today", "this
     /// month". Other relative ranges ("last 3 months") are anchored to the end of the data.
@@ -153,11 +153,12 @@ pub struct TimeRange {
     /// First day excluded.
     pub end: String,
     /// The words it came from ("Q4 2024").
+    #[serde(default)]
     pub words: String,
 }
 
 /// What kind of answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     /// One number (or one per group).
@@ -175,7 +176,7 @@ pub enum Intent {
 }
 
 /// Sort order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     /// Largest first.
     pub descending: bool,
@@ -196,7 +197,7 @@ impl Order {
 }
 
 /// A condition on the measure per group ("with more than 20 orders").
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Having {
     /// Operator on the first measure.
     pub op: Op,
@@ -207,15 +208,17 @@ pub struct Having {
 }
 
 /// The plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnalysisPlan {
     /// Kind of answer.
     pub intent: Intent,
     /// Measures (at least one).
     pub measures: Vec<Measure>,
     /// Groupings, in order.
+    #[serde(default)]
     pub dimensions: Vec<Dimension>,
     /// Row conditions.
+    #[serde(default)]
     pub filters: Vec<Filter>,
     /// Date range.
     pub time: Option<TimeRange>,
@@ -231,19 +234,21 @@ pub struct AnalysisPlan {
     pub without: Option<TableId>,
     /// Share and difference: the filters (indexes in `filters`) that pick the part; the
     /// others apply to the whole.
+    #[serde(default)]
     pub part: Vec<usize>,
     /// Tables a verb names as the way between the others ("courses *offered* each semester"
     /// goes through `course_offering`); joined when next to a table the plan reads.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<TableId>,
     /// Ratio: the filters (indexes in `filters`) only the second measure gets; `part` are
     /// the first's ("courses with projects to courses with exams").
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub denominator_part: Vec<usize>,
     /// Ratio: as a percentage ("what share of appointments were cancelled in each
     /// department": 100 × part / whole within each group).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub percent: bool,
     /// How sure the planner is, 0..1.
+    #[serde(default)]
     pub confidence: f32,
 }

@@ -9,7 +9,9 @@ use std::hash::{Hash, Hasher};
 pub type TableId = u32;
 
 /// A column: its table and its index in [`Table::columns`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub struct ColRef {
     /// The table.
     pub table: TableId,
