@@ -11,6 +11,7 @@ pub mod explain;
 pub mod model;
 pub mod plan;
 pub mod plan_check;
+pub mod plan_schema;
 pub mod planner;
 pub mod time;
 pub mod trigger;
