@@ -3,6 +3,8 @@
 //! OpenAI sends it, scripted per request (answers, API errors, slow answers, bodies that are
 //! not completions). The requests the real async-openai client sends are captured and checked.
 
+mod common;
+
 use querent::ask::model::{ModelClient, ModelSettings, Shape};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,7 +15,7 @@ use tokio::net::TcpListener;
 #[derive(Clone)]
 enum Script {
     /// 200 with a chat completion whose message is this text.
-    Say(&'static str),
+    Say(String),
     /// This status with an OpenAI error body.
     Fail(u16, &'static str),
     /// Wait this long, then say "late".
@@ -98,7 +100,7 @@ async fn test_model(script: Vec<Script>) -> (String, Arc<Mutex<Vec<Seen>>>) {
                     body,
                 });
                 let (status, body) = match step {
-                    Script::Say(text) => (200, completion(text)),
+                    Script::Say(text) => (200, completion(&text)),
                     Script::Fail(status, message) => (
                         status,
                         serde_json::json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": null}}).to_string(),
@@ -150,7 +152,7 @@ fn client(url: &str, key: &str, timeout: Duration) -> ModelClient {
 
 #[tokio::test]
 async fn asks_with_the_schema_and_reads_the_answer() {
-    let (url, seen) = test_model(vec![Script::Say("{\"intent\":\"aggregate\"}")]).await;
+    let (url, seen) = test_model(vec![Script::Say("{\"intent\":\"aggregate\"}".into())]).await;
     let c = client(&url, "sk-test-123", Duration::from_secs(5));
     let schema = serde_json::json!({"type": "object", "properties": {"intent": {"type": "string"}}, "required": ["intent"], "additionalProperties": false});
     let reply = c
@@ -187,7 +189,7 @@ async fn asks_with_the_schema_and_reads_the_answer() {
 
 #[tokio::test]
 async fn plain_prompts_send_no_response_format() {
-    let (url, seen) = test_model(vec![Script::Say("SELECT 1")]).await;
+    let (url, seen) = test_model(vec![Script::Say("SELECT 1".into())]).await;
     let reply = client(&url, "", Duration::from_secs(5))
         .complete("s", "u", None)
         .await
@@ -231,7 +233,7 @@ async fn answers_that_are_not_completions_are_qa003() {
         .await
         .unwrap_err();
     assert_eq!(e.code, "QA003", "{}", e.message);
-    let (url, _) = test_model(vec![Script::Say("  ")]).await;
+    let (url, _) = test_model(vec![Script::Say("  ".into())]).await;
     let e = client(&url, "", Duration::from_secs(5))
         .complete("s", "u", None)
         .await
@@ -251,4 +253,78 @@ async fn unreachable_endpoints_are_qa004() {
         .unwrap_err();
     assert_eq!(e.code, "QA004");
     assert!(e.message.contains(&url), "{}", e.message);
+}
+
+/// The planner agent: the model gets the role's catalog by ids (and the plan schema), answers
+/// a plan, the plan is checked against the view and compiled like the planner's own; a plan
+/// naming a table the view lacks is refused with QA003.
+#[tokio::test]
+async fn the_planner_agent_asks_for_a_plan_by_ids_and_compiles_it() {
+    use querent::catalog::store;
+    common::retail::ensure_dataset().await;
+    let db = common::retail::RETAIL_DB;
+    let target =
+        querent::upstream::UpstreamTarget::parse(&format!("postgres://root@127.0.0.1:5432/{db}"))
+            .unwrap();
+    let cfg = querent::config::Config::default();
+    let loaded = store::discover(&target, db, &store::options(&cfg), &[])
+        .await
+        .unwrap();
+    let view = &loaded.full;
+    let c = &view.catalog;
+    let customers = c.find_table("retail.customers").unwrap();
+    let segment = c.find_column("customers.segment").unwrap();
+    let plan = serde_json::json!({
+        "intent": "aggregate",
+        "measures": [{"count": customers}],
+        "dimensions": [{"column": {"table": segment.table, "column": segment.column}, "grain": null}],
+        "filters": [], "time": null, "having": null, "order": null, "limit": null,
+        "previous": null, "without": null, "part": [], "via": [], "denominator_part": [],
+        "percent": false, "confidence": 0.9
+    });
+    let (url, seen) = test_model(vec![Script::Say(plan.to_string())]).await;
+    let model = client(&url, "", Duration::from_secs(5));
+    let (got, reply) =
+        querent::ask::agent::plan_with_model(&model, view, "customers in each segment")
+            .await
+            .unwrap();
+    assert_eq!(reply.prompt_tokens, 42);
+    let sql = querent::ask::compile::compile(view, &got).unwrap();
+    let pg = common::connect(&format!("host=127.0.0.1 port=5432 user=root dbname={db}"))
+        .await
+        .unwrap();
+    let rows = pg.simple_query(&sql).await.unwrap();
+    let n = rows
+        .iter()
+        .filter(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_)))
+        .count();
+    assert_eq!(n, 3, "{sql}"); // Consumer, Corporate, Small Business
+    let body = seen.lock().unwrap()[0].body.clone();
+    let prompt = body["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(prompt.contains("retail.customers"), "{prompt}");
+    assert!(prompt.contains(&format!(
+        "column {}.{} segment",
+        segment.table, segment.column
+    )));
+    assert!(
+        !prompt.contains('@'),
+        "an email reached the model: {prompt}"
+    );
+    assert_eq!(
+        body["response_format"]["json_schema"]["name"],
+        "analysis_plan"
+    );
+    // A hostile plan: a table the view does not have.
+    let mut bad = plan.clone();
+    bad["measures"] = serde_json::json!([{"count": 9999}]);
+    let (url, _) = test_model(vec![Script::Say(bad.to_string())]).await;
+    let e = querent::ask::agent::plan_with_model(
+        &client(&url, "", Duration::from_secs(5)),
+        view,
+        "customers in each segment",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, "QA003");
+    assert!(e.message.contains("not in the catalog"), "{}", e.message);
 }

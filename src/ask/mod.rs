@@ -5,6 +5,7 @@
 //! this module returns, so both protocols, transactions and Describe work as for any SQL.
 //! See docs/ASK.md.
 
+pub mod agent;
 pub mod cache;
 pub mod compile;
 pub mod explain;
