@@ -13,8 +13,8 @@ use async_openai::types::chat::{
 use async_openai::Client;
 use std::time::Duration;
 
-/// Where and how to ask (from `llm.*` in the configuration).
-#[derive(Debug, Clone)]
+/// Where and how to ask (from `llm.*` in the configuration). Its `Debug` never shows the key.
+#[derive(Clone)]
 pub struct ModelSettings {
     /// Base URL of the API, e.g. `http://127.0.0.1:11434/v1`.
     pub url: String,
@@ -24,6 +24,20 @@ pub struct ModelSettings {
     pub api_key: String,
     /// Longest wait for one answer.
     pub timeout: Duration,
+}
+
+impl std::fmt::Debug for ModelSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelSettings")
+            .field("url", &self.url)
+            .field("model", &self.model)
+            .field(
+                "api_key",
+                &if self.api_key.is_empty() { "" } else { "<set>" },
+            )
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl ModelSettings {
@@ -215,6 +229,10 @@ mod tests {
         assert_eq!(s.model, "qwen2.5-coder");
         assert_eq!(s.api_key, "sk-from-file");
         assert_eq!(s.timeout, Duration::from_secs(5));
+        // The key is never printed.
+        assert!(!format!("{s:?}").contains("sk-from-file"));
+        cfg.llm.api_key = "sk-inline".into();
+        assert!(!format!("{:?}", cfg.llm).contains("sk-inline"));
         // No URL, or mode off: no model.
         cfg.llm.mode = "off".into();
         assert!(ModelSettings::from_config(&cfg.llm).unwrap().is_none());

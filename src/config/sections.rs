@@ -344,8 +344,8 @@ impl Default for CatalogConfig {
 }
 
 /// The language model ASK may ask (`crate::ask::model`): any OpenAI-compatible endpoint. Off
-/// while `url` is empty.
-#[derive(Debug, Clone, Deserialize)]
+/// while `url` is empty. Its `Debug` never shows the key.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LlmConfig {
     /// Base URL of the API (`http://127.0.0.1:11434/v1`); empty = no model.
@@ -364,6 +364,24 @@ pub struct LlmConfig {
     pub mode: String,
     /// Tokens one principal may spend per minute; 0 = no limit.
     pub tokens_per_minute: u64,
+}
+
+impl std::fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("url", &self.url)
+            .field("model", &self.model)
+            .field(
+                "api_key",
+                &if self.api_key.is_empty() { "" } else { "<set>" },
+            )
+            .field("api_key_file", &self.api_key_file)
+            .field("timeout", &self.timeout)
+            .field("max_repairs", &self.max_repairs)
+            .field("mode", &self.mode)
+            .field("tokens_per_minute", &self.tokens_per_minute)
+            .finish()
+    }
 }
 
 impl Default for LlmConfig {
