@@ -8,16 +8,7 @@ use crate::catalog::store::Semantic;
 use crate::catalog::{Catalog, ColRef, Profile, ProfileSource};
 use std::path::Path;
 
-fn values(c: &mut Catalog, col: &str, vals: &[&str]) {
-    let r = c.find_column(col).unwrap();
-    c.tables[r.table as usize].columns[r.column as usize].profile = Some(Profile {
-        distinct: Some(vals.len() as u64),
-        values: Some(vals.iter().map(|v| v.to_string()).collect()),
-        min: None,
-        max: None,
-        source: Some(ProfileSource::Scan),
-    });
-}
+use super::tests_count_schemas::values;
 
 fn range(c: &mut Catalog, col: &str, min: &str, max: &str) {
     let r = c.find_column(col).unwrap();

@@ -1,4 +1,5 @@
-//! The schemas of the stored-count tests (tests_counts.rs): `courses`, `flights` and
+//! Shared planner-test helpers (relations as inference finds them, profiled values, schemas)
+//! and the schemas of the stored-count tests (tests_counts.rs): `courses`, `flights` and
 //! `academic`, hand-built with column descriptions as `COMMENT ON COLUMN` gives them and
 //! relations as inference finds them; and the helpers that plan questions against them.
 

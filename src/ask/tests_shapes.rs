@@ -12,32 +12,7 @@ use crate::catalog::tests::table;
 use crate::catalog::ValueKind::*;
 use crate::catalog::*;
 
-fn relate(c: &mut Catalog, from: &str, to: &str) {
-    let inferred = RelationOrigin::Inferred("names + values included".into());
-    crate::catalog::tests::relate(c, from, to, inferred);
-}
-
-fn values(c: &mut Catalog, col: &str, vals: &[&str]) {
-    let r = c.find_column(col).unwrap();
-    c.tables[r.table as usize].columns[r.column as usize].profile = Some(Profile {
-        distinct: Some(vals.len() as u64),
-        values: Some(vals.iter().map(|v| v.to_string()).collect()),
-        min: None,
-        max: None,
-        source: Some(ProfileSource::Scan),
-    });
-}
-
-fn schema(mut tables: Vec<Table>, name: &str) -> Catalog {
-    for t in &mut tables {
-        t.schema = name.into();
-    }
-    Catalog {
-        database: name.into(),
-        tables,
-        ..Default::default()
-    }
-}
+use super::tests_count_schemas::{relate, schema, values};
 
 fn papers() -> Semantic {
     let mut writes = table("writes", &[("aid", Integer), ("pid", Integer)]);
