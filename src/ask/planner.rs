@@ -92,18 +92,6 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     // Every content word must be accounted for; a word repeating an element already used
     // ("region" in "the East region ... the West region") is.
     let mut left = unexplained(&d.r, &linking, &d.used);
-    // "the enrollment number" after "number of enrolled students": the stored count's words.
-    let stored: Vec<String> = d
-        .stored
-        .iter()
-        .flat_map(|(col, ..)| {
-            grammar::element_stems(&s.catalog, &crate::catalog::link::Element::Column(*col))
-        })
-        .collect();
-    left.retain(|w| {
-        let st = crate::catalog::text::stem(&w.to_lowercase());
-        !stored.iter().any(|k| check::akin(k, &st))
-    });
     let dated = plan.time.is_some()
         || plan
             .dimensions
@@ -128,13 +116,15 @@ pub fn plan(s: &Semantic, question: &str) -> Result<Planned, Declined> {
     );
     unused.retain(|w| !left.contains(w));
     // "flights that require a round-trip to purchase the fare": words the plan's own columns
-    // are named or described by ("Whether a round-trip is required to purchase this fare")
-    // are accounted for, and not another reference, whatever else they resemble.
+    // (and the stored counts read: "the enrollment number" after "number of enrolled
+    // students") are named or described by ("Whether a round-trip is required to purchase
+    // this fare") are accounted for, and not another reference, whatever else they resemble.
     let described: Vec<String> = if left.is_empty() && unused.is_empty() {
         Vec::new() // nothing to account for: skip the work
     } else {
         check::plan_columns(&s.catalog, &plan)
             .into_iter()
+            .chain(d.stored.iter().map(|(col, ..)| *col))
             .flat_map(|col| {
                 grammar::element_stems(&s.catalog, &crate::catalog::link::Element::Column(col))
             })

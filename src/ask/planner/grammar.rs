@@ -219,7 +219,9 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
         };
         c.score + role + 0.2 * (len - 1.0) - penalty + in_play
     };
-    order.sort_by(|a, b| weight(*b).total_cmp(&weight(*a)));
+    // Each weight once (it scans the candidates), not per comparison.
+    let weights: Vec<f32> = (0..l.candidates.len()).map(weight).collect();
+    order.sort_by(|a, b| weights[*b].total_cmp(&weights[*a]));
     let mut taken = vec![false; r.toks.len()];
     let mut out = Vec::new();
     for i in order {

@@ -81,24 +81,9 @@ fn values_present(d: &mut Draft) {
         })
         .collect();
     for (col, at) in named {
-        let mut k = at;
-        while k > 0 && matches!(d.r.w(k - 1), "a" | "an" | "any") {
-            k -= 1;
-        }
-        // "declared a major": one verb between the cue and the column.
-        let verb = k
-            .checked_sub(1)
-            .filter(|&i| !d.r.used_tok[i] && d.r.w(i).len() > 4 && d.r.w(i).ends_with("ed"));
-        if let Some(i) = verb {
-            k = i;
-        }
-        let Some(cue) = k.checked_sub(1) else {
+        // "declared a major": one verb may stand between the cue and the column.
+        let Some((cue, set)) = having_cue(d, at, true) else {
             continue;
-        };
-        let set = match d.r.w(cue) {
-            "with" | "have" | "has" => true,
-            "without" | "no" => false,
-            _ => continue,
         };
         for i in cue..at {
             d.r.eat(i);
@@ -109,6 +94,28 @@ fn values_present(d: &mut Draft) {
             op: if set { Op::NotNull } else { Op::IsNull },
             values: Vec::new(),
         });
+    }
+}
+
+/// The "with"/"have" (true) or "without"/"no" (false) before the column named at `at`, over
+/// "a", "an", "any" and, when `verb`, one unread "-ed" word ("have declared a major"): where it
+/// stands and which it is.
+fn having_cue(d: &Draft, at: usize, verb: bool) -> Option<(usize, bool)> {
+    let mut k = at;
+    while k > 0 && matches!(d.r.w(k - 1), "a" | "an" | "any") {
+        k -= 1;
+    }
+    let verb_at = k
+        .checked_sub(1)
+        .filter(|&i| verb && !d.r.used_tok[i] && d.r.w(i).len() > 4 && d.r.w(i).ends_with("ed"));
+    if let Some(i) = verb_at {
+        k = i;
+    }
+    let cue = k.checked_sub(1)?;
+    match d.r.w(cue) {
+        "with" | "have" | "has" => Some((cue, true)),
+        "without" | "no" => Some((cue, false)),
+        _ => None,
     }
 }
 
@@ -123,17 +130,8 @@ fn counts_present(d: &mut Draft) {
         .filter(|(col, _)| super::stored::is_count(c, *col))
         .collect();
     for (col, at) in named {
-        let mut k = at;
-        while k > 0 && matches!(d.r.w(k - 1), "a" | "an" | "any") {
-            k -= 1;
-        }
-        let Some(cue) = k.checked_sub(1) else {
+        let Some((cue, on)) = having_cue(d, at, false) else {
             continue;
-        };
-        let on = match d.r.w(cue) {
-            "with" | "have" | "has" => true,
-            "without" | "no" => false,
-            _ => continue,
         };
         // "excluding departures with connections": the rows left out have them.
         let excluded = (cue.saturating_sub(3)..cue)

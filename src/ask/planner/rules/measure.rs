@@ -109,6 +109,16 @@ fn frequency(d: &mut Draft) -> bool {
     true
 }
 
+/// The first aggregate word no element took ("minimum connect time" is a column's name), and
+/// where it stands.
+fn free_agg(d: &Draft) -> Option<(Agg, usize)> {
+    d.r.toks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !d.r.used_tok[*i])
+        .find_map(|(i, t)| agg_word(norm(t)).map(|a| (a, i)))
+}
+
 fn infer(d: &mut Draft) {
     if d.by_frequency {
         // "the least popular categories": popular by what is not said; declined below.
@@ -117,12 +127,7 @@ fn infer(d: &mut Draft) {
     }
     // "the number of credits earned by each student": the column that stores that count.
     if let Some((column, ..)) = d.stored.first().copied() {
-        let agg =
-            d.r.toks
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !d.r.used_tok[*i])
-                .find_map(|(i, t)| agg_word(norm(t)).map(|a| (a, i)));
+        let agg = free_agg(d);
         if let Some((_, i)) = agg {
             d.r.eat(i);
         }
@@ -140,11 +145,7 @@ fn infer(d: &mut Draft) {
     }
     let toks = d.r.toks;
     let count = (0..toks.len()).any(|i| count_cue(&d.r, i + 1) || count_cue(&d.r, i));
-    let agg = toks
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !d.r.used_tok[*i]) // "minimum connect time" is a column's name
-        .find_map(|(i, t)| agg_word(norm(t)).map(|a| (a, i)));
+    let agg = free_agg(d);
     // Never an identifier: "which author wrote the most books" does not add up author ids.
     let c = d.r.c;
     let named = d
@@ -153,9 +154,7 @@ fn infer(d: &mut Draft) {
         .find(|(col, _)| c.column(*col).kind.is_numeric() && !key_column(c, *col))
         .copied();
     // Without an aggregate word, only a column that measures something is summed.
-    let numeric = named.filter(|(col, _)| {
-        is_measure(c, col.table, col.column) || d.stored.iter().any(|(s, ..)| s == col)
-    });
+    let numeric = named.filter(|(col, _)| is_measure(c, col.table, col.column));
     match (agg, named, d.entities.first().copied()) {
         (Some((a, i)), Some((col, _)), _) => {
             d.r.eat(i);

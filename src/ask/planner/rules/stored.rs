@@ -8,8 +8,9 @@
 use super::super::draft::Draft;
 use super::super::grammar::FILLER;
 use super::super::Declined;
+use crate::catalog::link::Element;
 use crate::catalog::text::{phrase_words, split_identifier, stem};
-use crate::catalog::{Catalog, ColRef};
+use crate::catalog::{Catalog, ColRef, TableId};
 
 /// Leading words of a count description before "number of".
 const LEAD: &[&str] = &[
@@ -52,7 +53,7 @@ pub(in super::super) fn stored_counts(d: &mut Draft) -> Result<(), Declined> {
         if from < next {
             continue;
         }
-        let all = columns.get_or_insert_with(|| stored_columns(d.r.c));
+        let all = columns.get_or_insert_with(|| stored_columns(d.r.c, &linked_tables(d)));
         let Some((column, end)) = best(d, all, start) else {
             continue;
         };
@@ -149,21 +150,40 @@ fn walk(d: &Draft, s: &Stored, start: usize) -> Option<(usize, usize)> {
     fits.then_some((hits, end))
 }
 
-/// The numeric non-key columns that store a count.
-fn stored_columns(c: &Catalog) -> Vec<Stored> {
-    let mut out = Vec::new();
-    let tables: Vec<String> = c
-        .tables
+/// The tables linking found anything of (a table, a column or a value): a stored count is
+/// named by the question's words, so its table is among them, as is a table named like what
+/// it counts.
+fn linked_tables(d: &Draft) -> Vec<TableId> {
+    let mut out: Vec<TableId> = d
+        .linking
+        .candidates
         .iter()
-        .filter_map(|t| split_identifier(&t.name).last().map(|w| stem(w)))
+        .filter_map(|cand| match &cand.element {
+            Element::Table(t) => Some(*t),
+            Element::Column(col) | Element::Value { column: col, .. } => Some(col.table),
+            Element::Metric(_) => None,
+        })
         .collect();
-    for (t, table) in c.tables.iter().enumerate() {
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The numeric non-key columns of `tables` that store a count.
+fn stored_columns(c: &Catalog, in_play: &[TableId]) -> Vec<Stored> {
+    let mut out = Vec::new();
+    let tables: Vec<String> = in_play
+        .iter()
+        .filter_map(|t| split_identifier(&c.table(*t).name).last().map(|w| stem(w)))
+        .collect();
+    for &t in in_play {
+        let table = c.table(t);
         for (k, col) in table.columns.iter().enumerate() {
             if !col.kind.is_numeric() || table.primary_key.contains(&(k as u32)) {
                 continue;
             }
             let column = ColRef {
-                table: t as u32,
+                table: t,
                 column: k as u32,
             };
             let parts = split_identifier(&col.name);
@@ -182,13 +202,7 @@ fn stored_columns(c: &Catalog) -> Vec<Stored> {
                     named,
                     table_named,
                 });
-            } else if parts.len() > 1
-                && (COUNT_PARTS.contains(&parts[0].as_str())
-                    || parts
-                        .last()
-                        .is_some_and(|p| COUNT_PARTS.contains(&p.as_str())))
-                && !named.is_empty()
-                && named.iter().all(|w| !key_like(w))
+            } else if count_named(&parts) && !named.is_empty() && named.iter().all(|w| !key_like(w))
             {
                 let table_named = named.iter().any(|w| tables.contains(w));
                 out.push(Stored {
@@ -211,13 +225,18 @@ pub(in super::super) fn is_count(c: &Catalog, col: ColRef) -> bool {
     if !column.kind.is_numeric() || c.table(col.table).primary_key.contains(&col.column) {
         return false;
     }
-    let parts = split_identifier(&column.name);
     column.comment.as_deref().and_then(described).is_some()
-        || (parts.len() > 1
-            && (COUNT_PARTS.contains(&parts[0].as_str())
-                || parts
-                    .last()
-                    .is_some_and(|p| COUNT_PARTS.contains(&p.as_str()))))
+        || count_named(&split_identifier(&column.name))
+}
+
+/// A name of several parts that starts or ends with a count word (`num_enrolled`,
+/// `citation_num`).
+fn count_named(parts: &[String]) -> bool {
+    parts.len() > 1
+        && [parts.first(), parts.last()]
+            .into_iter()
+            .flatten()
+            .any(|p| COUNT_PARTS.contains(&p.as_str()))
 }
 
 fn key_like(w: &str) -> bool {
