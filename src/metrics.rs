@@ -14,6 +14,10 @@ impl Counter {
     pub fn inc(&self) {
         self.0.fetch_add(1, Relaxed);
     }
+    /// Adds `n`.
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Relaxed);
+    }
     /// Current value.
     pub fn get(&self) -> u64 {
         self.0.load(Relaxed)
@@ -131,6 +135,20 @@ pub struct Metrics {
     pub audit_dropped: Counter,
     /// Failed connects or inserts of the audit table sink.
     pub audit_db_errors: Counter,
+    /// The configured language model's name, once set.
+    pub llm_model_name: std::sync::OnceLock<String>,
+    /// Requests made to the language model.
+    pub llm_requests: Counter,
+    /// Questions the model could not answer: endpoint errors, timeouts, no usable answer.
+    pub llm_failures: Counter,
+    /// Answers of the model sent back for repair.
+    pub llm_repairs: Counter,
+    /// Prompt tokens, as the endpoint counted them.
+    pub llm_prompt_tokens: Counter,
+    /// Answer tokens.
+    pub llm_completion_tokens: Counter,
+    /// Time per request to the model.
+    pub llm_latency: Histogram,
 }
 
 /// The process-wide metrics.
@@ -143,6 +161,48 @@ impl Metrics {
             StatementPath::Passthrough => self.statements_passthrough.inc(),
         }
         self.statement_latency.observe(took);
+    }
+
+    /// Names the configured model (the label of the `querent_llm_*` metrics).
+    pub fn llm_model(&self, name: &str) {
+        let _ = self.llm_model_name.set(name.to_string());
+    }
+
+    /// Counts the tokens of one answer of the model.
+    pub fn llm_tokens(&self, prompt: u32, completion: u32) {
+        self.llm_prompt_tokens.add(u64::from(prompt));
+        self.llm_completion_tokens.add(u64::from(completion));
+    }
+
+    fn render_llm(&self, o: &mut String) {
+        let Some(model) = self.llm_model_name.get() else {
+            return;
+        };
+        let label = format!("model=\"{}\"", model.replace(['"', '\\', '\n'], "_"));
+        for (name, help, v) in [
+            ("querent_llm_requests_total", "Requests made to the language model.", self.llm_requests.get()),
+            ("querent_llm_failures_total", "Questions the model could not answer (endpoint errors, timeouts, no usable answer).", self.llm_failures.get()),
+            ("querent_llm_repairs_total", "Answers of the model sent back for repair.", self.llm_repairs.get()),
+        ] {
+            let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} counter\n{name}{{{label}}} {v}");
+        }
+        let _ = writeln!(o, "# HELP querent_llm_tokens_total Tokens of the language model, as its endpoint counted them.\n# TYPE querent_llm_tokens_total counter");
+        let _ = writeln!(
+            o,
+            "querent_llm_tokens_total{{{label},kind=\"prompt\"}} {}",
+            self.llm_prompt_tokens.get()
+        );
+        let _ = writeln!(
+            o,
+            "querent_llm_tokens_total{{{label},kind=\"completion\"}} {}",
+            self.llm_completion_tokens.get()
+        );
+        let _ = writeln!(o, "# HELP querent_llm_request_duration_seconds Time per request to the language model.\n# TYPE querent_llm_request_duration_seconds histogram");
+        self.llm_latency.render(
+            o,
+            "querent_llm_request_duration_seconds",
+            &format!("{label},"),
+        );
     }
 
     /// The Prometheus text exposition.
@@ -247,6 +307,7 @@ impl Metrics {
             "querent_statement_duration_seconds",
             "path=\"passthrough\",",
         );
+        self.render_llm(&mut o);
         o
     }
 }

@@ -36,6 +36,8 @@ pub struct Shared {
     pub catalog: Arc<crate::catalog::store::CatalogStore>,
     /// ASK plans by question, principal kind, policy and schema version.
     pub ask_cache: crate::ask::cache::PlanCache,
+    /// The language model ASK may ask (`llm.*`), when one is configured.
+    pub ask_model: Option<crate::ask::llm::ModelAgent>,
 }
 
 impl Shared {
@@ -114,6 +116,15 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     let catalog = Arc::new(
         crate::catalog::store::CatalogStore::new(&config, target.clone()).map_err(StartError)?,
     );
+    let ask_model =
+        crate::ask::llm::ModelAgent::from_config(&config, target.clone()).map_err(StartError)?;
+    if let Some(m) = &ask_model {
+        tracing::info!(
+            model = m.model(),
+            always = m.always(),
+            "ASK may ask a language model"
+        );
+    }
     let listen = config.listen_addr().map_err(|e| StartError(e.0))?;
     let listener = TcpListener::bind(listen)
         .await
@@ -145,6 +156,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     let shared = Arc::new(Shared {
         catalog,
         ask_cache: Default::default(),
+        ask_model,
         pool: Pool::new(target, config.timeouts.connect.0, config.pool.max_idle),
         config,
         tls,

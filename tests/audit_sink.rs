@@ -128,6 +128,8 @@ fn table_sink_creates_the_table_and_inserts_every_field_in_batches() {
         sqlstate: None,
         rows: Some(42),
         duration_ms: 3.25,
+        planner: Some("model".into()),
+        model: Some("qwen2.5-coder".into()),
     });
     auditor.record(AuditRecord {
         time: at,
@@ -165,6 +167,8 @@ fn table_sink_creates_the_table_and_inserts_every_field_in_batches() {
         ("sqlstate", "text"),
         ("rows", "bigint"),
         ("duration_ms", "double precision"),
+        ("planner", "text"),
+        ("model", "text"),
     ];
     assert_eq!(
         types,
@@ -176,10 +180,16 @@ fn table_sink_creates_the_table_and_inserts_every_field_in_batches() {
 
     let rows = pg.query(&format!(
         "SELECT (extract(epoch from time) * 1000)::bigint, \"user\", roles, client_addr, database, path, \
-         original_sql, rewritten_sql, decision, reason, sqlstate, rows, duration_ms \
+         original_sql, rewritten_sql, decision, reason, sqlstate, rows, duration_ms, planner, model \
          FROM {table} ORDER BY \"user\""
     ));
     let r = &rows[0];
+    assert_eq!(r.get::<_, Option<String>>(13).as_deref(), Some("model"));
+    assert_eq!(
+        r.get::<_, Option<String>>(14).as_deref(),
+        Some("qwen2.5-coder")
+    );
+    assert_eq!(rows[1].get::<_, Option<String>>(13), None);
     assert_eq!(r.get::<_, i64>(0), 1_714_566_896_789);
     assert_eq!(r.get::<_, String>(1), "alice");
     assert_eq!(

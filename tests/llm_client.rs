@@ -6,140 +6,9 @@
 mod common;
 
 use querent::ask::model::{ModelClient, ModelSettings, Shape};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
-/// What the test model does with one request.
-#[derive(Clone)]
-enum Script {
-    /// 200 with a chat completion whose message is this text.
-    Say(String),
-    /// This status with an OpenAI error body.
-    Fail(u16, &'static str),
-    /// Wait this long, then say "late".
-    Slow(Duration),
-    /// 200 with this body as it is.
-    Raw(&'static str),
-}
-
-/// One captured request: path, authorization header, JSON body.
-#[derive(Debug, Clone)]
-struct Seen {
-    path: String,
-    authorization: Option<String>,
-    body: serde_json::Value,
-}
-
-/// Starts the test model; answers requests with `script` in order (the last one repeats).
-async fn test_model(script: Vec<Script>) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        let mut n = 0usize;
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            let step = script[n.min(script.len() - 1)].clone();
-            n += 1;
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                let (head_end, length) = loop {
-                    let Ok(k) = sock.read(&mut chunk).await else {
-                        return;
-                    };
-                    if k == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..k]);
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&buf[..i]).to_string();
-                        let length = head
-                            .lines()
-                            .find_map(|l| {
-                                let (k, v) = l.split_once(':')?;
-                                k.eq_ignore_ascii_case("content-length")
-                                    .then(|| v.trim().parse::<usize>().ok())?
-                            })
-                            .unwrap_or(0);
-                        break (i + 4, length);
-                    }
-                };
-                while buf.len() < head_end + length {
-                    let Ok(k) = sock.read(&mut chunk).await else {
-                        return;
-                    };
-                    if k == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..k]);
-                }
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                let path = head
-                    .lines()
-                    .next()
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .unwrap_or("")
-                    .to_string();
-                let authorization = head.lines().find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("authorization")
-                        .then(|| v.trim().to_string())
-                });
-                let body = serde_json::from_slice(&buf[head_end..head_end + length])
-                    .unwrap_or(serde_json::Value::Null);
-                log.lock().unwrap().push(Seen {
-                    path,
-                    authorization,
-                    body,
-                });
-                let (status, body) = match step {
-                    Script::Say(text) => (200, completion(&text)),
-                    Script::Fail(status, message) => (
-                        status,
-                        serde_json::json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": null}}).to_string(),
-                    ),
-                    Script::Slow(d) => {
-                        tokio::time::sleep(d).await;
-                        (200, completion("late"))
-                    }
-                    Script::Raw(body) => (200, body.to_string()),
-                };
-                let reply = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = sock.write_all(reply.as_bytes()).await;
-                let _ = sock.shutdown().await;
-            });
-        }
-    });
-    (url, seen)
-}
-
-/// A chat completion as OpenAI's API returns it.
-fn completion(text: &str) -> String {
-    serde_json::json!({
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": 1_733_000_000,
-        "model": "test-model",
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": text, "refusal": null},
-            "logprobs": null,
-            "finish_reason": "stop"
-        }],
-        "usage": {"prompt_tokens": 42, "completion_tokens": 7, "total_tokens": 49}
-    })
-    .to_string()
-}
+use common::llm::{test_model, Script};
 
 fn client(url: &str, key: &str, timeout: Duration) -> ModelClient {
     ModelClient::new(ModelSettings {
@@ -255,23 +124,59 @@ async fn unreachable_endpoints_are_qa004() {
     assert!(e.message.contains(&url), "{}", e.message);
 }
 
-/// The planner agent: the model gets the role's catalog by ids (and the plan schema), answers
-/// a plan, the plan is checked against the view and compiled like the planner's own; a plan
-/// naming a table the view lacks is refused with QA003.
-#[tokio::test]
-async fn the_planner_agent_asks_for_a_plan_by_ids_and_compiles_it() {
+/// The retail catalog, a model agent over `url` (at most `repairs` repairs) and the target.
+async fn retail_agent(
+    url: &str,
+    repairs: u32,
+) -> (
+    std::sync::Arc<querent::catalog::store::Loaded>,
+    querent::ask::llm::ModelAgent,
+) {
     use querent::catalog::store;
     common::retail::ensure_dataset().await;
     let db = common::retail::RETAIL_DB;
     let target =
         querent::upstream::UpstreamTarget::parse(&format!("postgres://root@127.0.0.1:5432/{db}"))
             .unwrap();
-    let cfg = querent::config::Config::default();
+    let env = [
+        ("QUERENT_LLM_URL", url.to_string()),
+        ("QUERENT_LLM_MODEL", "test-model".to_string()),
+        ("QUERENT_LLM_MAX_REPAIRS", repairs.to_string()),
+    ]
+    .map(|(k, v)| (k.to_string(), v));
+    let cfg = querent::config::load(None, env, &[]).unwrap();
     let loaded = store::discover(&target, db, &store::options(&cfg), &[])
         .await
         .unwrap();
-    let view = &loaded.full;
-    let c = &view.catalog;
+    let agent = querent::ask::llm::ModelAgent::from_config(&cfg, target)
+        .unwrap()
+        .unwrap();
+    (std::sync::Arc::new(loaded), agent)
+}
+
+fn inputs<'a>(
+    view: &'a querent::catalog::store::Semantic,
+    question: &'a str,
+) -> querent::ask::llm::Inputs<'a> {
+    querent::ask::llm::Inputs {
+        view,
+        database: common::retail::RETAIL_DB,
+        question,
+        spender: "alice",
+        kind: "test".into(),
+        policy_version: None,
+        guard: None,
+        examples: Vec::new(),
+        previous: None,
+    }
+}
+
+/// The model gets the role's catalog by ids (and the answer's schema), answers a plan; the
+/// plan is checked against the view and compiled like the planner's own, and `EXPLAIN`ed.
+#[tokio::test]
+async fn a_plan_from_the_model_is_checked_compiled_and_explained() {
+    let (loaded, _) = retail_agent("http://127.0.0.1:9/v1", 0).await;
+    let c = &loaded.full.catalog;
     let customers = c.find_table("retail.customers").unwrap();
     let segment = c.find_column("customers.segment").unwrap();
     let plan = serde_json::json!({
@@ -282,23 +187,26 @@ async fn the_planner_agent_asks_for_a_plan_by_ids_and_compiles_it() {
         "previous": null, "without": null, "part": [], "via": [], "denominator_part": [],
         "percent": false, "confidence": 0.9
     });
-    let (url, seen) = test_model(vec![Script::Say(plan.to_string())]).await;
-    let model = client(&url, "", Duration::from_secs(5));
-    let (got, reply) =
-        querent::ask::agent::plan_with_model(&model, view, "customers in each segment")
-            .await
-            .unwrap();
-    assert_eq!(reply.prompt_tokens, 42);
-    let sql = querent::ask::compile::compile(view, &got).unwrap();
+    let answer = serde_json::json!({"plan": plan, "sql": null}).to_string();
+    let (url, seen) = test_model(vec![Script::Say(answer)]).await;
+    let (loaded, agent) = retail_agent(&url, 2).await;
+    let got = agent
+        .answer(inputs(&loaded.full, "customers in each segment"))
+        .await
+        .unwrap();
+    assert!(got.made.plan.is_some());
+    assert_eq!(got.made.repairs, 0);
+    assert_eq!(got.made.prompt_tokens, 42);
+    let db = common::retail::RETAIL_DB;
     let pg = common::connect(&format!("host=127.0.0.1 port=5432 user=root dbname={db}"))
         .await
         .unwrap();
-    let rows = pg.simple_query(&sql).await.unwrap();
+    let rows = pg.simple_query(&got.guarded).await.unwrap();
     let n = rows
         .iter()
         .filter(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_)))
         .count();
-    assert_eq!(n, 3, "{sql}"); // Consumer, Corporate, Small Business
+    assert_eq!(n, 3, "{}", got.guarded); // Consumer, Corporate, Small Business
     let body = seen.lock().unwrap()[0].body.clone();
     let prompt = body["messages"][1]["content"].as_str().unwrap().to_string();
     assert!(prompt.contains("retail.customers"), "{prompt}");
@@ -310,21 +218,101 @@ async fn the_planner_agent_asks_for_a_plan_by_ids_and_compiles_it() {
         !prompt.contains('@'),
         "an email reached the model: {prompt}"
     );
-    assert_eq!(
-        body["response_format"]["json_schema"]["name"],
-        "analysis_plan"
+    assert_eq!(body["response_format"]["json_schema"]["name"], "ask_answer");
+    // The same question again is answered from the cache: no second request.
+    let again = agent
+        .answer(inputs(&loaded.full, "Customers in each  segment?"))
+        .await
+        .unwrap();
+    assert!(again.made.cached);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+/// Failing answers go back to the model with the reason, at most `llm.max_repairs` times: a
+/// plan naming a table the view lacks, SQL with a column that does not exist (PostgreSQL's own
+/// error from EXPLAIN), SQL that writes; then a good answer is used.
+#[tokio::test]
+async fn failing_answers_are_repaired_with_the_reason() {
+    let sql = |s: &str| serde_json::json!({"plan": null, "sql": s}).to_string();
+    let bad_plan = serde_json::json!({"plan": {
+        "intent": "aggregate", "measures": [{"count": 9999}], "dimensions": [], "filters": [],
+        "time": null, "having": null, "order": null, "limit": null, "previous": null,
+        "without": null, "part": [], "via": [], "denominator_part": [], "percent": false,
+        "confidence": 0.5}, "sql": null})
+    .to_string();
+    let (url, seen) = test_model(vec![
+        Script::Say(bad_plan),
+        Script::Say(sql("SELECT no_such_column FROM retail.stores")),
+        Script::Say(sql("DELETE FROM retail.stores")),
+        Script::Say(sql("SELECT count(*) AS stores FROM retail.stores")),
+    ])
+    .await;
+    let (loaded, agent) = retail_agent(&url, 3).await;
+    let got = agent
+        .answer(inputs(&loaded.full, "how many stores are there"))
+        .await
+        .unwrap();
+    assert_eq!(got.made.repairs, 3);
+    assert!(got.made.plan.is_none());
+    assert_eq!(got.guarded, "SELECT count(*) AS stores FROM retail.stores");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 4);
+    let last_turn = |i: usize| {
+        let m = seen[i].body["messages"].as_array().unwrap();
+        m.last().unwrap()["content"].as_str().unwrap().to_string()
+    };
+    assert!(
+        last_turn(1).contains("not in the catalog"),
+        "{}",
+        last_turn(1)
     );
-    // A hostile plan: a table the view does not have.
-    let mut bad = plan.clone();
-    bad["measures"] = serde_json::json!([{"count": 9999}]);
-    let (url, _) = test_model(vec![Script::Say(bad.to_string())]).await;
-    let e = querent::ask::agent::plan_with_model(
-        &client(&url, "", Duration::from_secs(5)),
-        view,
-        "customers in each segment",
-    )
-    .await
-    .unwrap_err();
+    assert!(last_turn(2).contains("no_such_column"), "{}", last_turn(2));
+    assert!(last_turn(3).contains("read-only"), "{}", last_turn(3));
+    // Each repair request carries the whole conversation.
+    assert_eq!(seen[3].body["messages"].as_array().unwrap().len(), 8);
+}
+
+/// After `llm.max_repairs` failed repairs ASK declines with QA003 and the last reason.
+#[tokio::test]
+async fn no_usable_answer_after_the_repairs_is_qa003() {
+    let (url, seen) = test_model(vec![Script::Say("I cannot help with that.".into())]).await;
+    let (loaded, agent) = retail_agent(&url, 1).await;
+    let e = agent
+        .answer(inputs(&loaded.full, "what is the meaning of life"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code, "QA003");
-    assert!(e.message.contains("not in the catalog"), "{}", e.message);
+    assert!(e.message.contains("after 1 repair"), "{}", e.message);
+    assert!(e.message.contains("not JSON"), "{}", e.message);
+    assert_eq!(seen.lock().unwrap().len(), 2);
+    // An endpoint that refuses response_format is asked again without it, the schema in the
+    // prompt instead.
+    let (url, seen) = test_model_refusing_schema().await;
+    let (loaded, agent) = retail_agent(&url, 0).await;
+    agent
+        .answer(inputs(&loaded.full, "how many stores"))
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[1].body.get("response_format").is_none());
+    let system = seen[1].body["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("JSON schema"), "{system}");
+}
+
+async fn test_model_refusing_schema() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<common::llm::Seen>>>,
+) {
+    common::llm::test_model_with(|_, body| {
+        if body.get("response_format").is_some() {
+            Script::Fail(400, "response_format is not supported")
+        } else {
+            Script::Say(
+                serde_json::json!({"plan": null, "sql": "SELECT count(*) FROM retail.stores"})
+                    .to_string(),
+            )
+        }
+    })
+    .await
 }

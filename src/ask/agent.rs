@@ -1,10 +1,9 @@
-//! The planner agent: a question asked of a language model for an AnalysisPlan, grounded in
-//! the role's catalog view only (issue 11, in progress: ASK does not call it yet). The prompt
-//! shows the tables linking ranks for the question and their neighbours, by id, with types,
-//! comments and a few values of small columns that are not personal; the answer is checked
-//! against the same view (`plan_check`) before anything is compiled.
+//! What the language model is asked and how its answer is read. The prompt holds only the
+//! role's catalog view: the tables linking ranks for the question and their neighbours, by id,
+//! with types, comments and a few values of small columns that are not personal; the answer
+//! is a plan (checked against the same view by `plan_check`, then compiled) or one SELECT
+//! (checked by `sql_check`, the guard and `verify`). The loop around it is `llm`.
 
-use super::model::{ModelClient, ModelError, Reply, Shape};
 use super::plan::AnalysisPlan;
 use crate::catalog::link::Element;
 use crate::catalog::store::Semantic;
@@ -103,41 +102,119 @@ pub fn grounding(s: &Semantic, question: &str, max_tables: usize) -> String {
     out
 }
 
-/// The instructions of the planner agent.
-const SYSTEM: &str = "You turn a business question into an analysis plan for a SQL compiler. \
-Answer with one JSON object following the given schema, naming tables, columns and metrics only \
-by the ids listed in the catalog (a column is {\"table\": T, \"column\": C}). Values in filters \
-are data, written as they are stored. Never write SQL.";
+/// Characters of catalog at most in one prompt (about 6,000 tokens).
+const MAX_CATALOG_CHARS: usize = 24_000;
 
-/// Asks the model for a plan of `question` over the role's view `s` and checks it there.
-pub async fn plan_with_model(
-    client: &ModelClient,
-    s: &Semantic,
+/// Version of the prompt, part of the model cache's key: bump it when the prompt changes.
+pub const PROMPT_VERSION: u32 = 1;
+
+/// The instructions of the agents.
+pub const SYSTEM: &str = "You answer business questions about a PostgreSQL database for Querent, \
+a SQL gateway. You are given the part of the catalog the asking user may read: tables and \
+columns with ids, types, comments, some stored values, and the joins. Answer with one JSON \
+object {\"plan\": ..., \"sql\": ...}.\n\
+- plan: when the question asks for one or two measures (a count, a sum, an average, ...), \
+optionally grouped, filtered, ranked, or over a time range, write an analysis plan naming \
+tables, columns and metrics only by their ids (a column is {\"table\": T, \"column\": C}); \
+values in filters are data, written as they are stored. Set sql to null.\n\
+- sql: otherwise, write one PostgreSQL SELECT statement that reads only the tables and columns \
+listed (by the names listed, qualified as listed), and set plan to null.\n\
+Never write or change data, never read other tables, and call only standard functions. When an \
+answer of yours fails, you are told why: answer again, corrected, in the same form.";
+
+/// A usable answer of the model, before any check against the catalog or the guard.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Candidate {
+    /// A plan to check and compile.
+    Plan(Box<AnalysisPlan>),
+    /// SQL to check.
+    Sql(String),
+}
+
+fn unfenced(text: &str) -> &str {
+    let t = text.trim();
+    let Some(rest) = t.strip_prefix("```") else {
+        return t;
+    };
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    rest.strip_suffix("```").unwrap_or(rest).trim()
+}
+
+/// Reads what the model answered: `{"plan": ..., "sql": ...}` (the schema), a bare plan, or —
+/// from models that ignore the format — SQL on its own, in a code fence or not.
+pub fn parse_answer(content: &str) -> Result<Candidate, String> {
+    let text = unfenced(content);
+    if let Ok(serde_json::Value::Object(o)) = serde_json::from_str::<serde_json::Value>(text) {
+        if o.contains_key("intent") {
+            return plan_of(serde_json::Value::Object(o));
+        }
+        if let Some(p) = o.get("plan").filter(|p| !p.is_null()) {
+            return plan_of(p.clone());
+        }
+        return match o.get("sql").and_then(|s| s.as_str()) {
+            Some(sql) if !sql.trim().is_empty() => Ok(Candidate::Sql(unfenced(sql).to_string())),
+            _ => Err("the answer has neither a plan nor SQL".into()),
+        };
+    }
+    let first = text
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if first == "select" || first == "with" || first.starts_with("select") {
+        return Ok(Candidate::Sql(text.to_string()));
+    }
+    Err("the answer is not JSON with a plan or SQL".into())
+}
+
+fn plan_of(v: serde_json::Value) -> Result<Candidate, String> {
+    serde_json::from_value(v)
+        .map(|p| Candidate::Plan(Box::new(p)))
+        .map_err(|e| format!("the plan does not follow the schema: {e}"))
+}
+
+/// The first message of a question: the catalog part, pinned or verified examples, the
+/// previous question of the conversation, and the question.
+pub fn user_prompt(
+    catalog: &str,
+    examples: &[(String, String)],
+    previous: Option<(&str, &str)>,
     question: &str,
-) -> Result<(AnalysisPlan, Reply), ModelError> {
-    let user = format!(
-        "Catalog:\n{}\nQuestion: {question}",
-        grounding(s, question, 12)
-    );
-    let reply = client
-        .complete(
-            SYSTEM,
-            &user,
-            Some(Shape {
-                name: "analysis_plan",
-                schema: super::plan_schema::plan_schema(),
-            }),
-        )
-        .await?;
-    let plan =
-        super::plan_check::parse_plan(&s.catalog, &reply.content).map_err(|e| ModelError {
-            code: "QA003",
-            message: format!(
-                "the language model at {} answered a plan ASK cannot use: {e}",
-                client.endpoint()
-            ),
-        })?;
-    Ok((plan, reply))
+) -> String {
+    let mut out = format!("Catalog:\n{catalog}\n");
+    if !examples.is_empty() {
+        out.push_str("Verified examples (question and SQL):\n");
+        for (q, sql) in examples {
+            let _ = writeln!(out, "Q: {q}\nSQL: {sql}");
+        }
+        out.push('\n');
+    }
+    if let Some((q, sql)) = previous {
+        let _ = writeln!(
+            out,
+            "Previous question in this conversation: {q}\nIts SQL: {sql}\n"
+        );
+    }
+    let _ = write!(out, "Question: {question}");
+    out
+}
+
+/// The catalog part of the prompt for `question`: [`grounding`] with up to 12 tables, cut at
+/// whole lines to stay within [`MAX_CATALOG_CHARS`].
+pub fn catalog_prompt(s: &Semantic, question: &str) -> String {
+    let full = grounding(s, question, 12);
+    if full.len() <= MAX_CATALOG_CHARS {
+        return full;
+    }
+    let mut out = String::new();
+    for line in full.lines() {
+        if out.len() + line.len() + 1 > MAX_CATALOG_CHARS {
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]

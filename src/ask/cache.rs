@@ -43,17 +43,24 @@ impl Key {
         principal: &Principal,
         question: &str,
     ) -> Key {
-        let mut roles = principal.roles.clone();
-        roles.sort();
-        let attrs: Vec<&String> = principal.attributes.keys().collect();
         Key {
             database: database.to_string(),
             schema_version: view.catalog.version.0,
             policy_version,
-            principal: format!("{roles:?}{attrs:?}"),
+            principal: kind(principal),
             question: normalize(question),
         }
     }
+}
+
+/// What the cache keys tell principals apart by: their roles and attribute names (the guard
+/// applies attribute values to every run).
+pub fn kind(principal: &Principal) -> String {
+    let mut roles = principal.roles.clone();
+    roles.sort();
+    let mut attrs: Vec<&String> = principal.attributes.keys().collect();
+    attrs.sort();
+    format!("{roles:?}{attrs:?}")
 }
 
 /// Lowercase, single spaces, no trailing punctuation.

@@ -3,6 +3,7 @@
 //! the upstream returns, so every client and both protocols see an ordinary result.
 
 use super::compile::{literal, measure_name};
+use super::llm::ModelMade;
 use super::plan::{AnalysisPlan, Intent};
 use super::planner::Planned;
 use crate::catalog::report::element_name;
@@ -94,6 +95,76 @@ pub fn summary(c: &Catalog, plan: &AnalysisPlan) -> String {
     s
 }
 
+/// The NOTICE line of a model's answer: model, form, repairs, tokens, time.
+pub fn model_line(model: &str, m: &ModelMade) -> String {
+    let form = if m.plan.is_some() { "a plan" } else { "SQL" };
+    let cached = if m.cached { ", from the cache" } else { "" };
+    format!(
+        "answered by the language model {model} ({form}; {} repair(s); {} prompt + {} answer tokens; model {} ms, Querent {} ms{cached})",
+        m.repairs,
+        m.prompt_tokens,
+        m.completion_tokens,
+        m.model_time.as_millis(),
+        m.own_time.as_millis()
+    )
+}
+
+/// The EXPLAIN ASK rows of a model's answer: the prompt's catalog part, every raw answer,
+/// the plan (if any), the SQL before and after the guard, model, tokens, repairs and time.
+pub fn model_rows_sql(
+    s: &Semantic,
+    question: &str,
+    model: &str,
+    m: &ModelMade,
+    guarded: &str,
+) -> String {
+    let mut rows: Vec<(String, String)> = vec![("question".into(), question.into())];
+    rows.push(("planner".into(), "model".into()));
+    rows.push(("model".into(), model.into()));
+    rows.push(("prompt_catalog".into(), m.catalog.clone()));
+    for (i, raw) in m.raw.iter().enumerate() {
+        rows.push((format!("model_output_{}", i + 1), raw.clone()));
+    }
+    if let Some(plan) = &m.plan {
+        rows.push((
+            "plan".into(),
+            serde_json::to_string(plan).unwrap_or_default(),
+        ));
+        rows.push(("summary".into(), summary(&s.catalog, plan)));
+    }
+    rows.push(("sql".into(), m.sql.clone()));
+    rows.push(("guarded_sql".into(), guarded.into()));
+    rows.push(("repairs".into(), m.repairs.to_string()));
+    rows.push((
+        "tokens".into(),
+        format!(
+            "{} prompt + {} answer",
+            m.prompt_tokens, m.completion_tokens
+        ),
+    ));
+    rows.push((
+        "latency".into(),
+        format!(
+            "model {} ms, Querent {} ms",
+            m.model_time.as_millis(),
+            m.own_time.as_millis()
+        ),
+    ));
+    rows.push(("cached".into(), m.cached.to_string()));
+    values_sql(&rows)
+}
+
+fn values_sql(rows: &[(String, String)]) -> String {
+    let values: Vec<String> = rows
+        .iter()
+        .map(|(a, b)| format!("({}, {})", literal(a), literal(b)))
+        .collect();
+    format!(
+        "SELECT item, detail FROM (VALUES {}) AS explain_ask(item, detail)",
+        values.join(", ")
+    )
+}
+
 /// The SQL whose rows are the EXPLAIN ASK output: (item, detail).
 pub fn rows_sql(s: &Semantic, question: &str, p: &Planned, sql: &str, guarded: &str) -> String {
     let mut rows: Vec<(String, String)> = vec![("question".into(), question.into())];
@@ -120,12 +191,5 @@ pub fn rows_sql(s: &Semantic, question: &str, p: &Planned, sql: &str, guarded: &
     rows.push(("guarded_sql".into(), guarded.into()));
     rows.push(("planner".into(), "deterministic".into()));
     rows.push(("confidence".into(), format!("{:.2}", p.plan.confidence)));
-    let values: Vec<String> = rows
-        .iter()
-        .map(|(a, b)| format!("({}, {})", literal(a), literal(b)))
-        .collect();
-    format!(
-        "SELECT item, detail FROM (VALUES {}) AS explain_ask(item, detail)",
-        values.join(", ")
-    )
+    values_sql(&rows)
 }

@@ -1,7 +1,8 @@
 //! ASK: a business question in plain English, answered through any Postgres client. The
 //! pipeline is link (the role's catalog view) → plan (`planner`, an [`plan::AnalysisPlan`]) →
 //! compile (`compile`, SQL through a typed builder) → the same guard as typed SQL → upstream.
-//! The session layer recognises the trigger (`trigger`) and swaps the statement for the SQL
+//! When it declines, a configured language model is asked (`llm`, `agent`, `model`,
+//! `sql_check`, `verify`). The session layer recognises the trigger (`trigger`) and swaps the statement for the SQL
 //! this module returns, so both protocols, transactions and Describe work as for any SQL.
 //! See docs/ASK.md.
 
@@ -9,24 +10,59 @@ pub mod agent;
 pub mod cache;
 pub mod compile;
 pub mod explain;
+pub mod llm;
 pub mod model;
 pub mod plan;
 pub mod plan_check;
 pub mod plan_schema;
 pub mod planner;
+pub mod sql_check;
 pub mod time;
 pub mod trigger;
+pub mod verify;
 
 use crate::auth::Principal;
+use crate::catalog::store::{CatalogStore, Semantic};
 use crate::error::PgError;
-use crate::guard::SessionGuard;
-use crate::server::Shared;
+use crate::guard::{Guard, SessionGuard};
 pub use trigger::{detect, AskRequest};
 
 /// SQLSTATE of a question ASK declines: words it could not link, or an ambiguous plan.
 pub const DECLINED: &str = "QA001";
 /// SQLSTATE when no catalog is available for the database.
 pub const NO_CATALOG: &str = "QA002";
+
+/// Which planner answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planner {
+    /// The deterministic planner (no model).
+    Deterministic,
+    /// The language model.
+    Model,
+}
+
+impl Planner {
+    /// The name NOTICEs, `EXPLAIN ASK` and the audit log use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Planner::Deterministic => "deterministic",
+            Planner::Model => "model",
+        }
+    }
+}
+
+/// How an answer was made: for the audit log and the conversation's memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct About {
+    /// The planner that answered.
+    pub planner: Planner,
+    /// The model, when it answered.
+    pub model: Option<String>,
+    /// The plan, when there is one.
+    pub plan: Option<plan::AnalysisPlan>,
+    /// The SQL before the guard.
+    pub sql: String,
+}
 
 /// What to do with a statement that holds a question.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,66 +74,70 @@ pub enum Answer {
         sql: String,
         /// One message per NOTICE.
         notices: Vec<String>,
+        /// How it was made.
+        about: Box<About>,
     },
     /// Answer the statement with this error (declined, refused by the guard, no catalog).
     Refuse(PgError),
 }
 
-/// Who is asking, and where.
+/// Who is asking, where, and what answers: the catalog, the guard, the plan cache and the
+/// model are passed in, so ASK does not depend on the server.
 pub struct Asker<'a> {
-    /// The server.
-    pub shared: &'a Shared,
+    /// The catalogs of the upstream's databases.
+    pub catalog: &'a CatalogStore,
+    /// The policy guard, when policies are loaded.
+    pub guard: Option<&'a Guard>,
+    /// The deterministic planner's cache.
+    pub plans: &'a cache::PlanCache,
+    /// The language model, when one is configured.
+    pub model: Option<&'a llm::ModelAgent>,
     /// The session's database.
     pub database: &'a str,
     /// The authenticated principal.
     pub principal: &'a Principal,
     /// The session's guard, for guarded sessions.
-    pub guard: Option<&'a mut SessionGuard>,
+    pub session: Option<&'a mut SessionGuard>,
 }
 
 /// Longest question accepted, in bytes.
 pub const MAX_QUESTION: usize = 2000;
 
-/// Answers one question: the SQL to run in its place, or the error to return.
-pub async fn answer(asker: Asker<'_>, req: &AskRequest) -> Answer {
-    let shared = asker.shared;
-    if req.question.len() > MAX_QUESTION {
-        return Answer::Refuse(
-            PgError::error(
-                DECLINED,
-                format!("the question is longer than {MAX_QUESTION} bytes"),
-            )
-            .with_hint("ask one shorter question at a time"),
-        );
+fn declined(message: impl Into<String>, hint: impl Into<String>) -> Answer {
+    Answer::Refuse(PgError::error(DECLINED, message).with_hint(hint))
+}
+
+/// Checks what can be checked before anything is looked up.
+fn admissible(question: &str) -> Result<(), Answer> {
+    if question.len() > MAX_QUESTION {
+        return Err(declined(
+            format!("the question is longer than {MAX_QUESTION} bytes"),
+            "ask one shorter question at a time",
+        ));
     }
-    if req
-        .question
-        .trim()
-        .strip_prefix('$')
+    let q = question.trim();
+    if q.strip_prefix('$')
         .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
     {
-        return Answer::Refuse(
-            PgError::error(
-                DECLINED,
-                "ASK takes its question as text, not as a $n parameter",
-            )
-            .with_hint("send the question in the statement: ASK 'top 5 products by revenue'"),
-        );
+        return Err(declined(
+            "ASK takes its question as text, not as a $n parameter",
+            "send the question in the statement: ASK 'top 5 products by revenue'",
+        ));
     }
-    let policies = shared.guard.as_ref().map(|g| g.policies());
-    let view = match shared
+    Ok(())
+}
+
+/// The role's catalog view (link stage input), or why there is none.
+async fn view_of(asker: &Asker<'_>) -> Result<std::sync::Arc<Semantic>, Answer> {
+    let policies = asker.guard.map(|g| g.policies());
+    let view = asker
         .catalog
         .view(asker.database, policies, asker.principal)
         .await
-    {
-        Ok(v) => v,
-        Err(e) => {
-            return Answer::Refuse(
-                PgError::error(NO_CATALOG, format!("ASK has no catalog of database {}: {e}", asker.database))
-                    .with_hint("check that the upstream is reachable, then POST /catalog/refresh on the admin port"),
-            )
-        }
-    };
+        .map_err(|e| Answer::Refuse(
+            PgError::error(NO_CATALOG, format!("ASK has no catalog of database {}: {e}", asker.database))
+                .with_hint("check that the upstream is reachable, then POST /catalog/refresh on the admin port"),
+        ))?;
     if let Some(p) = policies {
         if view.catalog.tables.is_empty() {
             let eff = crate::policy::Effective::new(p, asker.principal);
@@ -113,55 +153,166 @@ pub async fn answer(asker: Asker<'_>, req: &AskRequest) -> Answer {
                     asker.database
                 )
             };
-            return Answer::Refuse(
-                PgError::error(DECLINED, format!("ASK cannot answer: {why}")).with_hint(
-                    "ask an administrator for a role whose policy lists the tables you need",
-                ),
-            );
+            return Err(declined(
+                format!("ASK cannot answer: {why}"),
+                "ask an administrator for a role whose policy lists the tables you need",
+            ));
         }
     }
-    let key = cache::Key::new(
-        asker.database,
-        &view,
-        policies.and_then(|p| p.version).map(|v| v.0),
-        asker.principal,
-        &req.question,
-    );
-    let made = shared
-        .ask_cache
-        .get_or_plan(key, || cache::plan_and_compile(&view, &req.question));
-    let (planned, sql) = match made.as_ref() {
-        Ok(m) => (&m.planned, m.sql.clone()),
-        Err(d) => {
-            return Answer::Refuse(
-                PgError::error(DECLINED, d.message.clone()).with_hint(d.hint.clone()),
-            )
-        }
+    Ok(view)
+}
+
+/// Answers one question: the SQL to run in its place, or the error to return. The stages:
+/// link and plan (deterministic, cached) → compile → guard; or, when the planner declines
+/// (or `llm.mode = always`), the model stage (`llm`), which checks its answer as strictly.
+pub async fn answer(mut asker: Asker<'_>, req: &AskRequest) -> Answer {
+    if let Err(a) = admissible(&req.question) {
+        return a;
+    }
+    let view = match view_of(&asker).await {
+        Ok(v) => v,
+        Err(a) => return a,
     };
-    let guarded = match (asker.guard, shared.guard.as_ref()) {
-        (Some(session), Some(guard)) => match guard.check(session, &sql).await {
-            crate::guard::Decision::Pass => sql.clone(),
+    let policy_version = asker.guard.and_then(|g| g.policies().version).map(|v| v.0);
+    let model = asker.model;
+    let deterministic = || {
+        let key = cache::Key::new(
+            asker.database,
+            &view,
+            policy_version,
+            asker.principal,
+            &req.question,
+        );
+        asker
+            .plans
+            .get_or_plan(key, || cache::plan_and_compile(&view, &req.question))
+    };
+    let made = match model {
+        Some(m) if m.always() => None,
+        _ => Some(deterministic()),
+    };
+    let declined_by_planner = match made.as_ref().map(|m| m.as_ref()) {
+        Some(Ok(m)) => return deterministic_answer(&mut asker, &view, req, m).await,
+        Some(Err(d)) => Some(d.clone()),
+        None => None,
+    };
+    let Some(model) = model else {
+        let d = declined_by_planner.unwrap_or_else(|| planner::Declined {
+            message: "ASK has no planner for this question".into(),
+            hint: "set llm.url".into(),
+        });
+        return declined(d.message, d.hint);
+    };
+    match model_answer(&mut asker, model, &view, req, policy_version).await {
+        Ok(a) => a,
+        Err(e) => match declined_by_planner {
+            Some(d) => Answer::Refuse(
+                e.with_detail(format!("Querent's own planner declined too: {}", d.message)),
+            ),
+            // `always`: the deterministic planner is the fallback when the model fails.
+            None => match deterministic().as_ref() {
+                Ok(m) => deterministic_answer(&mut asker, &view, req, m).await,
+                Err(_) => Answer::Refuse(e),
+            },
+        },
+    }
+}
+
+/// What a client is shown never carries the hash-mask key.
+fn shown(guard: Option<&Guard>, sql: &str) -> String {
+    match guard {
+        Some(g) => g.redact(sql),
+        None => sql.to_string(),
+    }
+}
+
+/// The guard stage for a deterministic plan, then the notices or `EXPLAIN ASK` rows.
+async fn deterministic_answer(
+    asker: &mut Asker<'_>,
+    view: &Semantic,
+    req: &AskRequest,
+    m: &cache::Made,
+) -> Answer {
+    let guarded = match (asker.session.as_deref_mut(), asker.guard) {
+        (Some(session), Some(guard)) => match guard.check(session, &m.sql).await {
+            crate::guard::Decision::Pass => m.sql.clone(),
             crate::guard::Decision::Rewrite(s) => s,
             crate::guard::Decision::Deny(e) => return Answer::Refuse(e),
         },
-        _ => sql.clone(),
+        _ => m.sql.clone(),
     };
-    // What a client is shown never carries the hash-mask key.
-    let shown = match shared.guard.as_ref() {
-        Some(g) => g.redact(&guarded),
-        None => guarded.clone(),
-    };
-    let summary = explain::summary(&view.catalog, &planned.plan);
+    let shown = shown(asker.guard, &guarded);
+    let about = Box::new(About {
+        planner: Planner::Deterministic,
+        model: None,
+        plan: Some(m.planned.plan.clone()),
+        sql: m.sql.clone(),
+    });
     if req.explain {
         return Answer::Run {
-            sql: explain::rows_sql(&view, &req.question, planned, &sql, &shown),
+            sql: explain::rows_sql(view, &req.question, &m.planned, &m.sql, &shown),
             notices: Vec::new(),
+            about,
         };
     }
+    let summary = explain::summary(&view.catalog, &m.planned.plan);
     Answer::Run {
         notices: vec![format!("ASK: {summary}"), format!("ASK SQL: {shown}")],
         sql: guarded,
+        about,
     }
+}
+
+/// The model stage, then the notices or `EXPLAIN ASK` rows.
+async fn model_answer(
+    asker: &mut Asker<'_>,
+    model: &llm::ModelAgent,
+    view: &Semantic,
+    req: &AskRequest,
+    policy_version: Option<u64>,
+) -> Result<Answer, PgError> {
+    let guard = match (asker.guard, asker.session.as_deref_mut()) {
+        (Some(g), Some(s)) => Some((g, s)),
+        _ => None,
+    };
+    let checked = model
+        .answer(llm::Inputs {
+            view,
+            database: asker.database,
+            question: &req.question,
+            spender: &asker.principal.user,
+            kind: cache::kind(asker.principal),
+            policy_version,
+            guard,
+            examples: Vec::new(),
+            previous: None,
+        })
+        .await?;
+    let shown = shown(asker.guard, &checked.guarded);
+    let made = &checked.made;
+    let about = Box::new(About {
+        planner: Planner::Model,
+        model: Some(model.model().to_string()),
+        plan: made.plan.clone(),
+        sql: made.sql.clone(),
+    });
+    if req.explain {
+        return Ok(Answer::Run {
+            sql: explain::model_rows_sql(view, &req.question, model.model(), made, &shown),
+            notices: Vec::new(),
+            about,
+        });
+    }
+    let mut notices = vec![format!("ASK: {}", explain::model_line(model.model(), made))];
+    if let Some(plan) = &made.plan {
+        notices.push(format!("ASK: {}", explain::summary(&view.catalog, plan)));
+    }
+    notices.push(format!("ASK SQL: {shown}"));
+    Ok(Answer::Run {
+        sql: checked.guarded,
+        notices,
+        about,
+    })
 }
 
 #[cfg(test)]

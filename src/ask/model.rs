@@ -6,11 +6,12 @@
 
 use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::{
-    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestUserMessage, CreateChatCompletionRequestArgs, ResponseFormat,
-    ResponseFormatJsonSchema,
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
+    ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
+    CreateChatCompletionRequestArgs, ResponseFormat, ResponseFormatJsonSchema,
 };
 use async_openai::Client;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Where and how to ask (from `llm.*` in the configuration). Its `Debug` never shows the key.
@@ -84,6 +85,13 @@ pub struct ModelError {
     pub message: String,
 }
 
+/// A failed request, and whether the endpoint refused the request itself (a 400-class
+/// status other than authentication and rate limits).
+struct Failure {
+    error: ModelError,
+    refused_request: bool,
+}
+
 /// An answer's expected shape: a name and a JSON schema, sent as `response_format`.
 pub struct Shape<'a> {
     /// Name of the format (`analysis_plan`).
@@ -92,10 +100,22 @@ pub struct Shape<'a> {
     pub schema: serde_json::Value,
 }
 
+/// One message of a conversation after the system message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Turn {
+    /// What Querent says (the question, or the error of the last answer).
+    User(String),
+    /// What the model answered.
+    Assistant(String),
+}
+
 /// A client of one endpoint.
 pub struct ModelClient {
     settings: ModelSettings,
     client: Client<OpenAIConfig>,
+    /// Set once the endpoint refused a `response_format`: later requests go without it (the
+    /// prompt describes the answer's form either way).
+    plain_json: AtomicBool,
 }
 
 impl ModelClient {
@@ -108,7 +128,13 @@ impl ModelClient {
         ModelClient {
             client: Client::with_config(config),
             settings,
+            plain_json: AtomicBool::new(false),
         }
+    }
+
+    /// The model's name.
+    pub fn model(&self) -> &str {
+        &self.settings.model
     }
 
     /// The endpoint as errors name it (the URL without any credentials in it).
@@ -128,21 +154,80 @@ impl ModelClient {
         user: &str,
         shape: Option<Shape<'_>>,
     ) -> Result<Reply, ModelError> {
-        let failed = |code: &'static str, what: String| ModelError {
-            code,
-            message: format!("the language model at {} {what}", self.endpoint()),
+        self.chat(system, &[Turn::User(user.to_string())], shape.as_ref())
+            .await
+    }
+
+    /// One chat completion of a conversation. With `shape` the answer's schema goes as
+    /// `response_format`, unless the endpoint refused one before: an endpoint that answers a
+    /// request with a schema with an error (400-class, as servers without structured output
+    /// do) is asked again without it, once, and from then on.
+    pub async fn chat(
+        &self,
+        system: &str,
+        turns: &[Turn],
+        shape: Option<&Shape<'_>>,
+    ) -> Result<Reply, ModelError> {
+        // Without a response_format the prompt carries the schema as text.
+        let plain = |shape: &Shape<'_>| {
+            format!(
+                "{system}\n\nAnswer with JSON that follows this JSON schema:\n{}",
+                shape.schema
+            )
         };
+        match shape {
+            Some(sh) if self.plain_json.load(Ordering::Relaxed) => self
+                .once(&plain(sh), turns, None)
+                .await
+                .map_err(|e| e.error),
+            Some(sh) => match self.once(system, turns, Some(sh)).await {
+                Err(e) if e.refused_request => {
+                    let retry = self.once(&plain(sh), turns, None).await;
+                    if retry.is_ok() {
+                        self.plain_json.store(true, Ordering::Relaxed);
+                    }
+                    retry.map_err(|e| e.error)
+                }
+                other => other.map_err(|e| e.error),
+            },
+            None => self.once(system, turns, None).await.map_err(|e| e.error),
+        }
+    }
+
+    async fn once(
+        &self,
+        system: &str,
+        turns: &[Turn],
+        shape: Option<&Shape<'_>>,
+    ) -> Result<Reply, Failure> {
+        let failed = |code: &'static str, what: String| Failure {
+            error: ModelError {
+                code,
+                message: format!("the language model at {} {what}", self.endpoint()),
+            },
+            refused_request: false,
+        };
+        let mut messages = vec![ChatCompletionRequestMessage::System(
+            ChatCompletionRequestSystemMessage::from(system),
+        )];
+        for t in turns {
+            messages.push(match t {
+                Turn::User(u) => ChatCompletionRequestMessage::User(
+                    ChatCompletionRequestUserMessage::from(u.as_str()),
+                ),
+                Turn::Assistant(a) => ChatCompletionRequestMessage::Assistant(
+                    ChatCompletionRequestAssistantMessage::from(a.as_str()),
+                ),
+            });
+        }
         let mut args = CreateChatCompletionRequestArgs::default();
-        args.model(self.settings.model.clone()).messages(vec![
-            ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage::from(system)),
-            ChatCompletionRequestMessage::User(ChatCompletionRequestUserMessage::from(user)),
-        ]);
+        args.model(self.settings.model.clone()).messages(messages);
         if let Some(shape) = shape {
             args.response_format(ResponseFormat::JsonSchema {
                 json_schema: ResponseFormatJsonSchema {
                     description: None,
                     name: shape.name.to_string(),
-                    schema: shape.schema,
+                    schema: shape.schema.clone(),
                     strict: Some(true),
                 },
             });
@@ -159,7 +244,15 @@ impl ModelClient {
                     format!("did not answer within {:?}", self.settings.timeout),
                 ))
             }
-            Ok(Err(e)) => return Err(self.classify(e)),
+            Ok(Err(e)) => {
+                let refused_request = matches!(&e, async_openai::error::OpenAIError::ApiError(api)
+                    if api.status_code.is_client_error()
+                        && ![401, 403, 429].contains(&api.status_code.as_u16()));
+                return Err(Failure {
+                    error: self.classify(e),
+                    refused_request,
+                });
+            }
             Ok(Ok(r)) => r,
         };
         let content = response

@@ -77,6 +77,14 @@ pub fn plan_schema() -> Value {
     }))
 }
 
+/// The schema of a model's answer: a plan, or one SELECT where a plan cannot say it.
+pub fn answer_schema() -> Value {
+    object(json!({
+        "plan": nullable(plan_schema()),
+        "sql": nullable(json!({"type": "string", "description": "one PostgreSQL SELECT, when no plan can express the question"})),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,6 +102,12 @@ pub struct AuditRecord {
     pub rows: Option<u64>,
     /// Time from the statement's arrival to its completion, in milliseconds.
     pub duration_ms: f64,
+    /// For ASK: the planner that answered (`deterministic` or `model`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planner: Option<String>,
+    /// For ASK answered by a language model: the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 impl Default for AuditRecord {
@@ -121,6 +127,8 @@ impl Default for AuditRecord {
             sqlstate: None,
             rows: None,
             duration_ms: 0.0,
+            planner: None,
+            model: None,
         }
     }
 }

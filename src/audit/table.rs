@@ -60,15 +60,16 @@ impl DbTarget {
             sql.push_str(&format!("CREATE SCHEMA IF NOT EXISTS {s};\n"));
         }
         sql.push_str(&format!(
-            "CREATE TABLE IF NOT EXISTS {} (\n  \"time\" timestamptz NOT NULL,\n  \"user\" text NOT NULL,\n  \"roles\" text[] NOT NULL,\n  \"client_addr\" text NOT NULL,\n  \"database\" text NOT NULL,\n  \"path\" text NOT NULL,\n  \"original_sql\" text NOT NULL,\n  \"rewritten_sql\" text,\n  \"decision\" text NOT NULL,\n  \"reason\" text,\n  \"sqlstate\" text,\n  \"rows\" bigint,\n  \"duration_ms\" double precision NOT NULL\n)",
-            self.qualified
+            "CREATE TABLE IF NOT EXISTS {} (\n  \"time\" timestamptz NOT NULL,\n  \"user\" text NOT NULL,\n  \"roles\" text[] NOT NULL,\n  \"client_addr\" text NOT NULL,\n  \"database\" text NOT NULL,\n  \"path\" text NOT NULL,\n  \"original_sql\" text NOT NULL,\n  \"rewritten_sql\" text,\n  \"decision\" text NOT NULL,\n  \"reason\" text,\n  \"sqlstate\" text,\n  \"rows\" bigint,\n  \"duration_ms\" double precision NOT NULL,\n  \"planner\" text,\n  \"model\" text\n);\n\
+             ALTER TABLE {} ADD COLUMN IF NOT EXISTS \"planner\" text, ADD COLUMN IF NOT EXISTS \"model\" text",
+            self.qualified, self.qualified
         ));
         sql
     }
 
     /// One INSERT for a batch passed as a JSON array of records (the file's own lines).
     fn insert_sql(&self) -> String {
-        let cols = "\"time\", \"user\", \"roles\", \"client_addr\", \"database\", \"path\", \"original_sql\", \"rewritten_sql\", \"decision\", \"reason\", \"sqlstate\", \"rows\", \"duration_ms\"";
+        let cols = "\"time\", \"user\", \"roles\", \"client_addr\", \"database\", \"path\", \"original_sql\", \"rewritten_sql\", \"decision\", \"reason\", \"sqlstate\", \"rows\", \"duration_ms\", \"planner\", \"model\"";
         format!(
             "INSERT INTO {t} ({cols}) SELECT {cols} FROM json_populate_recordset(NULL::{t}, $1::text::json)",
             t = self.qualified

@@ -43,6 +43,8 @@ fn sample(i: usize) -> AuditRecord {
         sqlstate: None,
         rows: Some(i as u64),
         duration_ms: 1.25,
+        planner: None,
+        model: None,
     }
 }
 

@@ -106,6 +106,12 @@ const DENIED_PREFIXES: &[&str] = &[
     "pg_wal_replay_",
 ];
 
+/// Whether the built-in function `f` (lower case, no schema) is one no guarded role may call:
+/// it reads files, other tables by name, other sessions, or changes the server or sequences.
+pub fn is_denied(f: &str) -> bool {
+    DENIED_FUNCTIONS.contains(&f) || DENIED_PREFIXES.iter().any(|p| f.starts_with(p))
+}
+
 /// Names PostgreSQL parses as syntax that sqlparser reports as function calls.
 const SYNTAX_FUNCTIONS: &[&str] = &[
     "coalesce",
@@ -203,7 +209,7 @@ pub fn check_function_name(env: &Env, name: &ObjectName) -> Result<(), PgError> 
         ))
         .with_hint("functions outside pg_catalog could read tables around the policy"));
     }
-    if DENIED_FUNCTIONS.contains(&f) || DENIED_PREFIXES.iter().any(|p| f.starts_with(p)) {
+    if is_denied(f) {
         return Err(denied(format!(
             "function {f} is not allowed for role(s) {}",
             env.eff.roles.join(", ")

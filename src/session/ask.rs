@@ -125,10 +125,13 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
         }
         if let Some(f) = found.next_if(|f| f.offset == at) {
             let asker = Asker {
-                shared,
+                catalog: &shared.catalog,
+                guard: shared.guard.as_ref(),
+                plans: &shared.ask_cache,
+                model: shared.ask_model.as_ref(),
                 database,
                 principal,
-                guard: intercept.as_deref_mut().map(|ic| &mut ic.guard),
+                session: intercept.as_deref_mut().map(|ic| &mut ic.guard),
             };
             let answer = crate::ask::answer(asker, &f.req).await;
             let mut note = answered(msg, spot, &f.req, answer, replies, &mut out);
@@ -179,6 +182,8 @@ fn answered(
         rewritten: None,
         reason: None,
         sqlstate: None,
+        planner: None,
+        model: None,
     };
     let refuse = |e: PgError, note: &mut Note, replies: &mut Replies| {
         note.decision = Decision::Deny;
@@ -192,7 +197,13 @@ fn answered(
                 .with_hint("rephrase the question; report this to the operator");
             refuse(e, &mut note, replies)
         }
-        Answer::Run { sql, notices } => {
+        Answer::Run {
+            sql,
+            notices,
+            about,
+        } => {
+            note.planner = Some(about.planner.name());
+            note.model = about.model;
             replies.notify(spot, &notices);
             note.rewritten = Some(sql.clone());
             sql
@@ -304,8 +315,16 @@ mod tests {
         let run = Answer::Run {
             sql: "SELECT 1".into(),
             notices: vec!["n".into()],
+            about: Box::new(crate::ask::About {
+                planner: crate::ask::Planner::Model,
+                model: Some("m".into()),
+                plan: None,
+                sql: "SELECT 1".into(),
+            }),
         };
         let note = answered(&msg, spot, &req, run, &mut replies, &mut out);
+        assert_eq!(note.planner, Some("model"));
+        assert_eq!(note.model.as_deref(), Some("m"));
         assert_eq!(&out[..], &p_types("s7", "SELECT 1", &[])[..]);
         assert_eq!(note.decision, Decision::Rewrite);
         assert_eq!(note.rewritten.as_deref(), Some("SELECT 1"));

@@ -28,6 +28,10 @@ pub struct Note {
     pub reason: Option<String>,
     /// SQLSTATE of a refusal.
     pub sqlstate: Option<String>,
+    /// For ASK: the planner that answered.
+    pub planner: Option<&'static str>,
+    /// For ASK: the language model that answered.
+    pub model: Option<String>,
 }
 
 /// A guarded session's interception state.
@@ -114,6 +118,8 @@ impl Interceptor {
                 rewritten,
                 reason,
                 sqlstate,
+                planner: None,
+                model: None,
             });
         }
         match decision {

@@ -34,6 +34,8 @@ pub fn passthrough(sql: &str) -> Note {
         rewritten: None,
         reason: None,
         sqlstate: None,
+        planner: None,
+        model: None,
     }
 }
 
@@ -79,6 +81,8 @@ impl Trail {
                 sqlstate: note.sqlstate,
                 rows: if i + 1 == n { rows } else { None },
                 duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+                planner: note.planner.map(str::to_string),
+                model: note.model,
             });
         }
     }

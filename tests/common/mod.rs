@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod guard;
+pub mod llm;
 pub mod retail;
 pub mod saas;
 
