@@ -100,12 +100,12 @@ pub fn model_line(model: &str, m: &ModelMade) -> String {
     let form = if m.plan.is_some() { "a plan" } else { "SQL" };
     let cached = if m.cached { ", from the cache" } else { "" };
     format!(
-        "answered by the language model {model} ({form}; {} repair(s); {} prompt + {} answer tokens; model {} ms, Querent {} ms{cached})",
+        "answered by the language model {model} ({form}; {} repair(s); {} prompt + {} answer tokens; model {:.1} ms, Querent {:.1} ms{cached})",
         m.repairs,
         m.prompt_tokens,
         m.completion_tokens,
-        m.model_time.as_millis(),
-        m.own_time.as_millis()
+        m.model_time.as_secs_f64() * 1000.0,
+        m.own_time.as_secs_f64() * 1000.0
     )
 }
 
