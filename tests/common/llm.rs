@@ -150,3 +150,21 @@ pub fn completion(text: &str) -> String {
     })
     .to_string()
 }
+
+/// The question of a request ASK sent: the last "Question: " line of its first user message.
+pub fn question_of(body: &serde_json::Value) -> String {
+    let first = body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("");
+    first
+        .rsplit_once("Question: ")
+        .map(|(_, q)| q.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// An answer carrying SQL.
+pub fn sql_answer(sql: &str) -> Script {
+    Script::Say(serde_json::json!({"plan": null, "sql": sql}).to_string())
+}
