@@ -79,6 +79,31 @@ pub enum Answer {
     },
     /// Answer the statement with this error (declined, refused by the guard, no catalog).
     Refuse(PgError),
+    /// `ASK RESET`: forget the conversation, and run `sql` (one row saying so).
+    Forget {
+        /// The SQL to run.
+        sql: String,
+    },
+}
+
+/// A session's last answered question: what a follow-up refines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asked {
+    /// The question.
+    pub question: String,
+    /// Its plan, when there was one.
+    pub plan: Option<plan::AnalysisPlan>,
+    /// Its SQL before the guard.
+    pub sql: String,
+}
+
+/// Whether `question` is `RESET`: forget the conversation.
+pub fn is_reset(question: &str) -> bool {
+    question
+        .trim()
+        .trim_end_matches(';')
+        .trim()
+        .eq_ignore_ascii_case("reset")
 }
 
 /// Who is asking, where, and what answers: the catalog, the guard, the plan cache and the
@@ -98,6 +123,8 @@ pub struct Asker<'a> {
     pub principal: &'a Principal,
     /// The session's guard, for guarded sessions.
     pub session: Option<&'a mut SessionGuard>,
+    /// The session's last answered question.
+    pub previous: Option<&'a Asked>,
 }
 
 /// Longest question accepted, in bytes.
@@ -169,6 +196,11 @@ pub async fn answer(mut asker: Asker<'_>, req: &AskRequest) -> Answer {
     if let Err(a) = admissible(&req.question) {
         return a;
     }
+    if is_reset(&req.question) {
+        return Answer::Forget {
+            sql: "SELECT 'ASK forgot the conversation' AS ask_reset".into(),
+        };
+    }
     let view = match view_of(&asker).await {
         Ok(v) => v,
         Err(a) => return a,
@@ -216,6 +248,41 @@ pub async fn answer(mut asker: Asker<'_>, req: &AskRequest) -> Answer {
             },
         },
     }
+}
+
+/// Whether a question reads as a follow-up of the previous one ("now by month", "and for
+/// 2023?", "same for customers"): only then does the model get the previous question.
+fn refers_back(question: &str) -> bool {
+    let q = question.trim().to_lowercase();
+    let first = q.split_whitespace().next().unwrap_or("");
+    const LEADS: &[&str] = &[
+        "now",
+        "and",
+        "only",
+        "just",
+        "same",
+        "instead",
+        "also",
+        "but",
+        "what",
+        "how",
+        "then",
+        "top",
+        "bottom",
+        "by",
+        "for",
+        "in",
+        "without",
+        "excluding",
+        "sorted",
+        "as",
+    ];
+    let short = q.split_whitespace().count() <= 6;
+    (short && LEADS.contains(&first))
+        || q.starts_with("what about")
+        || q.starts_with("how about")
+        || q.contains(" instead")
+        || q.starts_with("same ")
 }
 
 /// What a client is shown never carries the hash-mask key.
@@ -285,7 +352,10 @@ async fn model_answer(
             policy_version,
             guard,
             examples: Vec::new(),
-            previous: None,
+            previous: asker
+                .previous
+                .filter(|_| refers_back(&req.question))
+                .map(|p| (p.question.clone(), p.sql.clone())),
         })
         .await?;
     let shown = shown(asker.guard, &checked.guarded);

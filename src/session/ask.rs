@@ -82,6 +82,8 @@ pub struct Ctx<'a> {
     pub cycles: Cycles,
     /// The audit trail, when auditing.
     pub trail: Option<&'a mut Trail>,
+    /// The session's last answered question (ASK follow-ups refine it).
+    pub conversation: &'a mut Option<Box<crate::ask::Asked>>,
 }
 
 /// The client messages in `batch` as they go upstream: questions answered, and for a guarded
@@ -96,6 +98,7 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
         replies,
         mut trail,
         mut cycles,
+        conversation,
     } = ctx;
     let guard = shared.guard.as_ref();
     let unguarded_path = if guard.is_some() {
@@ -132,8 +135,20 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
                 database,
                 principal,
                 session: intercept.as_deref_mut().map(|ic| &mut ic.guard),
+                previous: conversation.as_deref(),
             };
             let answer = crate::ask::answer(asker, &f.req).await;
+            match &answer {
+                Answer::Run { about, .. } if !f.req.explain => {
+                    *conversation = Some(Box::new(crate::ask::Asked {
+                        question: f.req.question.clone(),
+                        plan: about.plan.clone(),
+                        sql: about.sql.clone(),
+                    }));
+                }
+                Answer::Forget { .. } => *conversation = None,
+                _ => {}
+            }
             let mut note = answered(msg, spot, &f.req, answer, replies, &mut out);
             // The audit log never holds the hash mask's key.
             if let (Some(g), Some(r)) = (guard, note.rewritten.as_mut()) {
@@ -209,6 +224,11 @@ fn answered(
             sql
         }
         Answer::Refuse(e) => refuse(e, &mut note, replies),
+        Answer::Forget { sql } => {
+            replies.notify(spot, &["ASK: the conversation is forgotten".to_string()]);
+            note.rewritten = Some(sql.clone());
+            sql
+        }
     };
     if msg[0] == b'P' {
         // The statement keeps its name; the new SQL has no parameters.

@@ -73,6 +73,8 @@ struct Relay {
     /// Pending audit records (only filled when an audit sink is configured).
     trail: super::trail::Trail,
     who: super::trail::Who,
+    /// The last question ASK answered in this session.
+    conversation: Option<Box<crate::ask::Asked>>,
 }
 
 /// Runs the relay for a logged-in client until the session ends.
@@ -107,6 +109,7 @@ pub(crate) async fn run(client: Client, shared: Arc<Shared>, conn_span: tracing:
         policy_timeout: None,
         trail: Default::default(),
         who,
+        conversation: None,
     };
     let end = r.run_loop().await;
     let span = r.conn_span.clone();
@@ -258,6 +261,7 @@ impl Relay {
                 replies: &mut self.replies,
                 cycles,
                 trail: self.shared.auditor.is_enabled().then_some(&mut self.trail),
+                conversation: &mut self.conversation,
             };
             let rewritten = super::ask::rewrite(ctx, &self.cbuf[..end], found).await;
             let Some(up) = self.up.as_mut() else {
