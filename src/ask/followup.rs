@@ -32,7 +32,9 @@ use crate::catalog::store::Semantic;
 use crate::catalog::{Catalog, ColRef, TableId};
 use read::Change;
 
-/// The session's last answered question and the plan it was answered with.
+/// The session's last answered question and the plan it was answered with. The plan names
+/// catalog elements by position, so it is only meaningful against the catalog view it was
+/// made in: forget it when the view changes (another role, a catalog refresh).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Previous {
     /// The question as asked (a follow-up's own text when it was one).
@@ -112,7 +114,7 @@ pub fn refine(s: &Semantic, prev: &Previous, text: &str) -> FollowUp {
 }
 
 fn refined(s: &Semantic, prev: &Previous, text: &str) -> Option<(AnalysisPlan, String)> {
-    if !looks_like_follow_up(text) || text.len() > super::MAX_QUESTION {
+    if text.len() > super::MAX_QUESTION || !looks_like_follow_up(text) {
         return None;
     }
     let linking = s.index.link(&s.catalog, text);

@@ -375,6 +375,8 @@ fn years_text(r: &Refining, years: &[usize]) -> String {
 /// "without the filter", "for all regions", "for all time": conditions dropped (not those
 /// that pick the part of a share, difference or ratio). Part indexes are renumbered.
 fn unfilter(r: &mut Refining, scope: Scope) -> Option<()> {
+    // Filter indexes move: values kept earlier in these words are not extended after this.
+    r.kept.clear();
     if scope == Scope::Time {
         let old = r.plan.time.take();
         let years = year_filters(r.c, &r.plan);
