@@ -154,6 +154,29 @@ pub fn model_rows_sql(
     values_sql(&rows)
 }
 
+/// The EXPLAIN ASK rows of a follow-up: what it refined, the plan and the SQL.
+pub fn follow_up_rows_sql(
+    s: &Semantic,
+    question: &str,
+    line: &str,
+    plan: &AnalysisPlan,
+    sql: &str,
+    guarded: &str,
+) -> String {
+    values_sql(&[
+        ("question".into(), question.into()),
+        ("follow_up".into(), line.into()),
+        (
+            "plan".into(),
+            serde_json::to_string(plan).unwrap_or_default(),
+        ),
+        ("summary".into(), summary(&s.catalog, plan)),
+        ("sql".into(), sql.into()),
+        ("guarded_sql".into(), guarded.into()),
+        ("planner".into(), "follow-up".into()),
+    ])
+}
+
 fn values_sql(rows: &[(String, String)]) -> String {
     let values: Vec<String> = rows
         .iter()

@@ -10,6 +10,7 @@ pub mod agent;
 pub mod cache;
 pub mod compile;
 pub mod explain;
+pub mod followup;
 pub mod llm;
 pub mod model;
 pub mod plan;
@@ -39,6 +40,8 @@ pub enum Planner {
     Deterministic,
     /// The language model.
     Model,
+    /// A follow-up refining the previous plan (no model).
+    FollowUp,
 }
 
 impl Planner {
@@ -47,6 +50,7 @@ impl Planner {
         match self {
             Planner::Deterministic => "deterministic",
             Planner::Model => "model",
+            Planner::FollowUp => "follow-up",
         }
     }
 }
@@ -62,6 +66,8 @@ pub struct About {
     pub plan: Option<plan::AnalysisPlan>,
     /// The SQL before the guard.
     pub sql: String,
+    /// The version of the catalog view it was planned on.
+    pub version: u64,
 }
 
 /// What to do with a statement that holds a question.
@@ -95,6 +101,8 @@ pub struct Asked {
     pub plan: Option<plan::AnalysisPlan>,
     /// Its SQL before the guard.
     pub sql: String,
+    /// The version of the catalog view its plan refers to (a plan names columns by position).
+    pub version: u64,
 }
 
 /// Whether `question` is `RESET`: forget the conversation.
@@ -207,17 +215,21 @@ pub async fn answer(mut asker: Asker<'_>, req: &AskRequest) -> Answer {
     };
     let policy_version = asker.guard.and_then(|g| g.policies().version).map(|v| v.0);
     let model = asker.model;
+    if let Some(a) = follow_up(&mut asker, &view, req).await {
+        return a;
+    }
+    // "now total revenue by region in 2023" is the question after "now".
+    let own = followup::question_part(&req.question);
+    let own = if own.trim().is_empty() {
+        req.question.as_str()
+    } else {
+        own
+    };
     let deterministic = || {
-        let key = cache::Key::new(
-            asker.database,
-            &view,
-            policy_version,
-            asker.principal,
-            &req.question,
-        );
+        let key = cache::Key::new(asker.database, &view, policy_version, asker.principal, own);
         asker
             .plans
-            .get_or_plan(key, || cache::plan_and_compile(&view, &req.question))
+            .get_or_plan(key, || cache::plan_and_compile(&view, own))
     };
     let made = match model {
         Some(m) if m.always() => None,
@@ -250,39 +262,69 @@ pub async fn answer(mut asker: Asker<'_>, req: &AskRequest) -> Answer {
     }
 }
 
-/// Whether a question reads as a follow-up of the previous one ("now by month", "and for
-/// 2023?", "same for customers"): only then does the model get the previous question.
-fn refers_back(question: &str) -> bool {
-    let q = question.trim().to_lowercase();
-    let first = q.split_whitespace().next().unwrap_or("");
-    const LEADS: &[&str] = &[
-        "now",
-        "and",
-        "only",
-        "just",
-        "same",
-        "instead",
-        "also",
-        "but",
-        "what",
-        "how",
-        "then",
-        "top",
-        "bottom",
-        "by",
-        "for",
-        "in",
-        "without",
-        "excluding",
-        "sorted",
-        "as",
-    ];
-    let short = q.split_whitespace().count() <= 6;
-    (short && LEADS.contains(&first))
-        || q.starts_with("what about")
-        || q.starts_with("how about")
-        || q.contains(" instead")
-        || q.starts_with("same ")
+/// A follow-up of the session's previous plan ("now by month"), refined without a model:
+/// `None` when the question is not one.
+async fn follow_up(asker: &mut Asker<'_>, view: &Semantic, req: &AskRequest) -> Option<Answer> {
+    let prev = asker.previous?;
+    let plan = prev.plan.as_ref()?;
+    if prev.version != view.catalog.version.0 || !followup::looks_like_follow_up(&req.question) {
+        return None;
+    }
+    let previous = followup::Previous {
+        question: prev.question.clone(),
+        plan: plan.clone(),
+    };
+    let followup::FollowUp::Refined { plan, said } =
+        followup::refine(view, &previous, &req.question)
+    else {
+        return None;
+    };
+    let sql = match compile::compile(view, &plan) {
+        Ok(s) => s,
+        Err(_) => return None,
+    };
+    let guarded = match guarded(asker, &sql).await {
+        Ok(g) => g,
+        Err(e) => return Some(Answer::Refuse(e)),
+    };
+    let shown = shown(asker.guard, &guarded);
+    let summary = explain::summary(&view.catalog, &plan);
+    let about = Box::new(About {
+        planner: Planner::FollowUp,
+        model: None,
+        plan: Some(plan.clone()),
+        sql: sql.clone(),
+        version: view.catalog.version.0,
+    });
+    let line = format!("follow-up of \"{}\": {said}", prev.question);
+    if req.explain {
+        return Some(Answer::Run {
+            sql: explain::follow_up_rows_sql(view, &req.question, &line, &plan, &sql, &shown),
+            notices: Vec::new(),
+            about,
+        });
+    }
+    Some(Answer::Run {
+        notices: vec![
+            format!("ASK: {line}"),
+            format!("ASK: {summary}"),
+            format!("ASK SQL: {shown}"),
+        ],
+        sql: guarded,
+        about,
+    })
+}
+
+/// `sql` after the session's guard (unchanged for unguarded sessions).
+async fn guarded(asker: &mut Asker<'_>, sql: &str) -> Result<String, PgError> {
+    match (asker.session.as_deref_mut(), asker.guard) {
+        (Some(session), Some(guard)) => match guard.check(session, sql).await {
+            crate::guard::Decision::Pass => Ok(sql.to_string()),
+            crate::guard::Decision::Rewrite(s) => Ok(s),
+            crate::guard::Decision::Deny(e) => Err(e),
+        },
+        _ => Ok(sql.to_string()),
+    }
 }
 
 /// What a client is shown never carries the hash-mask key.
@@ -300,13 +342,9 @@ async fn deterministic_answer(
     req: &AskRequest,
     m: &cache::Made,
 ) -> Answer {
-    let guarded = match (asker.session.as_deref_mut(), asker.guard) {
-        (Some(session), Some(guard)) => match guard.check(session, &m.sql).await {
-            crate::guard::Decision::Pass => m.sql.clone(),
-            crate::guard::Decision::Rewrite(s) => s,
-            crate::guard::Decision::Deny(e) => return Answer::Refuse(e),
-        },
-        _ => m.sql.clone(),
+    let guarded = match guarded(asker, &m.sql).await {
+        Ok(g) => g,
+        Err(e) => return Answer::Refuse(e),
     };
     let shown = shown(asker.guard, &guarded);
     let about = Box::new(About {
@@ -314,6 +352,7 @@ async fn deterministic_answer(
         model: None,
         plan: Some(m.planned.plan.clone()),
         sql: m.sql.clone(),
+        version: view.catalog.version.0,
     });
     if req.explain {
         return Answer::Run {
@@ -354,7 +393,7 @@ async fn model_answer(
             examples: Vec::new(),
             previous: asker
                 .previous
-                .filter(|_| refers_back(&req.question))
+                .filter(|_| followup::looks_like_follow_up(&req.question))
                 .map(|p| (p.question.clone(), p.sql.clone())),
         })
         .await?;
@@ -365,6 +404,7 @@ async fn model_answer(
         model: Some(model.model().to_string()),
         plan: made.plan.clone(),
         sql: made.sql.clone(),
+        version: view.catalog.version.0,
     });
     if req.explain {
         return Ok(Answer::Run {

@@ -17,6 +17,11 @@ use draft::Draft;
 use grammar::{confidence, declined};
 use rules::*;
 
+// What conversation follow-ups (`crate::ask::followup`) read the same way as the planner.
+pub use grammar::{anchor, display, year_like};
+pub use rules::elements::referenced_display;
+pub use rules::periods::{clock_period, growth_periods};
+
 /// Why a question was declined, with what was understood.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Declined {

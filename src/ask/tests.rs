@@ -21,7 +21,7 @@ fn range(c: &mut Catalog, col: &str, min: &str, max: &str) {
     });
 }
 
-fn retail() -> Semantic {
+pub(super) fn retail() -> Semantic {
     let mut c = crate::catalog::tests::retail();
     values(
         &mut c,

@@ -144,6 +144,7 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
                         question: f.req.question.clone(),
                         plan: about.plan.clone(),
                         sql: about.sql.clone(),
+                        version: about.version,
                     }));
                 }
                 Answer::Forget { .. } => *conversation = None,
@@ -340,6 +341,7 @@ mod tests {
                 model: Some("m".into()),
                 plan: None,
                 sql: "SELECT 1".into(),
+                version: 0,
             }),
         };
         let note = answered(&msg, spot, &req, run, &mut replies, &mut out);

@@ -238,7 +238,9 @@ pub(super) fn pick(r: &Reader, l: &Linking) -> Vec<usize> {
     out
 }
 
-pub(super) fn display(c: &Catalog, t: TableId) -> Option<ColRef> {
+/// The column that shows an entity's rows by name: the annotated display column, else a
+/// column called `name` or `title`.
+pub fn display(c: &Catalog, t: TableId) -> Option<ColRef> {
     let table = c.table(t);
     let col = table.notes.display_column.or_else(|| {
         table
@@ -253,7 +255,9 @@ pub(super) fn display(c: &Catalog, t: TableId) -> Option<ColRef> {
     })
 }
 
-pub(super) fn anchor(c: &Catalog, col: Option<ColRef>) -> Option<Date> {
+/// The last date of the data in `col` (its profile's maximum): what "last 3 months" counts
+/// back from.
+pub fn anchor(c: &Catalog, col: Option<ColRef>) -> Option<Date> {
     let col = col?;
     let max = c.column(col).profile.as_ref()?.max.as_ref()?;
     Date::parse(max)
@@ -499,7 +503,7 @@ pub(super) fn element_stems(c: &Catalog, e: &Element) -> Vec<String> {
 }
 
 /// Whether a column holds calendar years as numbers (`year`, `fiscal_year`, `yr`).
-pub(super) fn year_like(c: &Catalog, col: ColRef) -> bool {
+pub fn year_like(c: &Catalog, col: ColRef) -> bool {
     let column = c.column(col);
     let name = column.name.to_lowercase();
     column.kind.is_numeric()

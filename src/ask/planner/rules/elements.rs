@@ -87,7 +87,7 @@ pub(in super::super) fn elements(d: &mut Draft) -> Result<(), Declined> {
             }
             Element::Table(t) => d.entities.push((*t, start)),
             Element::Column(col) if dim => {
-                let column = referenced_display(d, *col, &cand.words);
+                let column = referenced_display(d.r.c, *col, &cand.words);
                 d.dimensions.push(Dimension {
                     column,
                     grain: None,
@@ -302,8 +302,7 @@ pub(in super::super) fn entity_display(d: &Draft, t: TableId) -> Result<ColRef, 
 
 /// "by region_id" (or `authorid`, `deptcode`) means by region: the referenced entity's display
 /// column.
-fn referenced_display(d: &Draft, col: ColRef, words: &str) -> ColRef {
-    let c = d.r.c;
+pub fn referenced_display(c: &crate::catalog::Catalog, col: ColRef, words: &str) -> ColRef {
     // "each author" linked to `lib_authors.authorid`: the table's own key means its rows
     // (unless the words ask for the key: "per course id").
     let keyed = words.split_whitespace().last().is_some_and(|w| {

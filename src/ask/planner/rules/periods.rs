@@ -42,7 +42,7 @@ pub(in super::super) fn range(d: &mut Draft) -> Result<(), Declined> {
                 }
             })
             .collect();
-    if let Some((clock, at)) = clock_period(d) {
+    if let Some((clock, at)) = clock_period(d.r.toks, &d.r.used_tok) {
         for k in &at {
             d.r.eat(*k);
         }
@@ -106,13 +106,14 @@ pub(in super::super) fn range(d: &mut Draft) -> Result<(), Declined> {
 }
 
 /// "today", "yesterday", "this month", "current quarter": a period of the wall clock, with
-/// the tokens that name it.
-fn clock_period(d: &Draft) -> Option<(ClockPeriod, Vec<usize>)> {
-    for i in 0..d.r.toks.len() {
-        if d.r.used_tok[i] {
+/// the tokens that name it; tokens marked in `used` are skipped.
+pub fn clock_period(toks: &[Token], used: &[bool]) -> Option<(ClockPeriod, Vec<usize>)> {
+    let w = |i: usize| toks.get(i).map(|t| t.norm.as_str()).unwrap_or("");
+    for i in 0..toks.len() {
+        if used.get(i).copied().unwrap_or(false) {
             continue;
         }
-        match d.r.w(i) {
+        match w(i) {
             "today" => {
                 return Some((
                     ClockPeriod {
@@ -132,7 +133,7 @@ fn clock_period(d: &Draft) -> Option<(ClockPeriod, Vec<usize>)> {
                 ))
             }
             "this" | "current" => {
-                let unit = match d.r.w(i + 1) {
+                let unit = match w(i + 1) {
                     "week" => Grain::Week,
                     "month" => Grain::Month,
                     "quarter" => Grain::Quarter,
@@ -234,31 +235,41 @@ pub(in super::super) fn growth(d: &mut Draft) -> Result<(), Declined> {
             hint: "name the period, e.g. \"revenue growth in 2024\"".into(),
         });
     }
+    let (time, previous) = growth_periods(t);
+    d.time = Some(time);
+    d.previous = previous;
+    Ok(())
+}
+
+/// The two periods a growth compares, from the range asked for: a span of years ("from 2023
+/// to 2024") is its last year against its first; any other range is against the range of the
+/// same length just before it. `None` for the earlier period when the range has no dates.
+pub fn growth_periods(t: TimeRange) -> (TimeRange, Option<TimeRange>) {
     let (Some(s), Some(e)) = (Date::parse(&t.start), Date::parse(&t.end)) else {
-        return Ok(());
+        return (t, None);
     };
     if e.y - s.y >= 2 && s.m == 1 && e.m == 1 {
         // "from 2023 to 2024": the last year against the first.
-        d.previous = Some(TimeRange {
+        let previous = TimeRange {
             start: format!("{:04}-01-01", s.y),
             end: format!("{:04}-01-01", s.y + 1),
             ..t.clone()
-        });
-        d.time = Some(TimeRange {
+        };
+        let time = TimeRange {
             start: format!("{:04}-01-01", e.y - 1),
             ..t
-        });
-        return Ok(());
+        };
+        return (time, Some(previous));
     }
     let months = (e.y - s.y) * 12 + e.m as i32 - s.m as i32;
     let back = |x: Date| {
         let idx = x.y * 12 + x.m as i32 - 1 - months;
         format!("{:04}-{:02}-01", idx.div_euclid(12), idx.rem_euclid(12) + 1)
     };
-    d.previous = Some(TimeRange {
+    let previous = TimeRange {
         start: back(s),
         end: back(e),
-        ..t
-    });
-    Ok(())
+        ..t.clone()
+    };
+    (t, Some(previous))
 }
