@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the services the tests talk to are up and set up as the tests expect:
 # PostgreSQL on 127.0.0.1:5432 with role root (superuser), database test, and trust auth for
-# loopback TCP. Idempotent; run as root. Safe to run on a developer machine.
+# loopback TCP; Redis on 127.0.0.1:6379 (the shared cache of ASK's model answers). Idempotent; run as root. Safe to run on a developer machine.
 set -euo pipefail
 say() { echo "ensure-services: $*"; }
 
@@ -42,3 +42,17 @@ if ! psql -h 127.0.0.1 -U root -d test -XAtc 'select 1' >/dev/null 2>&1; then
 fi
 psql -h 127.0.0.1 -U root -d test -XAtc 'select 1' >/dev/null
 say "PostgreSQL ready (root@127.0.0.1:5432/test, trust)"
+
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+if ! command -v redis-server >/dev/null 2>&1; then
+    say "installing redis-server"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q && apt-get install -y -q --no-install-recommends redis-server
+fi
+if ! redis_up; then
+    say "starting Redis"
+    redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save '' --appendonly no >/dev/null
+    for _ in $(seq 1 50); do redis_up && break; sleep 0.2; done
+fi
+redis_up || { say "Redis did not come up on 127.0.0.1:6379"; exit 1; }
+say "Redis ready (127.0.0.1:6379)"

@@ -132,6 +132,17 @@ async fn retail_agent(
     std::sync::Arc<querent::catalog::store::Loaded>,
     querent::ask::llm::ModelAgent,
 ) {
+    retail_agent_env(url, repairs, &[]).await
+}
+
+async fn retail_agent_env(
+    url: &str,
+    repairs: u32,
+    more: &[(&str, &str)],
+) -> (
+    std::sync::Arc<querent::catalog::store::Loaded>,
+    querent::ask::llm::ModelAgent,
+) {
     use querent::catalog::store;
     common::retail::ensure_dataset().await;
     let db = common::retail::RETAIL_DB;
@@ -143,7 +154,9 @@ async fn retail_agent(
         ("QUERENT_LLM_MODEL", "test-model".to_string()),
         ("QUERENT_LLM_MAX_REPAIRS", repairs.to_string()),
     ]
-    .map(|(k, v)| (k.to_string(), v));
+    .map(|(k, v)| (k.to_string(), v))
+    .into_iter()
+    .chain(more.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let cfg = querent::config::load(None, env, &[]).unwrap();
     let loaded = store::discover(&target, db, &store::options(&cfg), &[])
         .await
@@ -315,4 +328,43 @@ async fn test_model_refusing_schema() -> (
         }
     })
     .await
+}
+
+/// Two replicas with the same `cache.redis_url` share the model's answers: the second asks
+/// no model. A principal of another kind (roles) never gets the first one's answer.
+#[tokio::test]
+async fn replicas_share_answers_through_redis() {
+    let (url, seen) = test_model(vec![Script::Say(
+        serde_json::json!({"plan": null, "sql": "SELECT count(*) FROM retail.stores"}).to_string(),
+    )])
+    .await;
+    let redis = [("QUERENT_CACHE_REDIS_URL", "redis://127.0.0.1:6379/0")];
+    let (loaded, one) = retail_agent_env(&url, 0, &redis).await;
+    let (_, two) = retail_agent_env(&url, 0, &redis).await;
+    // A question no earlier run asked, so the shared cache is cold.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let q = format!("how many stores are there (run {nanos})");
+    let first = one.answer(inputs(&loaded.full, &q)).await.unwrap();
+    assert!(!first.made.cached);
+    // The write to Redis does not hold up the answer; give it a moment.
+    let mut shared = None;
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let got = two.answer(inputs(&loaded.full, &q)).await.unwrap();
+        if got.made.cached {
+            shared = Some(got);
+            break;
+        }
+    }
+    let shared = shared.expect("the second replica never found the answer in Redis");
+    assert_eq!(shared.guarded, first.guarded);
+    let asked = seen.lock().unwrap().len();
+    let mut other = inputs(&loaded.full, &q);
+    other.kind = "another role".into();
+    let theirs = two.answer(other).await.unwrap();
+    assert!(!theirs.made.cached);
+    assert_eq!(seen.lock().unwrap().len(), asked + 1);
 }

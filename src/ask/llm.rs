@@ -30,7 +30,7 @@ pub const MODEL_UNAVAILABLE: &str = "QA004";
 pub const OVER_BUDGET: &str = "QA005";
 
 /// What the model answered, checked: the SQL before the guard, and how it was reached.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ModelMade {
     /// The plan, when the model answered one.
     pub plan: Option<AnalysisPlan>,
@@ -85,7 +85,7 @@ pub struct Inputs<'a> {
     pub previous: Option<(String, String)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 struct Key {
     database: String,
     question: String,
@@ -102,6 +102,7 @@ pub struct ModelAgent {
     tokens_per_minute: u64,
     verifier: Verifier,
     cache: moka::sync::Cache<Key, Arc<ModelMade>>,
+    shared: Option<Arc<super::redis::Redis>>,
     spent: Mutex<HashMap<String, (Instant, u64)>>,
 }
 
@@ -126,6 +127,10 @@ impl ModelAgent {
                 .time_to_live(Duration::from_secs(24 * 3600))
                 .build(),
             spent: Mutex::new(HashMap::new()),
+            shared: match config.cache.redis_url.trim() {
+                "" => None,
+                url => Some(Arc::new(super::redis::Redis::parse(url)?)),
+            },
         }))
     }
 
@@ -161,7 +166,12 @@ impl ModelAgent {
             ..
         } = inp;
         let mut guard = guard;
-        if let Some(hit) = self.cache.get(&key).filter(|_| cacheable) {
+        let hit = match self.cache.get(&key) {
+            Some(hit) => Some(hit),
+            None if cacheable => self.from_shared(&key).await,
+            None => None,
+        };
+        if let Some(hit) = hit.filter(|_| cacheable) {
             let guarded = guarded(&mut guard, &hit.sql).await?;
             let mut made = (*hit).clone();
             made.cached = true;
@@ -220,6 +230,7 @@ impl ModelAgent {
                     made.own_time = started.elapsed().saturating_sub(made.model_time);
                     let made = Arc::new(made);
                     if cacheable {
+                        self.to_shared(&key, &made);
                         self.cache.insert(key, made.clone());
                     }
                     return Ok(Checked {
@@ -297,6 +308,38 @@ impl ModelAgent {
             )));
         }
         Ok((plan, sql, guarded_sql))
+    }
+
+    /// The Redis key of `key`: a digest of it, the model and the prompt version.
+    fn shared_key(&self, key: &Key) -> String {
+        use sha2::Digest;
+        let text =
+            serde_json::to_string(&(key, self.model(), agent::PROMPT_VERSION)).unwrap_or_default();
+        let digest = sha2::Sha256::digest(text.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        format!("querent:ask:{hex}")
+    }
+
+    /// An answer another replica cached, when Redis is configured and has one.
+    async fn from_shared(&self, key: &Key) -> Option<Arc<ModelMade>> {
+        let redis = self.shared.as_ref()?;
+        let bytes = redis.get(&self.shared_key(key)).await?;
+        let made: ModelMade = serde_json::from_slice(&bytes).ok()?;
+        let made = Arc::new(made);
+        self.cache.insert(key.clone(), made.clone());
+        Some(made)
+    }
+
+    /// Shares a fresh answer through Redis, without waiting for it.
+    fn to_shared(&self, key: &Key, made: &ModelMade) {
+        let Some(redis) = self.shared.clone() else {
+            return;
+        };
+        let Ok(bytes) = serde_json::to_vec(made) else {
+            return;
+        };
+        let k = self.shared_key(key);
+        tokio::spawn(async move { redis.set(&k, &bytes, Duration::from_secs(24 * 3600)).await });
     }
 
     fn within_budget(&self, spender: &str) -> Result<(), PgError> {

@@ -17,6 +17,7 @@ pub mod plan;
 pub mod plan_check;
 pub mod plan_schema;
 pub mod planner;
+pub mod redis;
 pub mod sql_check;
 pub mod time;
 pub mod trigger;

@@ -7,8 +7,8 @@ mod sections;
 mod settings;
 
 pub use sections::{
-    parse_duration, AuditConfig, CatalogConfig, Dur, GuardConfig, JwtConfig, Limits, List,
-    LlmConfig, LogConfig, LogFormat, PoolConfig, Timeouts, TlsConfig,
+    parse_duration, AuditConfig, CacheConfig, CatalogConfig, Dur, GuardConfig, JwtConfig, Limits,
+    List, LlmConfig, LogConfig, LogFormat, PoolConfig, Timeouts, TlsConfig,
 };
 use settings::{check_value, set_path};
 pub use settings::{Kind, Setting, SETTINGS};
@@ -71,6 +71,8 @@ pub struct Config {
     pub catalog: CatalogConfig,
     /// The language model ASK may ask.
     pub llm: LlmConfig,
+    /// Caches shared between replicas.
+    pub cache: CacheConfig,
 }
 
 impl Default for Config {
@@ -94,6 +96,7 @@ impl Default for Config {
             audit: AuditConfig::default(),
             catalog: CatalogConfig::default(),
             llm: LlmConfig::default(),
+            cache: CacheConfig::default(),
         }
     }
 }

@@ -398,3 +398,11 @@ impl Default for LlmConfig {
         }
     }
 }
+
+/// Caches shared between replicas: answers of the language model in Redis.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// `redis://[:password@]host:port[/db]`; empty = each process caches on its own.
+    pub redis_url: String,
+}

@@ -98,6 +98,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "llm.max_repairs", kind: Kind::Int, default: "2", doc: "times the model may repair a failing answer before ASK declines with the last error" },
     Setting { key: "llm.mode", kind: Kind::OneOf(&["fallback", "always", "off"]), default: "fallback", doc: "fallback: the deterministic planner first, the model when it declines; always: the model for every question; off: never" },
     Setting { key: "llm.tokens_per_minute", kind: Kind::Int, default: "0", doc: "tokens one principal may spend per minute; 0 = no limit" },
+    Setting { key: "cache.redis_url", kind: Kind::Text, default: "", doc: "redis://[:password@]host:port[/db] where replicas share the language model's answers (keyed like the in-process cache); empty = each process caches on its own" },
 ];
 
 pub(super) fn check_value(
