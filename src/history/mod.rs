@@ -28,6 +28,7 @@ pub use store::Store;
 use crate::audit::table::{DbSink, SinkCounts};
 use crate::audit::writer::open_append_file;
 use crate::audit::DB_BATCH_ROWS;
+use crate::catalog::store::Loaded;
 use crate::config::Config;
 use crate::metrics::METRICS;
 use serde::{Deserialize, Serialize};
@@ -338,7 +339,8 @@ impl History {
 
     /// The verified examples of `database` in the history, newest first. Read at most every
     /// [`EXAMPLES_TTL`] per database; when reading fails the last ones read are kept (and the
-    /// failure logged).
+    /// failure logged). Pinned examples are in the catalog ([`Loaded::examples`]); see
+    /// [`examples_for`] for both.
     pub async fn examples(&self, database: &str) -> Vec<Example> {
         let stale = {
             let cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -365,6 +367,16 @@ impl History {
         );
         examples
     }
+}
+
+/// Every example for a question on `loaded`'s database: the pinned ones of its annotation
+/// files, then the verified ones of the history (when there is one), a question appearing once.
+pub async fn examples_for(loaded: &Loaded, history: Option<&History>) -> Vec<Example> {
+    let more = match history {
+        Some(h) => h.examples(&loaded.full.catalog.database).await,
+        None => Vec::new(),
+    };
+    merge(&loaded.examples, more)
 }
 
 #[cfg(test)]
