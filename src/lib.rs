@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod guard;
+pub mod history;
 pub mod metrics;
 pub mod net;
 pub mod policy;

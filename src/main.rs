@@ -36,6 +36,9 @@ enum Command {
     Schema(cli::catalog::SchemaCommand),
     /// Plan a question from the shell and print its SQL (nothing runs upstream).
     Ask(cli::ask::AskArgs),
+    /// Look at the ASK history and promote answers to examples (history.table or history.file).
+    #[command(subcommand)]
+    History(cli::history::HistoryCommand),
 }
 
 #[derive(Subcommand)]
@@ -121,6 +124,7 @@ fn main() -> ExitCode {
         Command::Catalog(args) => cli::catalog::catalog(args),
         Command::Schema(cmd) => cli::catalog::schema(cmd),
         Command::Ask(args) => cli::ask::ask(args),
+        Command::History(cmd) => cli::history::history(cmd),
         Command::Settings => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

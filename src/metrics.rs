@@ -135,6 +135,12 @@ pub struct Metrics {
     pub audit_dropped: Counter,
     /// Failed connects or inserts of the audit table sink.
     pub audit_db_errors: Counter,
+    /// ASK history entries taken by the history writer.
+    pub history_records: Counter,
+    /// ASK history entries lost: queue full, file write failed, or table backlog full.
+    pub history_dropped: Counter,
+    /// Failed connects or inserts of the history table sink.
+    pub history_db_errors: Counter,
     /// The configured language model's name, once set.
     pub llm_model_name: std::sync::OnceLock<String>,
     /// Requests made to the language model.
@@ -294,6 +300,24 @@ impl Metrics {
             "counter",
             "Failed connects or inserts of the audit table sink (audit.table).",
             self.audit_db_errors.get().to_string(),
+        );
+        one(
+            "querent_history_records_total",
+            "counter",
+            "ASK history entries taken by the history writer.",
+            self.history_records.get().to_string(),
+        );
+        one(
+            "querent_history_dropped_total",
+            "counter",
+            "ASK history entries lost: queue full (history.queue), file write failed, or table backlog full.",
+            self.history_dropped.get().to_string(),
+        );
+        one(
+            "querent_history_db_errors_total",
+            "counter",
+            "Failed connects or inserts of the history table sink (history.table).",
+            self.history_db_errors.get().to_string(),
         );
         let _ = writeln!(o, "# HELP querent_statements_total Statements by path.\n# TYPE querent_statements_total counter");
         let _ = writeln!(

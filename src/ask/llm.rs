@@ -168,7 +168,7 @@ impl ModelAgent {
         let mut guard = guard;
         let hit = match self.cache.get(&key) {
             Some(hit) => Some(hit),
-            None if cacheable => self.from_shared(&key).await,
+            None if cacheable => self.shared_answer(&key).await,
             None => None,
         };
         if let Some(hit) = hit.filter(|_| cacheable) {
@@ -230,7 +230,7 @@ impl ModelAgent {
                     made.own_time = started.elapsed().saturating_sub(made.model_time);
                     let made = Arc::new(made);
                     if cacheable {
-                        self.to_shared(&key, &made);
+                        self.share(&key, &made);
                         self.cache.insert(key, made.clone());
                     }
                     return Ok(Checked {
@@ -321,7 +321,7 @@ impl ModelAgent {
     }
 
     /// An answer another replica cached, when Redis is configured and has one.
-    async fn from_shared(&self, key: &Key) -> Option<Arc<ModelMade>> {
+    async fn shared_answer(&self, key: &Key) -> Option<Arc<ModelMade>> {
         let redis = self.shared.as_ref()?;
         let bytes = redis.get(&self.shared_key(key)).await?;
         let made: ModelMade = serde_json::from_slice(&bytes).ok()?;
@@ -331,7 +331,7 @@ impl ModelAgent {
     }
 
     /// Shares a fresh answer through Redis, without waiting for it.
-    fn to_shared(&self, key: &Key, made: &ModelMade) {
+    fn share(&self, key: &Key, made: &ModelMade) {
         let Some(redis) = self.shared.clone() else {
             return;
         };

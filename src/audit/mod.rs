@@ -18,13 +18,13 @@
 //! writer's allocator. The writer polls instead of being woken, so `record()` never makes a
 //! system call either: its cost is one ring push, a few tens of nanoseconds.
 
-mod table;
+pub(crate) mod table;
 mod time;
-mod writer;
+pub(crate) mod writer;
 
 pub use self::time::rfc3339_millis;
 
-use self::table::DbTarget;
+use self::table::{DbTarget, SinkCounts, TableShape};
 use self::writer::{open_append, Writer};
 use crate::config::{AuditConfig, Config};
 use crate::metrics::METRICS;
@@ -160,14 +160,47 @@ struct Counts {
     paused: AtomicBool,
 }
 
-impl Counts {
+impl SinkCounts for Counts {
     fn dropped(&self, n: u64) {
         self.dropped.fetch_add(n, Relaxed);
         for _ in 0..n {
             METRICS.audit_dropped.inc();
         }
     }
+
+    fn inserted(&self, n: u64) {
+        self.db_inserted.fetch_add(n, Relaxed);
+    }
+
+    fn failed(&self) {
+        self.db_errors.fetch_add(1, Relaxed);
+        METRICS.audit_db_errors.inc();
+    }
 }
+
+/// `audit.table`: one column per field of [`AuditRecord`].
+static AUDIT_TABLE: TableShape = TableShape {
+    setting: "audit.table",
+    app: "querent-audit",
+    columns: &[
+        ("time", "timestamptz NOT NULL"),
+        ("user", "text NOT NULL"),
+        ("roles", "text[] NOT NULL"),
+        ("client_addr", "text NOT NULL"),
+        ("database", "text NOT NULL"),
+        ("path", "text NOT NULL"),
+        ("original_sql", "text NOT NULL"),
+        ("rewritten_sql", "text"),
+        ("decision", "text NOT NULL"),
+        ("reason", "text"),
+        ("sqlstate", "text"),
+        ("rows", "bigint"),
+        ("duration_ms", "double precision NOT NULL"),
+        ("planner", "text"),
+        ("model", "text"),
+    ],
+    on_conflict: "",
+};
 
 enum Ctl {
     Flush(std::sync::mpsc::Sender<()>),
@@ -246,9 +279,14 @@ impl Auditor {
         let db = if table.is_empty() {
             None
         } else if !cfg.upstream.is_empty() {
-            Some(DbTarget::parse(table, &cfg.upstream, "audit.upstream")?)
+            Some(DbTarget::parse(
+                &AUDIT_TABLE,
+                table,
+                &cfg.upstream,
+                "audit.upstream",
+            )?)
         } else if let Some(url) = main_upstream {
-            Some(DbTarget::parse(table, url, "upstream")?)
+            Some(DbTarget::parse(&AUDIT_TABLE, table, url, "upstream")?)
         } else {
             return Err(
                 "audit.table: no connection URL: set audit.upstream (or start from the whole configuration so that upstream is used)".into(),

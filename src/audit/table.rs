@@ -1,11 +1,11 @@
-//! The table sink: inserts the records into `audit.table` in batches, creating the table if
-//! missing and retrying with backoff while PostgreSQL is unreachable.
+//! The table sink: inserts JSON records into a PostgreSQL table in batches, creating the table
+//! if missing and retrying with backoff while PostgreSQL is unreachable. The audit log
+//! (`audit.table`) and the ASK history (`history.table`, `crate::history`) both use it, each
+//! with its own [`TableShape`] and counters ([`SinkCounts`]).
 
-use super::{Counts, DB_BATCH_INTERVAL, DB_BATCH_ROWS};
-use crate::metrics::METRICS;
+use super::{DB_BATCH_INTERVAL, DB_BATCH_ROWS};
 use std::collections::VecDeque;
 use std::str::FromStr;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -15,8 +15,34 @@ const DB_INSERT_TIMEOUT: Duration = Duration::from_secs(10);
 const DB_BACKOFF_MIN: Duration = Duration::from_secs(1);
 const DB_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
-/// The table sink's settings, checked at start.
-pub(super) struct DbTarget {
+/// What a sink's table looks like: the setting that names it (for messages), the application
+/// name of its connections, and its columns, named as the fields of the JSON records inserted.
+pub(crate) struct TableShape {
+    /// The setting naming the table, e.g. `audit.table`.
+    pub(crate) setting: &'static str,
+    /// `application_name` of the sink's connections (unless the URL sets one).
+    pub(crate) app: &'static str,
+    /// (column, type and constraints), in order.
+    pub(crate) columns: &'static [(&'static str, &'static str)],
+    /// Appended to the INSERT, e.g. ` ON CONFLICT (id) DO NOTHING` (so that a row already
+    /// there never blocks its batch), or empty.
+    pub(crate) on_conflict: &'static str,
+}
+
+/// The counters a sink reports to.
+pub(crate) trait SinkCounts: Send + Sync + 'static {
+    /// Records lost (backlog full, or pending at shutdown).
+    fn dropped(&self, n: u64);
+    /// Rows inserted.
+    fn inserted(&self, n: u64);
+    /// One failed connect or insert.
+    fn failed(&self);
+}
+
+/// A table sink's settings, checked at start.
+#[derive(Clone)]
+pub(crate) struct DbTarget {
+    shape: &'static TableShape,
     conn: tokio_postgres::Config,
     /// `"schema"."table"` or `"table"`.
     qualified: String,
@@ -24,7 +50,14 @@ pub(super) struct DbTarget {
 }
 
 impl DbTarget {
-    pub(super) fn parse(table: &str, url: &str, url_key: &str) -> Result<DbTarget, String> {
+    /// Checks `table` (`schema.table` or `table`) and the connection `url` (named `url_key` in
+    /// messages).
+    pub(crate) fn parse(
+        shape: &'static TableShape,
+        table: &str,
+        url: &str,
+        url_key: &str,
+    ) -> Result<DbTarget, String> {
         let parts: Vec<&str> = table.split('.').collect();
         let ident = |s: &str| {
             !s.is_empty()
@@ -34,24 +67,44 @@ impl DbTarget {
         };
         if parts.len() > 2 || !parts.iter().all(|p| ident(p)) {
             return Err(format!(
-                "audit.table: expected schema.table or table (letters, digits and _), got \"{table}\""
+                "{}: expected schema.table or table (letters, digits and _), got \"{table}\"",
+                shape.setting
             ));
         }
         let quote = |s: &str| format!("\"{s}\"");
         let qualified = parts.iter().map(|p| quote(p)).collect::<Vec<_>>().join(".");
         let schema = (parts.len() == 2).then(|| quote(parts[0]));
         let mut conn = tokio_postgres::Config::from_str(url).map_err(|e| {
-            format!("{url_key}: invalid PostgreSQL URL for audit.table \"{url}\": {e}")
+            format!(
+                "{url_key}: invalid PostgreSQL URL for {} \"{url}\": {e}",
+                shape.setting
+            )
         })?;
         if conn.get_application_name().is_none() {
-            conn.application_name("querent-audit");
+            conn.application_name(shape.app);
         }
         conn.connect_timeout(DB_CONNECT_TIMEOUT);
         Ok(DbTarget {
+            shape,
             conn,
             qualified,
             schema,
         })
+    }
+
+    /// The table, quoted: `"schema"."table"` or `"table"`.
+    pub(crate) fn qualified(&self) -> &str {
+        &self.qualified
+    }
+
+    fn column_list(&self) -> String {
+        let cols: Vec<String> = self
+            .shape
+            .columns
+            .iter()
+            .map(|(c, _)| format!("\"{c}\""))
+            .collect();
+        cols.join(", ")
     }
 
     fn create_sql(&self) -> String {
@@ -59,48 +112,132 @@ impl DbTarget {
         if let Some(s) = &self.schema {
             sql.push_str(&format!("CREATE SCHEMA IF NOT EXISTS {s};\n"));
         }
+        let cols: Vec<String> = self
+            .shape
+            .columns
+            .iter()
+            .map(|(c, t)| format!("  \"{c}\" {t}"))
+            .collect();
         sql.push_str(&format!(
-            "CREATE TABLE IF NOT EXISTS {} (\n  \"time\" timestamptz NOT NULL,\n  \"user\" text NOT NULL,\n  \"roles\" text[] NOT NULL,\n  \"client_addr\" text NOT NULL,\n  \"database\" text NOT NULL,\n  \"path\" text NOT NULL,\n  \"original_sql\" text NOT NULL,\n  \"rewritten_sql\" text,\n  \"decision\" text NOT NULL,\n  \"reason\" text,\n  \"sqlstate\" text,\n  \"rows\" bigint,\n  \"duration_ms\" double precision NOT NULL,\n  \"planner\" text,\n  \"model\" text\n);\n\
-             ALTER TABLE {} ADD COLUMN IF NOT EXISTS \"planner\" text, ADD COLUMN IF NOT EXISTS \"model\" text",
-            self.qualified, self.qualified
+            "CREATE TABLE IF NOT EXISTS {} (\n{}\n)",
+            self.qualified,
+            cols.join(",\n")
         ));
         sql
     }
 
+    /// `ALTER TABLE ... ADD COLUMN IF NOT EXISTS` for every nullable column, which an older
+    /// version may not have created.
+    fn upgrade_sql(&self) -> Option<String> {
+        let adds: Vec<String> = self
+            .shape
+            .columns
+            .iter()
+            .filter(|(_, t)| !t.contains("NOT NULL"))
+            .map(|(c, t)| format!("ADD COLUMN IF NOT EXISTS \"{c}\" {t}"))
+            .collect();
+        (!adds.is_empty()).then(|| format!("ALTER TABLE {} {}", self.qualified, adds.join(", ")))
+    }
+
     /// One INSERT for a batch passed as a JSON array of records (the file's own lines).
     fn insert_sql(&self) -> String {
-        let cols = "\"time\", \"user\", \"roles\", \"client_addr\", \"database\", \"path\", \"original_sql\", \"rewritten_sql\", \"decision\", \"reason\", \"sqlstate\", \"rows\", \"duration_ms\", \"planner\", \"model\"";
         format!(
-            "INSERT INTO {t} ({cols}) SELECT {cols} FROM json_populate_recordset(NULL::{t}, $1::text::json)",
-            t = self.qualified
+            "INSERT INTO {t} ({cols}) SELECT {cols} FROM json_populate_recordset(NULL::{t}, $1::text::json){}",
+            self.shape.on_conflict,
+            t = self.qualified,
+            cols = self.column_list()
         )
+    }
+
+    /// Connects (within the connect timeout) and creates the table when it is missing.
+    pub(crate) async fn connect(&self) -> Result<tokio_postgres::Client, String> {
+        let go = async {
+            let (client, conn) = self
+                .conn
+                .connect(tokio_postgres::NoTls)
+                .await
+                .map_err(|e| format!("connect: {}", pg_error(&e)))?;
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            let exists: Option<String> = client
+                .query_one("SELECT to_regclass($1)::text", &[&self.qualified])
+                .await
+                .map_err(|e| pg_error(&e))?
+                .get(0);
+            if exists.is_none() {
+                client
+                    .batch_execute(&self.create_sql())
+                    .await
+                    .map_err(|e| format!("create {}: {}", self.qualified, pg_error(&e)))?;
+            } else if let Some(upgrade) = self.upgrade_sql() {
+                // Columns added in later versions (nullable ones) join an existing table.
+                client
+                    .batch_execute(&upgrade)
+                    .await
+                    .map_err(|e| format!("upgrade {}: {}", self.qualified, pg_error(&e)))?;
+            }
+            Ok(client)
+        };
+        match tokio::time::timeout(DB_CONNECT_TIMEOUT, go).await {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "connect: no answer within {} s",
+                DB_CONNECT_TIMEOUT.as_secs()
+            )),
+        }
     }
 }
 
-pub(super) enum DbMsg {
-    Line(String),
-    Flush(std::sync::mpsc::Sender<()>),
+/// Who waits for a flush: a blocked thread (the audit log) or a task (the history).
+pub(crate) enum Ack {
+    /// A thread blocked on the receiver.
+    Blocking(std::sync::mpsc::Sender<()>),
+    /// A task awaiting the receiver.
+    Async(tokio::sync::oneshot::Sender<()>),
 }
 
-pub(super) struct DbSink {
+impl Ack {
+    /// Wakes whoever waits.
+    pub(crate) fn done(self) {
+        match self {
+            Ack::Blocking(s) => {
+                let _ = s.send(());
+            }
+            Ack::Async(s) => {
+                let _ = s.send(());
+            }
+        }
+    }
+}
+
+/// What a sink receives.
+pub(crate) enum DbMsg {
+    /// One record, as a JSON object whose fields are the table's columns.
+    Line(String),
+    /// Insert everything pending now (one attempt), then acknowledge.
+    Flush(Ack),
+}
+
+/// The task inserting records into one table.
+pub(crate) struct DbSink<C: SinkCounts> {
     target: DbTarget,
-    create_sql: String,
     insert_sql: String,
-    counts: Arc<Counts>,
+    counts: Arc<C>,
     client: Option<tokio_postgres::Client>,
     /// Lines waiting for the table, with when each arrived.
     pending: VecDeque<(Instant, String)>,
     max_pending: usize,
     retry_at: Instant,
     backoff: Duration,
-    acks: Vec<std::sync::mpsc::Sender<()>>,
+    acks: Vec<Ack>,
     closing: bool,
 }
 
-impl DbSink {
-    pub(super) fn new(target: DbTarget, counts: Arc<Counts>, max_pending: usize) -> DbSink {
+impl<C: SinkCounts> DbSink<C> {
+    /// A sink keeping at most `max_pending` rows while PostgreSQL is unreachable.
+    pub(crate) fn new(target: DbTarget, counts: Arc<C>, max_pending: usize) -> DbSink<C> {
         DbSink {
-            create_sql: target.create_sql(),
             insert_sql: target.insert_sql(),
             target,
             counts,
@@ -148,7 +285,8 @@ impl DbSink {
         }
     }
 
-    pub(super) async fn run(mut self, mut rx: mpsc::Receiver<DbMsg>) {
+    /// Inserts what arrives on `rx` until every sender is gone, then what is pending.
+    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<DbMsg>) {
         loop {
             let due = self.due();
             tokio::select! {
@@ -161,13 +299,14 @@ impl DbSink {
                 self.insert_pending(&mut rx, forced).await;
             }
             for ack in self.acks.drain(..) {
-                let _ = ack.send(());
+                ack.done();
             }
             if self.closing {
                 if !self.pending.is_empty() {
                     tracing::warn!(
+                        table = self.target.shape.setting,
                         rows = self.pending.len(),
-                        "audit.table: rows not inserted at shutdown (they are in audit.file if set)"
+                        "rows not inserted at shutdown"
                     );
                     self.counts.dropped(self.pending.len() as u64);
                 }
@@ -195,7 +334,7 @@ impl DbSink {
                 return;
             }
             self.pending.drain(..n);
-            self.counts.db_inserted.fetch_add(n as u64, Relaxed);
+            self.counts.inserted(n as u64);
             self.backoff = Duration::ZERO;
             self.take_ready(rx);
         }
@@ -204,7 +343,7 @@ impl DbSink {
     async fn insert(&mut self, n: usize) -> Result<(), String> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
             self.client = None;
-            self.client = Some(self.connect().await?);
+            self.client = Some(self.target.connect().await?);
         }
         let mut json = String::with_capacity(
             self.pending
@@ -254,49 +393,16 @@ impl DbSink {
         }
     }
 
-    async fn connect(&self) -> Result<tokio_postgres::Client, String> {
-        let go = async {
-            let (client, conn) = self
-                .target
-                .conn
-                .connect(tokio_postgres::NoTls)
-                .await
-                .map_err(|e| format!("connect: {}", pg_error(&e)))?;
-            tokio::spawn(async move {
-                let _ = conn.await;
-            });
-            let exists: Option<String> = client
-                .query_one("SELECT to_regclass($1)::text", &[&self.target.qualified])
-                .await
-                .map_err(|e| pg_error(&e))?
-                .get(0);
-            if exists.is_none() {
-                client
-                    .batch_execute(&self.create_sql)
-                    .await
-                    .map_err(|e| format!("create {}: {}", self.target.qualified, pg_error(&e)))?;
-            }
-            Ok(client)
-        };
-        match tokio::time::timeout(DB_CONNECT_TIMEOUT, go).await {
-            Ok(r) => r,
-            Err(_) => Err(format!(
-                "connect: no answer within {} s",
-                DB_CONNECT_TIMEOUT.as_secs()
-            )),
-        }
-    }
-
     fn failed(&mut self, e: &str) {
-        self.counts.db_errors.fetch_add(1, Relaxed);
-        METRICS.audit_db_errors.inc();
+        self.counts.failed();
         self.backoff = (self.backoff * 2).clamp(DB_BACKOFF_MIN, DB_BACKOFF_MAX);
         self.retry_at = Instant::now() + self.backoff;
         tracing::warn!(
+            table = self.target.shape.setting,
             error = %e,
             pending = self.pending.len(),
             retry_in_s = self.backoff.as_secs(),
-            "audit.table: PostgreSQL sink failed; rows kept and retried (audit.file is unaffected)"
+            "PostgreSQL sink failed; rows kept and retried (a file log is unaffected)"
         );
     }
 }
@@ -308,7 +414,7 @@ async fn sleep_until(t: Option<Instant>) {
 }
 
 /// A PostgreSQL error with its message and SQLSTATE when the server sent one.
-fn pg_error(e: &tokio_postgres::Error) -> String {
+pub(crate) fn pg_error(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
         None => e.to_string(),

@@ -1,7 +1,7 @@
 //! The writer thread: drains the queue, appends each record as a JSON line to `audit.file`
 //! and hands it to the table sink.
 
-use super::table::{DbMsg, DbSink, DbTarget};
+use super::table::{Ack, DbMsg, DbSink, DbTarget, SinkCounts};
 use super::{AuditRecord, Counts, Ctl, DB_BATCH_ROWS, POLL};
 use crate::metrics::METRICS;
 use std::fs::File;
@@ -15,7 +15,8 @@ use tokio::sync::mpsc;
 /// Records drained before the writer lets the table sink run.
 const DRAIN_SLICE: usize = 512;
 
-pub(super) fn open_append(p: &std::path::Path) -> Result<BufWriter<File>, String> {
+/// Opens `p` for appending (created with mode 0600); errors name `setting`.
+pub(crate) fn open_append_file(p: &std::path::Path, setting: &str) -> Result<File, String> {
     let mut o = std::fs::OpenOptions::new();
     o.create(true).append(true);
     #[cfg(unix)]
@@ -24,8 +25,11 @@ pub(super) fn open_append(p: &std::path::Path) -> Result<BufWriter<File>, String
         o.mode(0o600);
     }
     o.open(p)
-        .map(|f| BufWriter::with_capacity(64 * 1024, f))
-        .map_err(|e| format!("audit.file: cannot open {} for appending: {e}", p.display()))
+        .map_err(|e| format!("{setting}: cannot open {} for appending: {e}", p.display()))
+}
+
+pub(super) fn open_append(p: &std::path::Path) -> Result<BufWriter<File>, String> {
+    open_append_file(p, "audit.file").map(|f| BufWriter::with_capacity(64 * 1024, f))
 }
 
 pub(super) struct Writer {
@@ -63,9 +67,9 @@ impl Writer {
             match ctl {
                 Some(Ctl::Flush(ack)) => match &db_tx {
                     Some(db) => {
-                        if let Err(e) = db.send(DbMsg::Flush(ack)).await {
+                        if let Err(e) = db.send(DbMsg::Flush(Ack::Blocking(ack))).await {
                             if let DbMsg::Flush(ack) = e.0 {
-                                let _ = ack.send(());
+                                ack.done();
                             }
                         }
                     }

@@ -7,10 +7,12 @@
 //! none of whose tables exist in the database is for another database and is skipped; in a file
 //! that applies, a name that does not resolve is reported and that entry is skipped.
 
+mod examples;
 mod expr;
 
 use super::model::{Catalog, ColRef, Metric, Relation, RelationOrigin, TableId};
 use crate::policy::Diagnostic;
+pub use examples::examples;
 use expr::checked_expr;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -42,6 +44,8 @@ struct FileSpec {
     relationships: Vec<RelSpec>,
     #[serde(default)]
     metrics: BTreeMap<String, MetricSpec>,
+    #[serde(default)]
+    examples: Vec<examples::ExampleSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -187,6 +191,16 @@ struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
+    /// Whether the file is for this database: one of its tables or metrics resolves.
+    fn applies(&self) -> bool {
+        let spec = &self.file.spec;
+        spec.tables.keys().any(|t| self.table(t).is_some())
+            || spec
+                .metrics
+                .values()
+                .any(|m| self.expr_columns(m.sql.get_ref()).is_ok())
+    }
+
     fn report(&mut self, span: Option<std::ops::Range<usize>>, key: &str, message: String) {
         self.problems.push(Diagnostic {
             file: self.file.path.clone(),
@@ -264,13 +278,7 @@ pub fn apply(catalog: &mut Catalog, files: &[AnnotationFile]) -> Vec<Diagnostic>
             file,
             problems: Vec::new(),
         };
-        let applies = file.spec.tables.keys().any(|t| r.table(t).is_some())
-            || file
-                .spec
-                .metrics
-                .values()
-                .any(|m| r.expr_columns(m.sql.get_ref()).is_ok());
-        if !applies {
+        if !r.applies() {
             continue;
         }
         let edits = resolve_file(&mut r);

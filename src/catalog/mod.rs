@@ -24,6 +24,8 @@ pub use model::*;
 #[cfg(test)]
 pub(crate) mod tests;
 #[cfg(test)]
+mod tests_examples;
+#[cfg(test)]
 mod tests_graph;
 #[cfg(test)]
 mod tests_view;

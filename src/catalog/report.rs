@@ -174,6 +174,7 @@ pub fn render(loaded: &Loaded, view: &Semantic, role: Option<&str>) -> String {
             let _ = writeln!(out, "      also called: {}", m.synonyms.join(", "));
         }
     }
+    examples(loaded, view, &mut out);
     let s = view.index.stats();
     let with_values = c
         .tables
@@ -196,6 +197,31 @@ pub fn render(loaded: &Loaded, view: &Semantic, role: Option<&str>) -> String {
         }
     }
     out
+}
+
+/// The pinned examples (`[[examples]]`) whose every table is in `view`, with those tables.
+fn examples(loaded: &Loaded, view: &Semantic, out: &mut String) {
+    let shown: Vec<_> = loaded
+        .examples
+        .iter()
+        .filter_map(|e| {
+            let tables = crate::history::tables_read(&e.sql)?;
+            let names: Option<Vec<String>> = tables
+                .iter()
+                .map(|t| {
+                    view.catalog
+                        .find_table(t)
+                        .map(|id| view.catalog.table(id).qualified())
+                })
+                .collect();
+            Some((e, names?))
+        })
+        .collect();
+    let _ = writeln!(out, "\nEXAMPLES ({})", shown.len());
+    for (e, tables) in shown {
+        let _ = writeln!(out, "  {:?}", e.question);
+        let _ = writeln!(out, "      tables: {}", tables.join(", "));
+    }
 }
 
 /// The cost of inference and the columns that fit several keys (whole catalog only: they name

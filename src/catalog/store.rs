@@ -47,6 +47,8 @@ pub struct Loaded {
     pub full: Arc<Semantic>,
     /// Annotation entries that did not resolve against this database.
     pub problems: Vec<Diagnostic>,
+    /// The `[[examples]]` of the annotation files that apply to this database.
+    pub examples: Vec<crate::history::Example>,
     /// When it was read.
     pub at: SystemTime,
     /// How long introspection, profiling and indexing took.
@@ -98,7 +100,9 @@ pub async fn discover(
     if opts.profile {
         inference = infer::infer_structure(&client, &mut catalog, opts).await;
     }
-    let problems = annotations::apply(&mut catalog, files);
+    let mut problems = annotations::apply(&mut catalog, files);
+    let (examples, more) = annotations::examples(&catalog, files);
+    problems.extend(more);
     for p in &problems {
         tracing::warn!(database = db, "annotation skipped: {p}");
     }
@@ -111,6 +115,7 @@ pub async fn discover(
     Ok(Loaded {
         full,
         problems,
+        examples,
         at: SystemTime::now(),
         took: started.elapsed(),
         inference,
@@ -285,6 +290,7 @@ pub fn summary(db: &str, loaded: Option<&Loaded>, error: Option<&str>) -> serde_
     if let Some(l) = loaded {
         describe(&mut v, l, &l.full);
         v["annotation_problems"] = l.problems.len().into();
+        v["examples"] = l.examples.len().into();
         v["inference"] = serde_json::to_value(&l.inference).unwrap_or_default();
     }
     v

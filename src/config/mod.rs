@@ -7,8 +7,8 @@ mod sections;
 mod settings;
 
 pub use sections::{
-    parse_duration, AuditConfig, CacheConfig, CatalogConfig, Dur, GuardConfig, JwtConfig, Limits,
-    List, LlmConfig, LogConfig, LogFormat, PoolConfig, Timeouts, TlsConfig,
+    parse_duration, AuditConfig, CacheConfig, CatalogConfig, Dur, GuardConfig, HistoryConfig,
+    JwtConfig, Limits, List, LlmConfig, LogConfig, LogFormat, PoolConfig, Timeouts, TlsConfig,
 };
 use settings::{check_value, set_path};
 pub use settings::{Kind, Setting, SETTINGS};
@@ -67,6 +67,8 @@ pub struct Config {
     pub guard: GuardConfig,
     /// Audit log.
     pub audit: AuditConfig,
+    /// ASK history and verified examples.
+    pub history: HistoryConfig,
     /// Catalog introspection and annotations.
     pub catalog: CatalogConfig,
     /// The language model ASK may ask.
@@ -94,6 +96,7 @@ impl Default for Config {
             log: LogConfig::default(),
             guard: GuardConfig::default(),
             audit: AuditConfig::default(),
+            history: HistoryConfig::default(),
             catalog: CatalogConfig::default(),
             llm: LlmConfig::default(),
             cache: CacheConfig::default(),
@@ -192,6 +195,11 @@ impl Config {
             }));
         }
         self.validate_jwt()?;
+        if !self.history.table.trim().is_empty() && self.history.file_path().is_some() {
+            return Err(ConfigError(
+                "history.file: set history.table or history.file, not both".into(),
+            ));
+        }
         if self.limits.max_message_size < 1024 {
             return Err(ConfigError(
                 "limits.max_message_size: expected at least 1024 bytes".into(),

@@ -309,6 +309,39 @@ impl Default for AuditConfig {
     }
 }
 
+/// The ASK history and its verified examples (`crate::history`); off unless `table` or `file`
+/// is set (not both).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HistoryConfig {
+    /// PostgreSQL table (`schema.table` or `table`) the entries go to; empty = none.
+    pub table: String,
+    /// JSON-lines file the entries go to when `table` is empty.
+    pub file: Option<PathBuf>,
+    /// Connection URL for `table`; empty = `upstream`.
+    pub upstream: String,
+    /// Entries that may wait for the writer; more are dropped and counted.
+    pub queue: usize,
+}
+
+impl Default for HistoryConfig {
+    fn default() -> Self {
+        HistoryConfig {
+            table: String::new(),
+            file: None,
+            upstream: String::new(),
+            queue: 1000,
+        }
+    }
+}
+
+impl HistoryConfig {
+    /// `history.file` when set to a non-empty path.
+    pub fn file_path(&self) -> Option<&std::path::Path> {
+        self.file.as_deref().filter(|p| !p.as_os_str().is_empty())
+    }
+}
+
 /// The catalog: introspection, profiling and annotations (`crate::catalog`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
