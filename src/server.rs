@@ -38,6 +38,8 @@ pub struct Shared {
     pub ask_cache: crate::ask::cache::PlanCache,
     /// The language model ASK may ask (`llm.*`), when one is configured.
     pub ask_model: Option<crate::ask::llm::ModelAgent>,
+    /// The ASK history (`history.*`), when one is configured.
+    pub history: Option<crate::history::History>,
 }
 
 impl Shared {
@@ -125,6 +127,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
             "ASK may ask a language model"
         );
     }
+    let history = crate::history::History::from_config(&config).map_err(StartError)?;
     let listen = config.listen_addr().map_err(|e| StartError(e.0))?;
     let listener = TcpListener::bind(listen)
         .await
@@ -157,6 +160,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         catalog,
         ask_cache: Default::default(),
         ask_model,
+        history,
         pool: Pool::new(target, config.timeouts.connect.0, config.pool.max_idle),
         config,
         tls,

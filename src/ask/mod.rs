@@ -35,13 +35,16 @@ pub const DECLINED: &str = "QA001";
 pub const NO_CATALOG: &str = "QA002";
 
 /// Which planner answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Planner {
     /// The deterministic planner (no model).
+    #[serde(rename = "deterministic")]
     Deterministic,
     /// The language model.
+    #[serde(rename = "model")]
     Model,
     /// A follow-up refining the previous plan (no model).
+    #[serde(rename = "follow-up")]
     FollowUp,
 }
 
@@ -69,6 +72,8 @@ pub struct About {
     pub sql: String,
     /// The version of the catalog view it was planned on.
     pub version: u64,
+    /// What the model cost: prompt tokens, answer tokens, repairs (zero without a model).
+    pub cost: (u32, u32, u32),
 }
 
 /// What to do with a statement that holds a question.
@@ -134,6 +139,8 @@ pub struct Asker<'a> {
     pub session: Option<&'a mut SessionGuard>,
     /// The session's last answered question.
     pub previous: Option<&'a Asked>,
+    /// The history, for verified examples.
+    pub history: Option<&'a crate::history::History>,
 }
 
 /// Longest question accepted, in bytes.
@@ -296,6 +303,7 @@ async fn follow_up(asker: &mut Asker<'_>, view: &Semantic, req: &AskRequest) -> 
         plan: Some(plan.clone()),
         sql: sql.clone(),
         version: view.catalog.version.0,
+        cost: (0, 0, 0),
     });
     let line = format!("follow-up of \"{}\": {said}", prev.question);
     if req.explain {
@@ -328,6 +336,23 @@ async fn guarded(asker: &mut Asker<'_>, sql: &str) -> Result<String, PgError> {
     }
 }
 
+/// The three verified examples (pinned in annotations, or promoted from history) most like
+/// `question` whose every table is in the role's view.
+async fn examples(asker: &Asker<'_>, view: &Semantic, question: &str) -> Vec<(String, String)> {
+    let Some(loaded) = asker.catalog.current(asker.database) else {
+        return Vec::new();
+    };
+    let all = crate::history::examples_for(&loaded, asker.history).await;
+    let readable = |sql: &str| {
+        crate::history::tables_read(sql)
+            .is_some_and(|tables| tables.iter().all(|t| view.catalog.find_table(t).is_some()))
+    };
+    crate::history::similar(&all, question, 3, readable)
+        .into_iter()
+        .map(|e| (e.question.clone(), e.sql.clone()))
+        .collect()
+}
+
 /// What a client is shown never carries the hash-mask key.
 fn shown(guard: Option<&Guard>, sql: &str) -> String {
     match guard {
@@ -354,6 +379,7 @@ async fn deterministic_answer(
         plan: Some(m.planned.plan.clone()),
         sql: m.sql.clone(),
         version: view.catalog.version.0,
+        cost: (0, 0, 0),
     });
     if req.explain {
         return Answer::Run {
@@ -378,6 +404,7 @@ async fn model_answer(
     req: &AskRequest,
     policy_version: Option<u64>,
 ) -> Result<Answer, PgError> {
+    let examples = examples(asker, view, &req.question).await;
     let guard = match (asker.guard, asker.session.as_deref_mut()) {
         (Some(g), Some(s)) => Some((g, s)),
         _ => None,
@@ -391,7 +418,7 @@ async fn model_answer(
             kind: cache::kind(asker.principal),
             policy_version,
             guard,
-            examples: Vec::new(),
+            examples,
             previous: asker
                 .previous
                 .filter(|_| followup::looks_like_follow_up(&req.question))
@@ -406,6 +433,11 @@ async fn model_answer(
         plan: made.plan.clone(),
         sql: made.sql.clone(),
         version: view.catalog.version.0,
+        cost: if made.cached {
+            (0, 0, 0)
+        } else {
+            (made.prompt_tokens, made.completion_tokens, made.repairs)
+        },
     });
     if req.explain {
         return Ok(Answer::Run {

@@ -43,19 +43,8 @@ use writer::{Msg, Sink};
 /// verified from the command line is used within this long).
 pub const EXAMPLES_TTL: Duration = Duration::from_secs(30);
 
-/// Which planner answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Planner {
-    /// The deterministic planner.
-    #[serde(rename = "deterministic")]
-    Deterministic,
-    /// The language model.
-    #[serde(rename = "model")]
-    Model,
-    /// A refinement of the session's previous plan ("now by month").
-    #[serde(rename = "follow-up")]
-    FollowUp,
-}
+/// Which planner answered (the same type ASK reports it with).
+pub use crate::ask::Planner;
 
 /// How a question ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -136,8 +136,15 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
                 principal,
                 session: intercept.as_deref_mut().map(|ic| &mut ic.guard),
                 previous: conversation.as_deref(),
+                history: shared.history.as_ref(),
             };
+            let started = std::time::Instant::now();
             let answer = crate::ask::answer(asker, &f.req).await;
+            if let (Some(h), false) = (shared.history.as_ref(), f.req.explain) {
+                if let Some(e) = history_entry(database, principal, &f.req, &answer, started) {
+                    h.record(e);
+                }
+            }
             match &answer {
                 Answer::Run { about, .. } if !f.req.explain => {
                     *conversation = Some(Box::new(crate::ask::Asked {
@@ -180,6 +187,61 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
         }
     }
     changed.then_some(out)
+}
+
+/// The history entry of one answered, declined or refused question (never its rows, never the
+/// SQL after the guard, which may hold row-filter values or the mask key).
+fn history_entry(
+    database: &str,
+    principal: &Principal,
+    req: &AskRequest,
+    answer: &Answer,
+    started: std::time::Instant,
+) -> Option<crate::history::Entry> {
+    use crate::ask::Planner;
+    use crate::history::{Entry, Outcome};
+    let new = |planner, outcome| {
+        Entry::new(
+            database,
+            principal.user.clone(),
+            principal.roles.clone(),
+            req.question.clone(),
+            planner,
+            outcome,
+        )
+    };
+    let mut e = match answer {
+        Answer::Forget { .. } => return None,
+        Answer::Run { about, .. } => {
+            let mut e = new(about.planner, Outcome::Answered);
+            e.model = about.model.clone();
+            e.plan = about
+                .plan
+                .as_ref()
+                .and_then(|p| serde_json::to_value(p).ok());
+            e.sql = Some(about.sql.clone());
+            (e.prompt_tokens, e.completion_tokens, e.repairs) = about.cost;
+            e
+        }
+        Answer::Refuse(err) => {
+            let model = matches!(err.code.as_str(), "QA003" | "QA004" | "QA005");
+            let outcome = match err.code.as_str() {
+                "QA001" | "QA002" | "QA003" => Outcome::Declined,
+                c if c.starts_with("42") || c == "25006" => Outcome::Refused,
+                _ => Outcome::Failed,
+            };
+            let planner = if model {
+                Planner::Model
+            } else {
+                Planner::Deterministic
+            };
+            let mut e = new(planner, outcome);
+            e.sqlstate = Some(err.code.clone());
+            e
+        }
+    };
+    e.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Some(e)
 }
 
 /// Appends the message that replaces the question's `msg` to `out`: the answer's SQL, or a
@@ -342,6 +404,7 @@ mod tests {
                 plan: None,
                 sql: "SELECT 1".into(),
                 version: 0,
+                cost: (0, 0, 0),
             }),
         };
         let note = answered(&msg, spot, &req, run, &mut replies, &mut out);
