@@ -368,3 +368,35 @@ async fn replicas_share_answers_through_redis() {
     assert!(!theirs.made.cached);
     assert_eq!(seen.lock().unwrap().len(), asked + 1);
 }
+
+/// The catalog part of the prompt carries the annotations' meaning: synonyms, units, metrics
+/// with their definitions; and values only of columns that are not personal.
+#[tokio::test]
+async fn the_prompt_carries_synonyms_metrics_and_no_personal_values() {
+    use querent::catalog::store;
+    common::retail::ensure_dataset().await;
+    let db = common::retail::RETAIL_DB;
+    let target =
+        querent::upstream::UpstreamTarget::parse(&format!("postgres://root@127.0.0.1:5432/{db}"))
+            .unwrap();
+    let cfg = querent::config::Config::default();
+    let files = store::read_annotations(Some(&common::repo().join("schemas"))).unwrap();
+    let loaded = store::discover(&target, db, &store::options(&cfg), &files)
+        .await
+        .unwrap();
+    let prompt = querent::ask::agent::catalog_prompt(&loaded.full, "revenue by territory");
+    assert!(prompt.contains("retail.regions"), "{prompt}");
+    assert!(prompt.contains("also called: area, territory"), "{prompt}");
+    assert!(
+        prompt
+            .lines()
+            .any(|l| l.starts_with("metric ") && l.contains(" revenue = ")),
+        "{prompt}"
+    );
+    assert!(!prompt.contains('@'), "{prompt}");
+    let customers = querent::ask::agent::catalog_prompt(&loaded.full, "customers by segment");
+    assert!(
+        customers.contains("values: Consumer | Corporate | Small Business"),
+        "{customers}"
+    );
+}

@@ -56,6 +56,9 @@ pub fn grounding(s: &Semantic, question: &str, max_tables: usize) -> String {
         if let Some(d) = table.notes.description.as_ref().or(table.comment.as_ref()) {
             let _ = write!(out, " -- {d}");
         }
+        if !table.notes.synonyms.is_empty() {
+            let _ = write!(out, " (also called: {})", table.notes.synonyms.join(", "));
+        }
         out.push('\n');
         for (k, col) in table.columns.iter().enumerate() {
             let key = if table.primary_key.contains(&(k as u32)) {
@@ -67,9 +70,25 @@ pub fn grounding(s: &Semantic, question: &str, max_tables: usize) -> String {
             if let Some(d) = col.notes.description.as_ref().or(col.comment.as_ref()) {
                 let _ = write!(out, " -- {d}");
             }
+            if !col.notes.synonyms.is_empty() {
+                let _ = write!(out, " (also called: {})", col.notes.synonyms.join(", "));
+            }
+            if let Some(u) = &col.notes.unit {
+                let _ = write!(out, " unit: {u}");
+            }
+            // Values only where the role's view kept them (not personal, masked or filtered).
             let values = col.profile.as_ref().and_then(|p| p.values.as_ref());
             if let Some(v) = values.filter(|v| !col.notes.pii && v.len() <= MAX_VALUES) {
                 let _ = write!(out, " values: {}", v.join(" | "));
+            }
+            if values.is_some() && !col.notes.pii && !col.notes.value_synonyms.is_empty() {
+                let words: Vec<String> = col
+                    .notes
+                    .value_synonyms
+                    .iter()
+                    .map(|(w, v)| format!("\"{w}\" = {v}"))
+                    .collect();
+                let _ = write!(out, " value words: {}", words.join(", "));
             }
             out.push('\n');
         }
@@ -92,7 +111,10 @@ pub fn grounding(s: &Semantic, question: &str, max_tables: usize) -> String {
     }
     for (i, m) in c.metrics.iter().enumerate() {
         if m.tables.iter().any(|t| tables.contains(t)) {
-            let _ = write!(out, "metric {i} {}", m.name);
+            let _ = write!(out, "metric {i} {} = {}", m.name, m.sql);
+            if !m.filters.is_empty() {
+                let _ = write!(out, " where {}", m.filters.join(" and "));
+            }
             if let Some(d) = &m.description {
                 let _ = write!(out, " -- {d}");
             }
