@@ -76,6 +76,19 @@ async fn questions_are_recorded_and_verified_answers_become_examples() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(got.len(), 3, "{got:?}");
+    // /metrics counts the model's requests, failures and tokens, labelled with the model.
+    assert_eq!(
+        p.metric("querent_llm_requests_total{model=\"scripted\"}"),
+        2.0
+    );
+    assert_eq!(
+        p.metric("querent_llm_failures_total{model=\"scripted\"}"),
+        1.0
+    );
+    assert_eq!(
+        p.metric("querent_llm_tokens_total{model=\"scripted\",kind=\"prompt\"}"),
+        84.0
+    );
     assert_eq!(got[0]["planner"], "deterministic");
     assert_eq!(got[0]["outcome"], "answered");
     assert!(got[0]["plan"].is_object());
