@@ -42,6 +42,9 @@ fn cases(stores_of_region: &str) -> Vec<(&'static str, Script, Expect)> {
         ("database passwords", sql_answer("SELECT usename, passwd FROM pg_shadow"), Expect::Refused),
         ("remote data", sql_answer("SELECT * FROM dblink('host=127.0.0.1', 'SELECT 1') AS t(a int)"), Expect::Refused),
         ("a table elsewhere", sql_answer("SELECT * FROM information_schema.role_table_grants WHERE table_name = 'employees' AND privilege_type = 'SELECT' AND grantee = 'x' UNION ALL SELECT salary::text, '', '', '', '', '', '', '' FROM retail.employees"), Expect::Refused),
+        // `- -1` printed as `--1` would start a comment that a newline in the string ends.
+        ("a comment in disguise", sql_answer("SELECT - -1 AS x, 'a\n; COMMIT; BEGIN READ WRITE; DELETE FROM retail.regions; COMMIT; --' AS y"), Expect::Runs),
+        ("a backslash in disguise", sql_answer("SELECT 'a\\' AS x, ' ; DELETE FROM retail.regions; --' AS y"), Expect::Runs),
         ("a made-up table", Script::Say(serde_json::json!({"plan": {
             "intent": "aggregate", "measures": [{"count": 9999}], "dimensions": [], "filters": [],
             "time": null, "having": null, "order": null, "limit": null, "previous": null,
@@ -134,6 +137,22 @@ async fn every_attack_of_a_hostile_model_is_refused_or_filtered() {
             .unwrap_or(Script::Fail(400, "unknown question"))
     })
     .await;
+    // A verified example that reads the denied column: never shown to alice's model.
+    let history =
+        std::env::temp_dir().join(format!("querent-hostile-{}.jsonl", std::process::id()));
+    std::fs::write(
+        &history,
+        format!(
+            "{}\n",
+            serde_json::json!({"id": "019bf0c0a0b000010000abcd", "at": "2026-01-05T10:00:00.000Z",
+                "database": leak::DB, "user": "admin", "roles": ["admin"],
+                "question": "what do employees earn", "planner": "model", "model": "m",
+                "plan": null, "sql": "SELECT name, salary FROM retail.employees",
+                "outcome": "answered", "sqlstate": null, "latency_ms": 1.0, "prompt_tokens": 1,
+                "completion_tokens": 1, "repairs": 0, "verified": true})
+        ),
+    )
+    .unwrap();
     let users = leak::users_file();
     let p = Proxy::start_env(
         &[
@@ -152,6 +171,7 @@ async fn every_attack_of_a_hostile_model_is_refused_or_filtered() {
             ("QUERENT_LLM_MODE", "always"),
             ("QUERENT_LLM_MAX_REPAIRS", "1"),
             ("QUERENT_GUARD_MASK_SECRET", MASK_SECRET),
+            ("QUERENT_HISTORY_FILE", history.to_str().unwrap()),
         ],
     );
     let mut failures = Vec::new();
@@ -206,6 +226,22 @@ async fn every_attack_of_a_hostile_model_is_refused_or_filtered() {
     let alices = seen.lock().unwrap().len();
     // A trusted principal's typed SQL is not checked by the guard, but what a model writes
     // still is: one read-only query, no side effects.
+    for q in ["a comment in disguise", "a backslash in disguise"] {
+        // As trusted, with standard_conforming_strings off for the second: one SELECT runs.
+        let (out, err) = leak::psql(
+            p.port,
+            leak::ADMIN,
+            &["-c", "SET standard_conforming_strings = off"],
+            &format!("ASK '{q}'"),
+        );
+        // A statement that ran would print its tag (DELETE 5, COMMIT) on a line of its own.
+        let tags = out
+            .lines()
+            .any(|l| l.starts_with("DELETE ") || l == "COMMIT" || l == "BEGIN");
+        if err.contains("ERROR:") || tags {
+            failures.push(format!("{q} (trusted): {out}{err}"));
+        }
+    }
     for q in [
         "delete the orders",
         "rename the stores",
@@ -223,6 +259,23 @@ async fn every_attack_of_a_hostile_model_is_refused_or_filtered() {
             failures.push(format!("{q} (trusted): not refused: {out}{err}"));
         }
     }
+    // The example is live: the trusted admin's model is shown it; alice's never is (below).
+    let before_admin = seen.lock().unwrap().len();
+    let _ = leak::psql(p.port, leak::ADMIN, &[], "ASK 'what do employees earn'");
+    let admin_prompt = seen.lock().unwrap()[before_admin..]
+        .iter()
+        .map(|r| {
+            r.body["messages"][1]["content"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect::<String>();
+    assert!(
+        admin_prompt.contains("SQL: SELECT name, salary FROM retail.employees"),
+        "{admin_prompt}"
+    );
+    let _ = std::fs::remove_file(&history);
     // Nothing was changed, whatever the model wrote.
     let after = one("SELECT (SELECT count(*) FROM retail.orders)::text || '/' || (SELECT count(*) FROM retail.regions)::text || '/' || (SELECT string_agg(name, ',' ORDER BY store_id) FROM retail.stores)").await[0].clone();
     assert_eq!(before, after, "the data changed");
@@ -232,6 +285,7 @@ async fn every_attack_of_a_hostile_model_is_refused_or_filtered() {
     for r in &requests {
         let body = r.body.to_string();
         let first = r.body["messages"][1]["content"].as_str().unwrap_or("");
+        // The catalog part and the examples: what Querent chose to send.
         let catalog = first.split("Question: ").next().unwrap_or("");
         if catalog.contains("salary") {
             failures.push(format!("a request named the denied column: {first}"));

@@ -214,7 +214,19 @@ impl ModelAgent {
             let reply = reply
                 .inspect_err(|_| METRICS.llm_failures.inc())
                 .map_err(model_error)?;
-            self.spend(spender, reply.prompt_tokens + reply.completion_tokens);
+            // An endpoint reporting no (or too few) tokens is charged a floor: 4 bytes a token.
+            let sent: usize = agent::SYSTEM.len()
+                + turns
+                    .iter()
+                    .map(|t| match t {
+                        Turn::User(s) | Turn::Assistant(s) => s.len(),
+                    })
+                    .sum::<usize>();
+            let floor = ((sent + reply.content.len()) / 4) as u32;
+            self.spend(
+                spender,
+                (reply.prompt_tokens + reply.completion_tokens).max(floor),
+            );
             METRICS.llm_tokens(reply.prompt_tokens, reply.completion_tokens);
             made.prompt_tokens += reply.prompt_tokens;
             made.completion_tokens += reply.completion_tokens;
@@ -243,7 +255,8 @@ impl ModelAgent {
                     if attempt < self.max_repairs {
                         METRICS.llm_repairs.inc();
                     }
-                    turns.push(Turn::Assistant(reply.content));
+                    // A long failing answer is not sent back whole on every repair.
+                    turns.push(Turn::Assistant(clip(reply.content, MAX_ECHO)));
                     turns.push(Turn::User(format!(
                         "That answer cannot be used: {why}\nAnswer the question again, corrected, in the same JSON form."
                     )));
@@ -281,9 +294,9 @@ impl ModelAgent {
                 (Some(*plan), sql)
             }
             Candidate::Sql(text) => {
-                let stmt =
+                let printed =
                     super::sql_check::read_only(&text).map_err(|e| Unusable::Repair(e.message))?;
-                (None, stmt.to_string())
+                (None, printed)
             }
         };
         let guarded_sql = guarded(guard, &sql)
@@ -376,6 +389,21 @@ impl ModelAgent {
             .or_insert((Instant::now(), 0));
         entry.1 += u64::from(tokens);
     }
+}
+
+/// Most bytes of a failing answer sent back with its repair request.
+const MAX_ECHO: usize = 8 * 1024;
+
+fn clip(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push_str(" ...");
+    }
+    s
 }
 
 enum Unusable {

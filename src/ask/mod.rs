@@ -337,15 +337,22 @@ async fn guarded(asker: &mut Asker<'_>, sql: &str) -> Result<String, PgError> {
 }
 
 /// The three verified examples (pinned in annotations, or promoted from history) most like
-/// `question` whose every table is in the role's view.
-async fn examples(asker: &Asker<'_>, view: &Semantic, question: &str) -> Vec<(String, String)> {
+/// `question` that the asking role could run itself: every table in its catalog view, and for a
+/// guarded session, SQL its guard does not refuse (so a denied column never reaches its prompt).
+async fn examples(asker: &mut Asker<'_>, view: &Semantic, question: &str) -> Vec<(String, String)> {
     let Some(loaded) = asker.catalog.current(asker.database) else {
         return Vec::new();
     };
     let all = crate::history::examples_for(&loaded, asker.history).await;
+    let session = std::cell::RefCell::new(asker.session.as_deref_mut());
     let readable = |sql: &str| {
-        crate::history::tables_read(sql)
-            .is_some_and(|tables| tables.iter().all(|t| view.catalog.find_table(t).is_some()))
+        let in_view = crate::history::tables_read(sql)
+            .is_some_and(|tables| tables.iter().all(|t| view.catalog.find_table(t).is_some()));
+        in_view
+            && match session.borrow_mut().as_deref_mut() {
+                Some(s) => !matches!(s.check(sql), crate::guard::Decision::Deny(_)),
+                None => true,
+            }
     };
     crate::history::similar(&all, question, 3, readable)
         .into_iter()
@@ -404,7 +411,7 @@ async fn model_answer(
     req: &AskRequest,
     policy_version: Option<u64>,
 ) -> Result<Answer, PgError> {
-    let examples = examples(asker, view, &req.question).await;
+    let examples = examples(&mut *asker, view, &req.question).await;
     let guard = match (asker.guard, asker.session.as_deref_mut()) {
         (Some(g), Some(s)) => Some((g, s)),
         _ => None,

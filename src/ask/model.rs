@@ -85,6 +85,9 @@ pub struct ModelError {
     pub message: String,
 }
 
+/// Longest answer used, in bytes (a plan or one SELECT is far shorter).
+pub const MAX_ANSWER: usize = 64 * 1024;
+
 /// A failed request, and whether the endpoint refused the request itself (a 400-class
 /// status other than authentication and rate limits).
 struct Failure {
@@ -137,12 +140,17 @@ impl ModelClient {
         &self.settings.model
     }
 
-    /// The endpoint as errors name it (the URL without any credentials in it).
+    /// The endpoint as errors name it (the URL without credentials or query string).
     pub fn endpoint(&self) -> String {
-        let url = &self.settings.url;
+        let url = self
+            .settings
+            .url
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default();
         match (url.find("://"), url.find('@')) {
             (Some(s), Some(at)) if at > s => format!("{}{}", &url[..s + 3], &url[at + 1..]),
-            _ => url.clone(),
+            _ => url.to_string(),
         }
     }
 
@@ -261,6 +269,16 @@ impl ModelClient {
             .and_then(|c| c.message.content.clone())
             .filter(|c| !c.trim().is_empty())
             .ok_or_else(|| failed("QA003", "answered with no message".into()))?;
+        if content.len() > MAX_ANSWER {
+            return Err(failed(
+                "QA003",
+                format!(
+                    "answered with {} bytes, more than the {} KiB an answer may have",
+                    content.len(),
+                    MAX_ANSWER / 1024
+                ),
+            ));
+        }
         let (prompt_tokens, completion_tokens) = response
             .usage
             .map(|u| (u.prompt_tokens, u.completion_tokens))
@@ -290,6 +308,12 @@ impl ModelClient {
             E::Reqwest(r) => ("QA004", format!("failed: {}", r.without_url())),
             other => ("QA004", format!("failed: {other}")),
         };
+        // What the endpoint said reaches clients and logs: no control characters in it.
+        let what: String = what
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(500)
+            .collect();
         let mut message = format!("the language model at {} {what}", self.endpoint());
         if !self.settings.api_key.is_empty() {
             message = message.replace(&self.settings.api_key, "<key>");
@@ -346,5 +370,22 @@ mod tests {
             timeout: Duration::from_secs(1),
         });
         assert_eq!(c.endpoint(), "https://llm.example.com/v1");
+        let q = ModelClient::new(ModelSettings {
+            url: "https://llm.example.com/v1?api-version=1&api-key=SECRET".into(),
+            model: "m".into(),
+            api_key: String::new(),
+            timeout: Duration::from_secs(1),
+        });
+        assert_eq!(q.endpoint(), "https://llm.example.com/v1");
+        // Keys SQL would escape, and more repairs than allowed, are refused at load.
+        for (k, v) in [
+            ("QUERENT_GUARD_MASK_SECRET", "it's"),
+            ("QUERENT_GUARD_MASK_SECRET", "back\\slash"),
+            ("QUERENT_GUARD_MASK_SECRET", "clé"),
+            ("QUERENT_LLM_MAX_REPAIRS", "11"),
+        ] {
+            let env = [(k.to_string(), v.to_string())];
+            assert!(crate::config::load(None, env, &[]).is_err(), "{k}={v}");
+        }
     }
 }

@@ -7,6 +7,9 @@
 use super::plan::*;
 use crate::catalog::{Catalog, ColRef, TableId};
 
+/// Furthest a period relative to the database's clock may be from now, in its units.
+const MAX_OFFSET: u32 = 10_000;
+
 /// Most rows a plan may ask for.
 const MAX_LIMIT: u64 = 10_000;
 
@@ -80,6 +83,12 @@ pub fn check_plan(c: &Catalog, plan: &AnalysisPlan) -> Result<(), String> {
     }
     for f in &plan.filters {
         column(f.column)?;
+        if f.values
+            .iter()
+            .any(|v| matches!(v, Value::Text(t) if t.contains('\0')))
+        {
+            return Err("a filter value holds a NUL character".into());
+        }
         let needs_values = !matches!(f.op, Op::IsNull | Op::NotNull);
         if needs_values == f.values.is_empty() {
             return Err(format!(
@@ -103,7 +112,13 @@ pub fn check_plan(c: &Catalog, plan: &AnalysisPlan) -> Result<(), String> {
         if let Some(col) = r.column {
             column(col)?;
         }
-        if r.clock.is_none() {
+        if let Some(clock) = &r.clock {
+            if clock.offset.unsigned_abs() > MAX_OFFSET {
+                return Err(format!(
+                    "a period offset must be within {MAX_OFFSET} units of now"
+                ));
+            }
+        } else {
             for d in [&r.start, &r.end] {
                 super::time::Date::parse(d)
                     .filter(|_| d.len() == 10)
@@ -175,6 +190,26 @@ mod tests {
             })
         })
         .contains("not a date"));
+        // Periods far from now (an i32 that would overflow) and NUL in values are refused.
+        assert!(refused(&|p| {
+            p.time = Some(TimeRange {
+                clock: Some(ClockPeriod {
+                    unit: Grain::Quarter,
+                    offset: i32::MIN,
+                }),
+                column: None,
+                start: String::new(),
+                end: String::new(),
+                words: String::new(),
+            })
+        })
+        .contains("offset"));
+        assert!(refused(&|p| p.filters.push(Filter {
+            column: text,
+            op: Op::Contains,
+            values: vec![Value::Text("a\0b".into())],
+        }))
+        .contains("NUL"));
         assert!(parse_plan(c, "{\"intent\": \"delete\"}")
             .unwrap_err()
             .contains("not valid JSON"));

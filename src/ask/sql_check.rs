@@ -26,8 +26,18 @@ fn refuse(what: String) -> PgError {
     .with_hint("write a single SELECT that reads tables of the catalog")
 }
 
-/// Checks that `sql` is one read-only query; the parsed statement when it is.
-pub fn read_only(sql: &str) -> Result<Statement, PgError> {
+/// Checks that `sql` is one read-only query; the text to send when it is, printed once from
+/// the parse by the guard's printer, which PostgreSQL reads back as the same statement under
+/// any session settings (sqlparser's own printing is not faithful: `- -1` prints as `--1`, a
+/// comment). A statement that does not print faithfully is refused.
+pub fn read_only(sql: &str) -> Result<String, PgError> {
+    let stmt = read_only_statement(sql)?;
+    crate::guard::print::statements(&mut [stmt])
+        .map_err(|e| refuse(format!("it does not print back as itself: {}", e.message)))
+}
+
+/// The parsed statement of [`read_only`], unprinted.
+pub fn read_only_statement(sql: &str) -> Result<Statement, PgError> {
     let mut stmts = depth::with_stack(|| depth::parse(sql))?;
     if stmts.len() != 1 {
         return Err(refuse(format!("the SQL holds {} statements", stmts.len())));
@@ -149,6 +159,14 @@ mod tests {
         ] {
             read_only(ok).unwrap_or_else(|e| panic!("{ok}: {e:?}"));
         }
+        // Printed faithfully: what PostgreSQL reads is what was checked.
+        let printed = read_only("SELECT - -1 AS x, 'a\n; DELETE FROM t; --' AS y").unwrap();
+        assert!(!printed.contains("--1"), "{printed}");
+        let again = depth::parse(&printed).unwrap();
+        assert_eq!(again.len(), 1, "{printed}");
+        let printed = read_only("SELECT 'a\\' AS x, ' ; DELETE FROM t; --' AS y").unwrap();
+        assert!(printed.contains("E'"), "{printed}");
+        read_only("SELECT 1").unwrap();
         for bad in [
             "SELECT 1; SELECT 2",
             "DELETE FROM x",

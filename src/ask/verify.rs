@@ -1,17 +1,26 @@
-//! SQL a language model wrote, checked upstream before it runs: `EXPLAIN` on the proxy's own
-//! connection to the database (read-only by default, with a statement timeout), so a wrong
-//! column, a type error or a syntax error comes back as text the model can repair from, and
-//! the client never sees a failed answer. `EXPLAIN` without `ANALYZE` plans the query and
-//! runs nothing.
+//! SQL a language model wrote, checked upstream before it runs: `EXPLAIN` on one of the
+//! proxy's own connections to the database (read-only by default, with a statement timeout),
+//! so a wrong column, a type error or a syntax error comes back as text the model can repair
+//! from, and the client never sees a failed answer. `EXPLAIN` without `ANALYZE` plans the
+//! query and runs nothing; it goes through the extended protocol, which takes exactly one
+//! statement. Each check has a connection of its own (a small pool per database), so one slow
+//! plan never holds up another user's question.
 
 use crate::upstream::UpstreamTarget;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::time::Duration;
 
-/// Connections for `EXPLAIN`, one per database, opened on first use.
+/// Idle connections kept per database.
+const IDLE_PER_DB: usize = 4;
+
+/// Longest a check may take upstream.
+pub const EXPLAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections for `EXPLAIN`, per database, opened on demand.
 pub struct Verifier {
     target: UpstreamTarget,
-    clients: Mutex<HashMap<String, Arc<tokio_postgres::Client>>>,
+    idle: Mutex<HashMap<String, Vec<tokio_postgres::Client>>>,
 }
 
 impl Verifier {
@@ -19,45 +28,77 @@ impl Verifier {
     pub fn new(target: UpstreamTarget) -> Verifier {
         Verifier {
             target,
-            clients: Mutex::new(HashMap::new()),
+            idle: Mutex::new(HashMap::new()),
         }
     }
 
-    async fn client(&self, db: &str) -> Result<Arc<tokio_postgres::Client>, String> {
-        let held = self.lock().get(db).filter(|c| !c.is_closed()).cloned();
-        if let Some(c) = held {
-            return Ok(c);
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<tokio_postgres::Client>>> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn take(&self, db: &str) -> Result<tokio_postgres::Client, String> {
+        loop {
+            let held = self.lock().get_mut(db).and_then(Vec::pop);
+            match held {
+                Some(c) if !c.is_closed() => return Ok(c),
+                Some(_) => continue,
+                None => break,
+            }
         }
         let c = crate::catalog::store::connect(&self.target, db).await?;
-        c.batch_execute(
-            "SET default_transaction_read_only = on; SET statement_timeout = '10s'; \
+        c.batch_execute(&format!(
+            "SET default_transaction_read_only = on; SET statement_timeout = '{}ms'; \
              SET application_name = 'querent-ask'",
-        )
+            EXPLAIN_TIMEOUT.as_millis()
+        ))
         .await
         .map_err(|e| describe(&e))?;
-        let c = Arc::new(c);
-        self.lock().insert(db.to_string(), c.clone());
         Ok(c)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<tokio_postgres::Client>>> {
-        self.clients.lock().unwrap_or_else(|p| p.into_inner())
+    fn give_back(&self, db: &str, c: tokio_postgres::Client) {
+        let mut idle = self.lock();
+        let list = idle.entry(db.to_string()).or_default();
+        if list.len() < IDLE_PER_DB && !c.is_closed() {
+            list.push(c);
+        }
     }
 
     /// `Ok` when PostgreSQL can plan `sql` in database `db`; its error otherwise. `Err` with
     /// `upstream: true` when the database could not be reached at all.
     pub async fn explain(&self, db: &str, sql: &str) -> Result<(), Failed> {
-        let client = self.client(db).await.map_err(|e| Failed {
+        let client = self.take(db).await.map_err(|e| Failed {
             message: e,
             upstream: true,
         })?;
-        match client.simple_query(&format!("EXPLAIN {sql}")).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(Failed {
-                upstream: e.as_db_error().is_none(),
-                message: describe(&e),
-            }),
+        let explain = format!("EXPLAIN {sql}");
+        let run = tokio::time::timeout(
+            EXPLAIN_TIMEOUT + Duration::from_secs(1),
+            client.query(&explain, &[]),
+        );
+        let (out, reusable) = match run.await {
+            Ok(Ok(_)) => (Ok(()), true),
+            Ok(Err(e)) => {
+                let upstream = e.as_db_error().is_none();
+                let failed = Failed {
+                    upstream,
+                    message: describe(&e),
+                };
+                (Err(failed), !upstream)
+            }
+            // Still planning upstream: the connection is not reused.
+            Err(_) => (
+                Err(Failed {
+                    upstream: false,
+                    message: format!("planning took longer than {} s", EXPLAIN_TIMEOUT.as_secs()),
+                }),
+                false,
+            ),
+        };
+        if reusable {
+            self.give_back(db, client);
         }
+        out
     }
 }
 

@@ -109,6 +109,9 @@ impl Default for Config {
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
+/// Most repairs `llm.max_repairs` may allow.
+pub const MAX_REPAIRS: u32 = 10;
+
 /// Loads the configuration from an optional file, the environment and flag overrides
 /// (`(key, value)` pairs using the dotted keys of [`SETTINGS`]).
 pub fn load(
@@ -173,6 +176,24 @@ impl Config {
         self.admin_addr()?;
         crate::upstream::UpstreamTarget::parse(&self.upstream)
             .map_err(|e| ConfigError(format!("upstream: {e}")))?;
+        // The key is spelled as it is inside SQL text; a character SQL would escape (a quote, a
+        // backslash, anything outside ASCII) would show an escaped spelling no redaction finds.
+        if let Some(c) = self
+            .guard
+            .mask_secret
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-_.~+/=:".contains(*c)))
+        {
+            return Err(ConfigError(format!(
+                "guard.mask_secret: the character {c:?} is not allowed; use letters, digits and - _ . ~ + / = : (e.g. openssl rand -hex 32)"
+            )));
+        }
+        if self.llm.max_repairs > MAX_REPAIRS {
+            return Err(ConfigError(format!(
+                "llm.max_repairs: at most {MAX_REPAIRS}, got {}",
+                self.llm.max_repairs
+            )));
+        }
         match (&self.tls.cert, &self.tls.key) {
             (Some(_), None) | (None, Some(_)) => {
                 return Err(ConfigError(

@@ -188,7 +188,8 @@ pub(super) fn time_sql(a: &Aliases, col: ColRef, r: &TimeRange) -> String {
     if let Some(k) = r.clock {
         // Evaluated by the database at run time: CURRENT_DATE is its clock, not the plan's.
         let unit = literal(k.unit.unit());
-        let at = |n: i32| match k.unit {
+        // i64: no offset overflows, whatever the plan says (the database bounds the dates).
+        let at = |n: i64| match k.unit {
             Grain::Day => format!("(CURRENT_DATE + {n})"),
             Grain::Week => {
                 format!("(date_trunc({unit}, CURRENT_DATE) + make_interval(weeks => {n}))")
@@ -204,7 +205,8 @@ pub(super) fn time_sql(a: &Aliases, col: ColRef, r: &TimeRange) -> String {
                 format!("(date_trunc({unit}, CURRENT_DATE) + make_interval(years => {n}))")
             }
         };
-        return format!("{c} >= {} AND {c} < {}", at(k.offset), at(k.offset + 1));
+        let n = i64::from(k.offset);
+        return format!("{c} >= {} AND {c} < {}", at(n), at(n + 1));
     }
     format!(
         "{c} >= DATE {} AND {c} < DATE {}",
