@@ -139,7 +139,9 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
                 history: shared.history.as_ref(),
             };
             let started = std::time::Instant::now();
-            let answer = crate::ask::answer(asker, &f.req).await;
+            // Boxed: the answer's state (a model call, EXPLAIN) lives on the heap only while a
+            // question is answered, not in every idle session's future.
+            let answer = Box::pin(crate::ask::answer(asker, &f.req)).await;
             if let (Some(h), false) = (shared.history.as_ref(), f.req.explain) {
                 if let Some(e) = history_entry(database, principal, &f.req, &answer, started) {
                     h.record(e);
