@@ -6,7 +6,15 @@ use rand::Rng;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-type Target = Arc<Mutex<Option<CancelKey>>>;
+/// A session's upstream key, and the signal a cancel of its own work (an ASK waiting for a
+/// language model, say) listens to.
+#[derive(Default)]
+struct Slot {
+    key: Mutex<Option<CancelKey>>,
+    asked: tokio::sync::Notify,
+}
+
+type Target = Arc<Slot>;
 
 /// All live sessions' keys.
 #[derive(Default)]
@@ -27,7 +35,13 @@ pub struct Registration {
 impl Registration {
     /// Records the upstream backend the session is bound to (or none).
     pub fn set_upstream(&self, key: Option<CancelKey>) {
-        *self.target.lock().unwrap_or_else(|p| p.into_inner()) = key;
+        *self.target.key.lock().unwrap_or_else(|p| p.into_inner()) = key;
+    }
+
+    /// Completes when a client sends this session's CancelRequest after the call (a cancel
+    /// that arrived before is not remembered).
+    pub async fn cancelled(&self) {
+        self.target.asked.notified().await
     }
 }
 
@@ -45,7 +59,7 @@ impl CancelRegistry {
     /// Gives a new session a unique random key.
     pub fn register(self: &Arc<Self>) -> Registration {
         let mut rng = rand::thread_rng();
-        let target: Target = Arc::new(Mutex::new(None));
+        let target: Target = Arc::new(Slot::default());
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             let pid = rng.gen_range(1..i32::MAX);
@@ -64,14 +78,16 @@ impl CancelRegistry {
     }
 
     /// The upstream key to cancel for a client's (pid, secret), if it matches a live session
-    /// that is bound upstream. A wrong secret finds nothing.
+    /// that is bound upstream; the session's own waits ([`Registration::cancelled`]) end too.
+    /// A wrong secret finds nothing.
     pub fn lookup(&self, pid: i32, secret: i32) -> Option<CancelKey> {
         let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         let (s, target) = map.get(&pid)?;
         if *s != secret {
             return None;
         }
-        let key = *target.lock().unwrap_or_else(|p| p.into_inner());
+        target.asked.notify_waiters();
+        let key = *target.key.lock().unwrap_or_else(|p| p.into_inner());
         key
     }
 }

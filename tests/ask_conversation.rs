@@ -139,3 +139,45 @@ async fn the_model_gets_the_previous_question_for_a_follow_up() {
         "{second}"
     );
 }
+
+/// A CancelRequest ends a question still waiting for the model (57014), at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_request_stops_a_question_waiting_for_the_model() {
+    leak::ensure_dataset().await;
+    let (url, _) = test_model_with(|_, _| Script::Slow(std::time::Duration::from_secs(20))).await;
+    let p = Proxy::start_env(
+        &[],
+        &[
+            ("QUERENT_LLM_URL", &url),
+            ("QUERENT_LLM_MODEL", "slow"),
+            ("QUERENT_LLM_MODE", "always"),
+            ("QUERENT_LLM_TIMEOUT", "60s"),
+        ],
+    );
+    let c = common::connect(&format!(
+        "host=127.0.0.1 port={} user=root dbname={}",
+        p.port,
+        leak::DB
+    ))
+    .await
+    .unwrap();
+    let token = c.cancel_token();
+    let started = std::time::Instant::now();
+    let asking = tokio::spawn(async move {
+        let r = c.simple_query("ASK 'how many stores'").await;
+        (r, c)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    token.cancel_query(tokio_postgres::NoTls).await.unwrap();
+    let (r, c) = asking.await.unwrap();
+    let e = r.unwrap_err();
+    assert_eq!(
+        e.as_db_error().map(|d| d.code().code()),
+        Some("57014"),
+        "{e}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // The session goes on.
+    let rows = c.simple_query("SELECT 1").await.unwrap();
+    assert!(!rows.is_empty());
+}

@@ -84,6 +84,8 @@ pub struct Ctx<'a> {
     pub trail: Option<&'a mut Trail>,
     /// The session's last answered question (ASK follow-ups refine it).
     pub conversation: &'a mut Option<Box<crate::ask::Asked>>,
+    /// The session's cancel key: a CancelRequest ends a question still being answered.
+    pub cancel: &'a crate::cancel::Registration,
 }
 
 /// The client messages in `batch` as they go upstream: questions answered, and for a guarded
@@ -99,6 +101,7 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
         mut trail,
         mut cycles,
         conversation,
+        cancel,
     } = ctx;
     let guard = shared.guard.as_ref();
     let unguarded_path = if guard.is_some() {
@@ -141,7 +144,13 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
             let started = std::time::Instant::now();
             // Boxed: the answer's state (a model call, EXPLAIN) lives on the heap only while a
             // question is answered, not in every idle session's future.
-            let answer = Box::pin(crate::ask::answer(asker, &f.req)).await;
+            let answer = tokio::select! {
+                a = Box::pin(crate::ask::answer(asker, &f.req)) => a,
+                () = cancel.cancelled() => Answer::Refuse(
+                    PgError::error("57014", "canceling statement due to user request: ASK stopped")
+                        .with_hint("the question was cancelled while it was being answered (a language model may have been asked)"),
+                ),
+            };
             if let (Some(h), false) = (shared.history.as_ref(), f.req.explain) {
                 if let Some(e) = history_entry(database, principal, &f.req, &answer, started) {
                     h.record(e);

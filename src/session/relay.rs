@@ -262,6 +262,7 @@ impl Relay {
                 cycles,
                 trail: self.shared.auditor.is_enabled().then_some(&mut self.trail),
                 conversation: &mut self.conversation,
+                cancel: &self.client.cancel,
             };
             let rewritten = super::ask::rewrite(ctx, &self.cbuf[..end], found).await;
             let Some(up) = self.up.as_mut() else {
