@@ -34,17 +34,7 @@ pub fn summary(c: &Catalog, plan: &AnalysisPlan) -> String {
         .dimensions
         .iter()
         .filter(|_| plan.intent != Intent::List)
-        .map(|d| match d.grain {
-            Some(g) => g.unit().to_string(),
-            None => {
-                let t = c.table(d.column.table);
-                if t.notes.display_column == Some(d.column.column) {
-                    crate::catalog::text::stem(&t.name)
-                } else {
-                    c.column(d.column).name.clone()
-                }
-            }
-        })
+        .map(|d| dimension_name(c, d, false))
         .collect();
     if !dims.is_empty() {
         s.push_str(&format!(" by {}", dims.join(" and ")));
@@ -93,6 +83,24 @@ pub fn summary(c: &Catalog, plan: &AnalysisPlan) -> String {
         ));
     }
     s
+}
+
+/// How a grouping is named: its grain ("month"), its entity ("store") or its column (with
+/// spaces for underscores when `spaced`).
+pub fn dimension_name(c: &Catalog, d: &super::plan::Dimension, spaced: bool) -> String {
+    match d.grain {
+        Some(g) => g.unit().to_string(),
+        None => {
+            let t = c.table(d.column.table);
+            if t.notes.display_column == Some(d.column.column) {
+                crate::catalog::text::stem(&t.name)
+            } else if spaced {
+                c.column(d.column).name.replace('_', " ")
+            } else {
+                c.column(d.column).name.clone()
+            }
+        }
+    }
 }
 
 /// The NOTICE line of a model's answer: model, form, repairs, tokens, time.

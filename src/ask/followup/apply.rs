@@ -104,17 +104,7 @@ fn one(r: &mut Refining, change: &Change) -> Option<()> {
 
 /// How a grouping is named: its grain ("month"), its entity ("store") or its column.
 fn dim_name(c: &Catalog, d: &Dimension) -> String {
-    match d.grain {
-        Some(g) => g.unit().to_string(),
-        None => {
-            let t = c.table(d.column.table);
-            if t.notes.display_column == Some(d.column.column) {
-                crate::catalog::text::stem(&t.name)
-            } else {
-                c.column(d.column).name.replace('_', " ")
-            }
-        }
-    }
+    crate::ask::explain::dimension_name(c, d, true)
 }
 
 fn dims_name(c: &Catalog, dims: &[Dimension]) -> String {
