@@ -11,6 +11,7 @@ pub mod cache;
 pub mod compile;
 pub mod explain;
 pub mod followup;
+pub mod frame;
 pub mod insights;
 pub mod llm;
 pub mod model;
