@@ -6,6 +6,7 @@
 //! statement. Each check has a connection of its own (a small pool per database), so one slow
 //! plan never holds up another user's question.
 
+use super::frame::Frame;
 use crate::upstream::UpstreamTarget;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,14 +21,21 @@ pub const EXPLAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections for `EXPLAIN`, per database, opened on demand.
 pub struct Verifier {
     target: UpstreamTarget,
+    timeout: Duration,
     idle: Mutex<HashMap<String, Vec<tokio_postgres::Client>>>,
 }
 
 impl Verifier {
     /// A verifier of databases of `target` (no connection is opened yet).
     pub fn new(target: UpstreamTarget) -> Verifier {
+        Verifier::with_timeout(target, EXPLAIN_TIMEOUT)
+    }
+
+    /// Connections whose statements time out after `timeout` (for [`Verifier::rows`]).
+    pub fn with_timeout(target: UpstreamTarget, timeout: Duration) -> Verifier {
         Verifier {
             target,
+            timeout,
             idle: Mutex::new(HashMap::new()),
         }
     }
@@ -49,7 +57,7 @@ impl Verifier {
         c.batch_execute(&format!(
             "SET default_transaction_read_only = on; SET statement_timeout = '{}ms'; \
              SET application_name = 'querent-ask'",
-            EXPLAIN_TIMEOUT.as_millis()
+            self.timeout.as_millis()
         ))
         .await
         .map_err(|e| describe(&e))?;
@@ -73,7 +81,7 @@ impl Verifier {
         })?;
         let explain = format!("EXPLAIN {sql}");
         let run = tokio::time::timeout(
-            EXPLAIN_TIMEOUT + Duration::from_secs(1),
+            self.timeout + Duration::from_secs(1),
             client.query(&explain, &[]),
         );
         let (out, reusable) = match run.await {
@@ -90,7 +98,7 @@ impl Verifier {
             Err(_) => (
                 Err(Failed {
                     upstream: false,
-                    message: format!("planning took longer than {} s", EXPLAIN_TIMEOUT.as_secs()),
+                    message: format!("planning took longer than {} s", self.timeout.as_secs()),
                 }),
                 false,
             ),
@@ -99,6 +107,69 @@ impl Verifier {
             self.give_back(db, client);
         }
         out
+    }
+}
+
+impl Verifier {
+    /// The first `limit` rows of the query `sql` as a [`Frame`] (text values, column types
+    /// from a Describe), reading no further: for `ask_insights()` and the HTTP API, which
+    /// run an answer on the proxy's own read-only connection.
+    pub async fn rows(&self, db: &str, sql: &str, limit: usize) -> Result<Frame, Failed> {
+        use futures_util::StreamExt;
+        use tokio_postgres::SimpleQueryMessage;
+        let client = self.take(db).await.map_err(|e| Failed {
+            message: e,
+            upstream: true,
+        })?;
+        let failed = |e: tokio_postgres::Error| Failed {
+            upstream: e.as_db_error().is_none(),
+            message: describe(&e),
+        };
+        let read = async {
+            let stmt = client.prepare(sql).await.map_err(failed)?;
+            let columns: Vec<(String, u32)> = stmt
+                .columns()
+                .iter()
+                .map(|c| (c.name().to_string(), c.type_().oid()))
+                .collect();
+            let mut frame = Frame::new(&columns, limit);
+            let stream = client.simple_query_raw(sql).await.map_err(failed)?;
+            let mut stream = std::pin::pin!(stream);
+            let mut complete = true;
+            while let Some(m) = stream.next().await {
+                if let SimpleQueryMessage::Row(r) = m.map_err(failed)? {
+                    let values: Vec<Option<&[u8]>> =
+                        (0..r.len()).map(|i| r.get(i).map(str::as_bytes)).collect();
+                    frame.push_text(&values);
+                    if frame.seen > limit as u64 {
+                        complete = false;
+                        break;
+                    }
+                }
+            }
+            Ok::<_, Failed>((frame, complete))
+        };
+        let out = match tokio::time::timeout(self.timeout + Duration::from_secs(1), read).await {
+            Ok(r) => r,
+            Err(_) => Err(Failed {
+                upstream: false,
+                message: format!("the query took longer than {} s", self.timeout.as_secs()),
+            }),
+        };
+        match out {
+            // A result read to its end leaves the connection ready for the next one.
+            Ok((frame, true)) => {
+                self.give_back(db, client);
+                Ok(frame)
+            }
+            Ok((frame, false)) => Ok(frame),
+            Err(f) => {
+                if !f.upstream {
+                    self.give_back(db, client);
+                }
+                Err(f)
+            }
+        }
     }
 }
 

@@ -20,12 +20,28 @@ use crate::protocol::frame::messages;
 use crate::server::Shared;
 use bytes::BytesMut;
 
+/// What a client message asks.
+#[derive(Debug, PartialEq)]
+pub enum Asking {
+    /// `ASK '...'` and its comment forms.
+    Question(AskRequest),
+    /// A statement that may call `ask()`, `ask_insights()` or `ask_followups()`.
+    Relation,
+}
+
 /// A question found in a client batch.
 pub struct Found {
     /// Where its message starts in the batch.
     pub offset: usize,
-    /// The question.
-    pub req: AskRequest,
+    /// What it asks.
+    pub what: Asking,
+}
+
+/// The error of a question cancelled while it was answered.
+pub fn cancelled() -> PgError {
+    PgError::error("57014", "canceling statement due to user request: ASK stopped").with_hint(
+        "the question was cancelled while it was being answered (a language model may have been asked)",
+    )
 }
 
 fn starts_with_ci(s: &[u8], word: &[u8]) -> bool {
@@ -50,9 +66,10 @@ pub fn candidate(sql: &[u8]) -> bool {
     }
 }
 
-/// The question in one whole client message (`msg` includes tag and length), for Query and
-/// Parse messages.
-pub fn question(msg: &[u8]) -> Option<AskRequest> {
+/// What one whole client message (`msg` includes tag and length) asks, for Query and Parse
+/// messages: a question, or a statement that may call `ask()` (see
+/// [`crate::ask::relation::mentions`]).
+pub fn question(msg: &[u8]) -> Option<Asking> {
     let body = msg.get(5..)?;
     let text = match msg[0] {
         b'Q' => body,
@@ -60,10 +77,12 @@ pub fn question(msg: &[u8]) -> Option<AskRequest> {
         _ => return None,
     };
     let text = &text[..text.iter().position(|&b| b == 0)?];
-    if !candidate(text) {
-        return None;
+    if candidate(text) {
+        if let Some(req) = crate::ask::detect(std::str::from_utf8(text).ok()?) {
+            return Some(Asking::Question(req));
+        }
     }
-    crate::ask::detect(std::str::from_utf8(text).ok()?)
+    crate::ask::relation::mentions(text).then_some(Asking::Relation)
 }
 
 /// What the batch rewrite needs from the session.
@@ -129,56 +148,70 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
         if let Some(ic) = intercept.as_deref_mut() {
             ic.observe(msg[0]);
         }
-        if let Some(f) = found.next_if(|f| f.offset == at) {
-            let asker = Asker {
-                catalog: &shared.catalog,
-                guard: shared.guard.as_ref(),
-                plans: &shared.ask_cache,
-                model: shared.ask_model.as_ref(),
-                database,
-                principal,
-                session: intercept.as_deref_mut().map(|ic| &mut ic.guard),
-                previous: conversation.as_deref(),
-                history: shared.history.as_ref(),
-            };
-            let started = std::time::Instant::now();
-            // Boxed: the answer's state (a model call, EXPLAIN) lives on the heap only while a
-            // question is answered, not in every idle session's future.
-            let answer = tokio::select! {
-                a = Box::pin(crate::ask::answer(asker, &f.req)) => a,
-                () = cancel.cancelled() => Answer::Refuse(
-                    PgError::error("57014", "canceling statement due to user request: ASK stopped")
-                        .with_hint("the question was cancelled while it was being answered (a language model may have been asked)"),
-                ),
-            };
-            if let (Some(h), false) = (shared.history.as_ref(), f.req.explain) {
-                if let Some(e) = history_entry(database, principal, &f.req, &answer, started) {
-                    h.record(e);
+        // A statement calling ask() goes on with its calls replaced (to the guard, if any).
+        let mut spliced: Option<BytesMut> = None;
+        match found.next_if(|f| f.offset == at).map(|f| f.what) {
+            Some(Asking::Question(req)) => {
+                let ctx = Ctx {
+                    shared,
+                    database,
+                    principal,
+                    intercept: intercept.as_deref_mut(),
+                    replies: &mut *replies,
+                    cycles,
+                    trail: trail.as_deref_mut(),
+                    conversation: &mut *conversation,
+                    cancel,
+                };
+                question_message(ctx, msg, spot, &req, &mut out).await;
+                changed = true;
+                continue;
+            }
+            Some(Asking::Relation) => {
+                let mut ctx = Ctx {
+                    shared,
+                    database,
+                    principal,
+                    intercept: intercept.as_deref_mut(),
+                    replies: &mut *replies,
+                    cycles,
+                    trail: None,
+                    conversation: &mut *conversation,
+                    cancel,
+                };
+                match super::ask_relation::splice(&mut ctx, msg).await {
+                    Ok(None) => {}
+                    Ok(Some(s)) => {
+                        record(shared, s.entries);
+                        replies.notify(spot, &s.notices);
+                        let mut m = BytesMut::new();
+                        super::ask_relation::with_text(msg, &s.sql, &mut m);
+                        if intercept.is_none() {
+                            if let Some(trail) = trail.as_deref_mut() {
+                                trail.push(relation_note(guard, msg, &s.sql), AuditPath::Ask);
+                            }
+                        }
+                        spliced = Some(m);
+                    }
+                    Err(e) => {
+                        let note = refused(msg, spot, &e, replies, &mut out);
+                        if let Some(trail) = trail.as_deref_mut() {
+                            trail.push(note, AuditPath::Ask);
+                        }
+                        changed = true;
+                        continue;
+                    }
                 }
             }
-            match &answer {
-                Answer::Run { about, .. } if !f.req.explain => {
-                    *conversation = Some(Box::new(crate::ask::Asked {
-                        question: f.req.question.clone(),
-                        plan: about.plan.clone(),
-                        sql: about.sql.clone(),
-                        version: about.version,
-                    }));
-                }
-                Answer::Forget { .. } => *conversation = None,
-                _ => {}
-            }
-            let mut note = answered(msg, spot, &f.req, answer, replies, &mut out);
-            // The audit log never holds the hash mask's key.
-            if let (Some(g), Some(r)) = (guard, note.rewritten.as_mut()) {
-                *r = g.redact(r);
-            }
-            if let Some(trail) = trail.as_deref_mut() {
-                trail.push(note, AuditPath::Ask);
-            }
-            changed = true;
-            continue;
+            None => {}
         }
+        let msg: &[u8] = match &spliced {
+            Some(m) => {
+                changed = true;
+                m
+            }
+            None => msg,
+        };
         match (intercept.as_deref_mut(), guard) {
             (Some(ic), Some(guard)) => {
                 match ic.client_message(guard, msg, &mut out, replies, spot).await {
@@ -191,8 +224,10 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
             }
             _ => {
                 out.extend_from_slice(msg);
-                if let (Some(trail), Some(sql)) = (trail.as_deref_mut(), sql_of(msg)) {
-                    trail.push(passthrough(sql), unguarded_path);
+                if spliced.is_none() {
+                    if let (Some(trail), Some(sql)) = (trail.as_deref_mut(), sql_of(msg)) {
+                        trail.push(passthrough(sql), unguarded_path);
+                    }
                 }
             }
         }
@@ -200,9 +235,115 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
     changed.then_some(out)
 }
 
+/// Answers the question in `msg` and appends the message that replaces it to `out`.
+async fn question_message(
+    ctx: Ctx<'_>,
+    msg: &[u8],
+    spot: Spot,
+    req: &AskRequest,
+    out: &mut BytesMut,
+) {
+    let Ctx {
+        shared,
+        database,
+        principal,
+        intercept,
+        replies,
+        trail,
+        conversation,
+        cancel,
+        ..
+    } = ctx;
+    let asker = Asker {
+        catalog: &shared.catalog,
+        guard: shared.guard.as_ref(),
+        plans: &shared.ask_cache,
+        model: shared.ask_model.as_ref(),
+        database,
+        principal,
+        session: intercept.map(|ic| &mut ic.guard),
+        previous: conversation.as_deref(),
+        history: shared.history.as_ref(),
+    };
+    let started = std::time::Instant::now();
+    // Boxed: the answer's state (a model call, EXPLAIN) lives on the heap only while a
+    // question is answered, not in every idle session's future.
+    let answer = tokio::select! {
+        a = Box::pin(crate::ask::answer(asker, req)) => a,
+        () = cancel.cancelled() => Answer::Refuse(cancelled()),
+    };
+    if let (Some(h), false) = (shared.history.as_ref(), req.explain) {
+        if let Some(e) = history_entry(database, principal, req, &answer, started) {
+            h.record(e);
+        }
+    }
+    match &answer {
+        Answer::Run { about, .. } if !req.explain => {
+            *conversation = Some(Box::new(crate::ask::Asked {
+                question: req.question.clone(),
+                plan: about.plan.clone(),
+                sql: about.sql.clone(),
+                version: about.version,
+            }));
+        }
+        Answer::Forget { .. } => *conversation = None,
+        _ => {}
+    }
+    let mut note = answered(msg, spot, req, answer, replies, out);
+    // The audit log never holds the hash mask's key.
+    if let (Some(g), Some(r)) = (shared.guard.as_ref(), note.rewritten.as_mut()) {
+        *r = g.redact(r);
+    }
+    if let Some(trail) = trail {
+        trail.push(note, AuditPath::Ask);
+    }
+}
+
+/// Records history entries, when there is a history.
+fn record(shared: &Shared, entries: Vec<crate::history::Entry>) {
+    if let Some(h) = shared.history.as_ref() {
+        for e in entries {
+            h.record(e);
+        }
+    }
+}
+
+/// The audit note of a statement whose ask() calls were answered (unguarded sessions; a
+/// guarded one's guard notes the statement it checks).
+fn relation_note(guard: Option<&crate::guard::Guard>, msg: &[u8], sql: &str) -> Note {
+    Note {
+        sql: super::ask_relation::text_of(msg)
+            .unwrap_or_default()
+            .to_string(),
+        decision: Decision::Rewrite,
+        rewritten: Some(guard.map_or_else(|| sql.to_string(), |g| g.redact(sql))),
+        reason: None,
+        sqlstate: None,
+        planner: None,
+        model: None,
+    }
+}
+
+/// Appends `msg` replaced by a refusal marker (its error `e`) to `out`; returns the audit note.
+fn refused(msg: &[u8], spot: Spot, e: &PgError, replies: &mut Replies, out: &mut BytesMut) -> Note {
+    let marker = replies.refuse(spot, e);
+    super::ask_relation::with_text(msg, &marker, out);
+    Note {
+        sql: super::ask_relation::text_of(msg)
+            .unwrap_or_default()
+            .to_string(),
+        decision: Decision::Deny,
+        rewritten: None,
+        reason: Some(e.message.clone()),
+        sqlstate: Some(e.code.clone()),
+        planner: None,
+        model: None,
+    }
+}
+
 /// The history entry of one answered, declined or refused question (never its rows, never the
 /// SQL after the guard, which may hold row-filter values or the mask key).
-fn history_entry(
+pub(super) fn history_entry(
     database: &str,
     principal: &Principal,
     req: &AskRequest,
@@ -377,10 +518,10 @@ mod tests {
 
     #[test]
     fn questions_in_query_and_parse() {
-        let want = Some(AskRequest {
+        let want = Some(Asking::Question(AskRequest {
             question: "top products".into(),
             explain: false,
-        });
+        }));
         assert_eq!(question(&q("ASK 'top products'")), want);
         assert_eq!(question(&q("-- ask: top products\n")), want);
         assert_eq!(question(&p("s1", "/* ask: top products */")), want);
@@ -391,9 +532,19 @@ mod tests {
         }
         assert_eq!(question(b"S\0\0\0\x04"), None);
         assert_eq!(
-            question(&q("ASK '\u{e9}'")).map(|r| r.question),
-            Some("\u{e9}".into())
+            question(&q("ASK '\u{e9}'")),
+            Some(Asking::Question(AskRequest {
+                question: "\u{e9}".into(),
+                explain: false
+            }))
         );
+        for sql in [
+            "SELECT * FROM ask('x')",
+            "select * from (select * from ASK_insights ('x')) t",
+        ] {
+            assert_eq!(question(&q(sql)), Some(Asking::Relation), "{sql}");
+            assert_eq!(question(&p("s", sql)), Some(Asking::Relation), "{sql}");
+        }
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub struct Interceptor {
     mid_batch: bool,
 }
 
-fn cstr(b: &[u8]) -> Option<(&str, &[u8])> {
+pub(super) fn cstr(b: &[u8]) -> Option<(&str, &[u8])> {
     let end = b.iter().position(|&c| c == 0)?;
     Some((std::str::from_utf8(&b[..end]).ok()?, &b[end + 1..]))
 }

@@ -8,6 +8,8 @@
 //! running.
 
 mod ask;
+mod ask_extras;
+mod ask_relation;
 mod intercept;
 mod params;
 mod plans;

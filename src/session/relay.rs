@@ -240,7 +240,10 @@ impl Relay {
             }
             if matches!(header.tag, b'Q' | b'P') {
                 if let Some(req) = super::ask::question(&self.cbuf[end..end + header.total]) {
-                    found.push(super::ask::Found { offset: end, req });
+                    found.push(super::ask::Found {
+                        offset: end,
+                        what: req,
+                    });
                 }
             }
             end += header.total;
