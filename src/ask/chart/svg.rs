@@ -91,6 +91,16 @@ pub(super) fn distinct(rows: &[&Vec<Cell>], col: usize) -> Vec<String> {
         .collect()
 }
 
+/// The readable name of column `i` (empty when `frame` has no such column: a chart drawn from
+/// another frame than its own does not panic).
+pub(super) fn column_title(frame: &Frame, i: usize) -> String {
+    frame
+        .columns
+        .get(i)
+        .map(|c| readable(&c.name))
+        .unwrap_or_default()
+}
+
 /// A `<text>` element (`anchor`: start, middle or end).
 pub(super) fn text(out: &mut String, x: f64, y: f64, anchor: &str, size: u32, s: &str) {
     let _ = write!(

@@ -3,8 +3,10 @@
 //! negative ones down). Vertical bars have a value axis on the left; horizontal ones, for long
 //! or many labels, have their labels on the left and the values below.
 
-use super::scale::{compact, full, nice_ticks, readable, short};
-use super::svg::{color, distinct, legend, px, rule, text, Linear, Part, INK, LEGEND, TOP, WIDTH};
+use super::scale::{compact, full, nice_ticks, short};
+use super::svg::{
+    color, column_title, distinct, legend, px, rule, text, Linear, Part, INK, LEGEND, TOP, WIDTH,
+};
 use super::{Encoding, Group, Sort};
 use crate::ask::frame::{Cell, Frame};
 use std::fmt::Write;
@@ -82,10 +84,10 @@ pub(super) fn draw(frame: &Frame, rows: &[&Vec<Cell>], enc: &Encoding) -> Part {
     rects(&mut body, &plot, &scale, &bars, &order, enc, groups.len());
     let bottom = if enc.horizontal { 44.0 } else { 96.0 };
     if let Some(c) = enc.color {
-        let title = readable(&frame.columns[c].name);
+        let title = column_title(frame, c);
         legend(&mut body, WIDTH - LEGEND + 8.0, TOP + 10.0, &title, &groups);
     }
-    let value_title = readable(&frame.columns[enc.value].name);
+    let value_title = column_title(frame, enc.value);
     if enc.horizontal {
         let x = plot.left + plot.width / 2.0;
         text(

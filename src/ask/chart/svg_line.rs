@@ -3,8 +3,10 @@
 //! column, a point per row with a value, and at most eight time labels written at the plan's
 //! grain (`2024`, `2024 Q1`, `2024-03`, `2024-03-05`).
 
-use super::scale::{compact, full, nice_ticks, readable, short};
-use super::svg::{color, distinct, legend, px, rule, text, Linear, Part, INK, LEGEND, TOP, WIDTH};
+use super::scale::{compact, full, nice_ticks, short};
+use super::svg::{
+    color, column_title, distinct, legend, px, rule, text, Linear, Part, INK, LEGEND, TOP, WIDTH,
+};
 use super::Encoding;
 use crate::ask::frame::{Cell, Frame};
 use std::fmt::Write;
@@ -71,7 +73,7 @@ pub(super) fn draw(frame: &Frame, rows: &[&Vec<Cell>], enc: &Encoding, unit: Opt
     for s in 0..series.len().max(1) {
         line(&mut body, &points, s, &x, &y);
     }
-    let value_title = readable(&frame.columns[enc.value].name);
+    let value_title = column_title(frame, enc.value);
     let mid = top + height / 2.0;
     let _ = write!(
         body,
@@ -81,7 +83,7 @@ pub(super) fn draw(frame: &Frame, rows: &[&Vec<Cell>], enc: &Encoding, unit: Opt
         super::scale::esc(&value_title)
     );
     if let Some(axis) = enc.axis {
-        let t = readable(&frame.columns[axis].name);
+        let t = column_title(frame, axis);
         text(
             &mut body,
             left + width / 2.0,
@@ -92,7 +94,7 @@ pub(super) fn draw(frame: &Frame, rows: &[&Vec<Cell>], enc: &Encoding, unit: Opt
         );
     }
     if let Some(c) = enc.color {
-        let title = readable(&frame.columns[c].name);
+        let title = column_title(frame, c);
         legend(&mut body, WIDTH - LEGEND + 8.0, TOP + 10.0, &title, &series);
     }
     Part {

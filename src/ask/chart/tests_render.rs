@@ -275,3 +275,13 @@ async fn admin_port_serves_charts() {
     let (status, _, _) = get(addr, "/healthz").await;
     assert_eq!(status, "HTTP/1.1 200 OK", "the other routes still answer");
 }
+
+#[test]
+fn a_chart_drawn_from_another_frame_does_not_panic() {
+    let empty = Frame::default();
+    for f in [months(), regions()] {
+        let chart = choose(&f, &ctx("q", None)).expect("a chart");
+        let s = svg(&chart, &empty);
+        assert!(roxmltree::Document::parse(&s).is_ok(), "{s}");
+    }
+}
