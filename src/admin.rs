@@ -1,5 +1,6 @@
 //! The admin HTTP port: `GET /metrics` (Prometheus text), `GET /healthz`, `GET /catalog` (a
-//! JSON summary of the catalogs read) and `POST /catalog/refresh[?database=DB]`.
+//! JSON summary of the catalogs read), `POST /catalog/refresh[?database=DB]` and
+//! `GET /v1/charts/<id>.svg|.json` (answers' charts, `crate::ask::chart`).
 //! A deliberately small HTTP/1.1 responder: one request per connection, no keep-alive.
 
 use crate::catalog::store::CatalogStore;
@@ -19,6 +20,8 @@ pub struct AdminState {
     pub catalog: Arc<CatalogStore>,
     /// Database refreshed when the request names none.
     pub default_db: String,
+    /// The charts of answers, when the server keeps them.
+    pub charts: Option<Arc<crate::ask::chart::Charts>>,
 }
 
 /// Binds the admin port and serves it in the background; returns the bound address.
@@ -135,6 +138,9 @@ async fn handle(mut tcp: TcpStream, state: AdminState) -> std::io::Result<()> {
     let (status, ctype, body) = match (method, path) {
         ("GET", "/catalog") => ("200 OK", "application/json", state.catalog.summary_json()),
         ("POST", "/catalog/refresh") => refresh(&state, query).await,
+        ("GET", p) if p.starts_with(crate::ask::chart::PREFIX) => {
+            crate::ask::chart::route(p, state.charts.as_deref())
+        }
         ("GET", "/metrics") => (
             "200 OK",
             "text/plain; version=0.0.4",

@@ -40,6 +40,8 @@ pub struct Shared {
     pub ask_model: Option<crate::ask::llm::ModelAgent>,
     /// The ASK history (`history.*`), when one is configured.
     pub history: Option<crate::history::History>,
+    /// Charts of answers, served by the admin port (`GET /v1/charts/<id>.svg`).
+    pub charts: Arc<crate::ask::chart::Charts>,
 }
 
 impl Shared {
@@ -136,6 +138,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         .local_addr()
         .map_err(|e| StartError(e.to_string()))?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let charts = Arc::new(crate::ask::chart::Charts::default());
     let admin_addr = match config.admin_addr().map_err(|e| StartError(e.0))? {
         Some(a) => Some(
             crate::admin::start(
@@ -144,6 +147,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
                     shutdown: shutdown_rx.clone(),
                     catalog: catalog.clone(),
                     default_db: target.dbname.clone(),
+                    charts: Some(charts.clone()),
                 },
             )
             .await
@@ -161,6 +165,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         ask_cache: Default::default(),
         ask_model,
         history,
+        charts,
         pool: Pool::new(target, config.timeouts.connect.0, config.pool.max_idle),
         config,
         tls,

@@ -8,6 +8,7 @@
 
 pub mod agent;
 pub mod cache;
+pub mod chart;
 pub mod compile;
 pub mod explain;
 pub mod followup;
