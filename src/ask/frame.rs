@@ -187,7 +187,7 @@ pub fn days(s: &str) -> Option<f64> {
     let whole = era * 146_097 + doe - 719_468;
     let mut frac = 0.0;
     if let Some(t) = s.get(11..) {
-        let mut parts = t.split(|c: char| c == ':' || c == '+' || c == '-' || c == ' ');
+        let mut parts = t.split([':', '+', '-', ' ']);
         let h: f64 = parts.next().and_then(|x| x.parse().ok()).unwrap_or(0.0);
         let mi: f64 = parts.next().and_then(|x| x.parse().ok()).unwrap_or(0.0);
         let se: f64 = parts.next().and_then(|x| x.parse().ok()).unwrap_or(0.0);
