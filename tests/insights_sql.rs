@@ -263,8 +263,9 @@ fn figure_sql(src: &Source, ins: &Insight, name: &str) -> String {
         ("leader" | "laggard", "share_pct") => {
             breakdown(&extreme(ins.kind, "y / (SELECT total FROM med) * 100"))
         }
-        ("leader" | "laggard", "ratio_to_median") => {
-            breakdown(&extreme(ins.kind, "y / (SELECT med FROM med)"))
+        ("leader", "ratio_to_median") => breakdown(&extreme(ins.kind, "y / (SELECT med FROM med)")),
+        ("laggard", "median_pct") => {
+            breakdown(&extreme(ins.kind, "y / (SELECT med FROM med) * 100"))
         }
         ("leader" | "laggard" | "outlier_category", "median") => breakdown("SELECT med FROM med"),
         ("concentration", "categories") => breakdown("SELECT n FROM med"),
@@ -336,7 +337,7 @@ fn people(x: f64, decimals: usize) -> String {
     let digits: Vec<char> = int.chars().collect();
     let mut out = String::new();
     for (i, d) in digits.iter().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(*d);
@@ -355,6 +356,7 @@ fn shown(name: &str, v: f64) -> String {
         "s" | "n" | "top_k" | "categories" | "pareto_count" | "rows_read" | "rows_total"
         | "periods_read" | "periods_total" => people(v, 0),
         _ if name.ends_with("_pct") => format!("{} %", people(v, 1)),
+        _ if v.fract() == 0.0 => people(v, 0),
         _ if v.abs() >= 1_000.0 => people(v, 0),
         _ if v.abs() >= 10.0 => people(v, 1),
         _ => people(v, 2),

@@ -9,8 +9,9 @@
 //!   `trend` (Mann-Kendall, reported only when p < 0.05, with the Theil-Sen line's change
 //!   from the first to the last period), `change_point` (the split with the largest pooled
 //!   t statistic, each side at least 3 periods, reported when the Bonferroni bound over all
-//!   candidate splits is below 0.05 *and* two means fit better than a straight line, so a
-//!   plain trend is not called a shift), `outlier_period` (robust z > 3.5 of the residuals
+//!   candidate splits is below 0.05 *and* two means leave at most half the residual sum of
+//!   squares a straight line leaves, so a plain trend, or a trend with a spike, is not
+//!   called a shift), `outlier_period` (robust z > 3.5 of the residuals
 //!   from the Theil-Sen line, confirmed by a prediction-t test against the other residuals,
 //!   Bonferroni over the periods, p < 0.01), `period_change` (the last period against the one before).
 //!   Mann-Kendall and Theil-Sen are quadratic: a series reads at most the last
@@ -20,7 +21,7 @@
 //!   over the number of categories; the other series statistics are skipped (a per-category
 //!   shift or outlier among many series is mostly noise).
 //! - **A breakdown** (a category column with unique labels, at least 3): `leader` and
-//!   `laggard` (share of the total, ratio to the median), `concentration` (top-k share,
+//!   `laggard` (share of the total; ratio to the median, as a percent for the laggard), `concentration` (top-k share,
 //!   k = min(3, n/2), and how many categories make 80 %), `outlier_category` (robust z >
 //!   3.5, confirmed as for periods). Shares need a positive total and no negative value.
 //! - **Any frame of several rows**: `correlation` between two measures (Pearson r with

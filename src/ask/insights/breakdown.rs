@@ -103,11 +103,11 @@ fn laggard(b: &Breakdown, total: f64, med: f64) -> Option<Insight> {
     Some(Insight {
         kind: "laggard",
         text: format!(
-            "{label} trails with {} {}, {} of the total and {} the median {} ({}).",
+            "{label} trails with {} {}, {} of the total and {} of the median {} ({}).",
             amount(*value),
             b.measure,
             percent(share * 100.0),
-            ratio(r),
+            percent(r * 100.0),
             words(&b.category),
             amount(med)
         ),
@@ -116,7 +116,7 @@ fn laggard(b: &Breakdown, total: f64, med: f64) -> Option<Insight> {
         figures: figures(&[
             ("value", *value),
             ("share_pct", share * 100.0),
-            ("ratio_to_median", r),
+            ("median_pct", r * 100.0),
             ("median", med),
         ]),
     })

@@ -9,6 +9,8 @@ use crate::ask::plan::Grain;
 
 /// Significance level of the trend and change-point tests.
 const ALPHA: f64 = 0.05;
+/// Largest ratio of the two-means residual sum of squares to the line's for a change point.
+pub const STEP_OVER_LINE: f64 = 0.5;
 /// Robust z beyond which a period or category is an outlier.
 pub const OUTLIER_Z: f64 = 3.5;
 /// Significance level of an outlier's prediction-t test ([`outlier_p`]): a robust z above
@@ -168,10 +170,12 @@ fn relative(a: f64, b: f64) -> f64 {
     }
 }
 
-/// `change_point`: a level shift that two means explain better than a line.
+/// `change_point`: a level shift that two means explain at least twice as well as a line
+/// (residual sum of squares at most [`STEP_OVER_LINE`] of the line's), so a trend with a
+/// spike is not called a shift.
 pub fn change_point(s: &Series) -> Option<Insight> {
     let sp = best_split(&s.ys)?;
-    if sp.p >= ALPHA || sp.sse >= line_sse(&s.ys) || sp.before == sp.after {
+    if sp.p >= ALPHA || sp.sse > STEP_OVER_LINE * line_sse(&s.ys) || sp.before == sp.after {
         return None;
     }
     let label = &s.labels[sp.at];
@@ -348,7 +352,7 @@ pub fn previous_period(frame: &Frame, previous: &Frame, measures: &[usize]) -> V
             let pct = (total - before) / before * 100.0;
             let dir = if pct > 0.0 { "up" } else { "down" };
             let text = format!(
-                "{} was {} in total, {dir} {} from {} in the previous period.",
+                "{} came to {} in total, {dir} {} from {} in the previous period.",
                 sentence(&super::text::words(column)),
                 amount(total),
                 percent(pct),

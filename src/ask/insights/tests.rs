@@ -132,6 +132,8 @@ fn a_spike_is_an_outlier_period() {
     assert_eq!(o[0].figure("value"), Some(ys[9]));
     assert!(o[0].figure("z").is_some_and(|z| z > 3.5));
     assert!(o[0].text.contains("above"));
+    // A trend with a spike is not a level shift.
+    assert!(kinds(&found, "change_point").is_empty(), "{found:#?}");
 }
 
 #[test]

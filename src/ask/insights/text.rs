@@ -5,9 +5,10 @@
 use crate::ask::frame::days;
 use crate::ask::plan::Grain;
 
-/// An amount: no decimals from 1,000 up, one from 10, two below; thousands separators.
+/// An amount: no decimals for whole numbers or from 1,000 up, one from 10, two below;
+/// thousands separators.
 pub fn amount(x: f64) -> String {
-    let decimals = if x.abs() >= 1_000.0 {
+    let decimals = if x.abs() >= 1_000.0 || x.fract() == 0.0 {
         0
     } else if x.abs() >= 10.0 {
         1
@@ -159,6 +160,7 @@ mod tests {
         assert_eq!(amount(1_234_567.89), "1,234,568");
         assert_eq!(amount(-12_345.0), "-12,345");
         assert_eq!(amount(123.456), "123.5");
+        assert_eq!(amount(97.0), "97");
         assert_eq!(amount(0.1234), "0.12");
         assert_eq!(amount(-0.001), "0.00");
         assert_eq!(percent(-18.44), "18.4 %");
