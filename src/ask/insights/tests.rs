@@ -315,3 +315,39 @@ fn noise_rarely_looks_like_a_finding() {
     assert!(rate(change) <= 0.05, "change_point {}", rate(change));
     assert!(rate(outlier) <= 0.05, "outlier_period {}", rate(outlier));
 }
+
+#[test]
+fn long_series_are_capped_and_say_so() {
+    let ys: Vec<f64> = (0..2_100)
+        .map(|i| 10.0 + i as f64 + (i % 7) as f64)
+        .collect();
+    let mut f = Frame::new(&[("day".into(), 1082), ("visits".into(), 701)], 10_000);
+    for (i, y) in ys.iter().enumerate() {
+        // 2015-01-01 is day 16,436 since the epoch.
+        let text = chrono_like(16_436 + i as i64);
+        f.push_text(&[Some(text.as_bytes()), Some(y.to_string().as_bytes())]);
+    }
+    let t = kinds(&all(&f), "trend");
+    assert_eq!(t.len(), 1);
+    assert!(
+        t[0].text
+            .ends_with("(Read over the last 2,000 of 2,100 periods.)"),
+        "{}",
+        t[0].text
+    );
+    assert_eq!(t[0].figure("periods_read"), Some(2_000.0));
+}
+
+/// `YYYY-MM-DD` of days since 1970-01-01 (Howard Hinnant's civil_from_days).
+fn chrono_like(z: i64) -> String {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y}-{m:02}-{d:02}")
+}
