@@ -4,7 +4,7 @@
 
 use super::{new_session_id, ApiError};
 use crate::ask::analyse::{self, Analysis};
-use crate::ask::frame::{Cell, Frame};
+use crate::ask::frame::Cell;
 use crate::ask::{Answer, AskRequest, Asked, Asker};
 use crate::auth::Principal;
 use crate::server::Shared;
@@ -201,7 +201,7 @@ pub async fn ask(shared: &Shared, principal: &Principal, input: AskIn) -> Result
         out["rows"] = Value::Array(rows);
         let ctx = analyse::context(&input.question, &about);
         let previous =
-            previous_frame(shared, &database, principal, session.as_mut(), &about, read).await;
+            super::run::previous_frame(shared, &database, principal, session.as_mut(), &about, read).await;
         let Analysis { insights, chart } =
             analyse::analyse(&frame, &ctx, previous.as_ref(), cfg.insights);
         out["insights"] = json!(insights
@@ -220,7 +220,7 @@ pub async fn ask(shared: &Shared, principal: &Principal, input: AskIn) -> Result
             });
         }
         out["followups"] =
-            json!(followups(shared, &database, principal, session.as_mut(), &about).await);
+            json!(super::run::followups(shared, &database, principal, session.as_mut(), &about).await);
         shared.api_sessions.put(
             &session_id,
             &principal.user,
@@ -241,52 +241,3 @@ pub async fn ask(shared: &Shared, principal: &Principal, input: AskIn) -> Result
     Ok(out)
 }
 
-/// The follow-up suggestions, each planned and accepted by the principal's guard.
-async fn followups(
-    shared: &Shared,
-    database: &str,
-    principal: &Principal,
-    mut session: Option<&mut crate::guard::SessionGuard>,
-    about: &crate::ask::About,
-) -> Vec<crate::ask::next::Suggestion> {
-    let Some(plan) = about.plan.as_ref() else {
-        return Vec::new();
-    };
-    let policies = shared.guard.as_ref().map(|g| g.policies());
-    let Ok(view) = shared.catalog.view(database, policies, principal).await else {
-        return Vec::new();
-    };
-    crate::ask::next::suggest(&view, plan, |made| match session.as_deref_mut() {
-        Some(s) => !matches!(s.check(&made.sql), crate::guard::Decision::Deny(_)),
-        None => true,
-    })
-}
-
-/// The rows of the same plan over the previous equal period (for `previous_period`), when
-/// the plan has a date range and every step succeeds.
-async fn previous_frame(
-    shared: &Shared,
-    database: &str,
-    principal: &Principal,
-    session: Option<&mut crate::guard::SessionGuard>,
-    about: &crate::ask::About,
-    read: usize,
-) -> Option<Frame> {
-    let plan = analyse::previous_plan(about.plan.as_ref()?)?;
-    let policies = shared.guard.as_ref().map(|g| g.policies());
-    let view = shared
-        .catalog
-        .view(database, policies, principal)
-        .await
-        .ok()?;
-    let sql = crate::ask::compile::compile(&view, &plan).ok()?;
-    let sql = match (shared.guard.as_ref(), session) {
-        (Some(g), Some(s)) => match g.check(s, &sql).await {
-            crate::guard::Decision::Pass => sql,
-            crate::guard::Decision::Rewrite(r) => r,
-            crate::guard::Decision::Deny(_) => return None,
-        },
-        _ => sql,
-    };
-    shared.runner.rows(database, &sql, read).await.ok()
-}

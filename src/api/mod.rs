@@ -6,6 +6,7 @@
 //! the same policies and guard. Errors have one JSON shape with the SQLSTATE.
 
 mod ask;
+pub mod run;
 
 use crate::auth::Principal;
 use crate::config::AuthMode;
