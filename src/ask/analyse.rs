@@ -91,7 +91,7 @@ fn shift(start: &str, end: &str) -> Option<(String, String)> {
 }
 
 /// The ISO date of `z` days since 1970-01-01 (Howard Hinnant's civil_from_days).
-fn iso(z: i64) -> String {
+pub fn iso(z: i64) -> String {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

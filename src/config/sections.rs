@@ -454,6 +454,8 @@ pub struct AskConfig {
     pub chart_ttl: Dur,
     /// Time limit of an answer the proxy runs itself (`ask_insights()`, `POST /v1/ask`).
     pub run_timeout: Dur,
+    /// Base URL of the admin port in links (charts); empty = `http://<admin_listen>`.
+    pub public_url: String,
 }
 
 impl Default for AskConfig {
@@ -464,6 +466,7 @@ impl Default for AskConfig {
             api_rows: 1_000,
             chart_ttl: Dur(Duration::from_secs(3600)),
             run_timeout: Dur(Duration::from_secs(30)),
+            public_url: String::new(),
         }
     }
 }

@@ -3,7 +3,10 @@
 //! list the upstream returns, so every client sees an ordinary result.
 
 use super::ask::Ctx;
+use super::tap::Finish;
 use crate::ask::analyse;
+use crate::ask::frame::{Context, Frame};
+use crate::server::Shared;
 use crate::ask::next::Suggestion;
 use crate::ask::About;
 use crate::error::PgError;
@@ -14,6 +17,40 @@ use crate::guard::print::string_literal;
 pub async fn suggestions(ctx: &mut Ctx<'_>, about: &About) -> Vec<Suggestion> {
     let session = ctx.intercept.as_deref_mut().map(|ic| &mut ic.guard);
     crate::api::run::followups(ctx.shared, ctx.database, ctx.principal, session, about).await
+}
+
+/// What makes the NOTICEs sent after an ASK's rows: its insights (`ask.insights`), the link
+/// to its chart (when the admin port serves charts), and the follow-up questions `next`.
+pub fn after_rows(shared: &Shared, context: Context, next: Vec<Suggestion>) -> Finish {
+    let charts = shared.charts.clone();
+    let base = chart_base(&shared.config);
+    let max = shared.config.ask.insights;
+    Box::new(move |frame: &Frame| {
+        let a = analyse::analyse(frame, &context, None, max);
+        let mut out: Vec<String> = a
+            .insights
+            .iter()
+            .take(max)
+            .map(|i| format!("ASK insight: {}", i.text))
+            .collect();
+        if let (Some(c), Some(base)) = (a.chart, base) {
+            let id = charts.put_chart(&c, frame);
+            out.push(format!("ASK chart: {base}/v1/charts/{id}.svg"));
+        }
+        out.extend(next.iter().map(|s| format!("ASK next: {}", s.question)));
+        out
+    })
+}
+
+/// Where links to charts point: `ask.public_url`, else the admin port's address; `None`
+/// without an admin port.
+pub fn chart_base(config: &crate::config::Config) -> Option<String> {
+    let url = config.ask.public_url.trim_end_matches('/');
+    if !url.is_empty() {
+        return Some(url.to_string());
+    }
+    let addr = config.admin_addr().ok()??;
+    Some(format!("http://{addr}"))
 }
 
 /// `SELECT ... FROM (VALUES ...)` with `columns` typed as given; no rows when `rows` is empty.
