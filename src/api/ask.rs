@@ -200,8 +200,15 @@ pub async fn ask(shared: &Shared, principal: &Principal, input: AskIn) -> Result
     } else {
         out["rows"] = Value::Array(rows);
         let ctx = analyse::context(&input.question, &about);
-        let previous =
-            super::run::previous_frame(shared, &database, principal, session.as_mut(), &about, read).await;
+        let previous = super::run::previous_frame(
+            shared,
+            &database,
+            principal,
+            session.as_mut(),
+            &about,
+            read,
+        )
+        .await;
         let Analysis { insights, chart } =
             analyse::analyse(&frame, &ctx, previous.as_ref(), cfg.insights);
         out["insights"] = json!(insights
@@ -219,8 +226,9 @@ pub async fn ask(shared: &Shared, principal: &Principal, input: AskIn) -> Result
                 "json_url": format!("/v1/charts/{id}.json"),
             });
         }
-        out["followups"] =
-            json!(super::run::followups(shared, &database, principal, session.as_mut(), &about).await);
+        out["followups"] = json!(
+            super::run::followups(shared, &database, principal, session.as_mut(), &about).await
+        );
         shared.api_sessions.put(
             &session_id,
             &principal.user,
@@ -240,4 +248,3 @@ pub async fn ask(shared: &Shared, principal: &Principal, input: AskIn) -> Result
     });
     Ok(out)
 }
-

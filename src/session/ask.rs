@@ -291,7 +291,7 @@ async fn question_message(
     }
     if let Answer::Run { about, .. } = &answer {
         if !req.explain {
-            let session = intercept.as_deref_mut().map(|ic| &mut ic.guard);
+            let session = intercept.map(|ic| &mut ic.guard);
             let next =
                 crate::api::run::followups(shared, database, principal, session, about).await;
             let context = crate::ask::analyse::context(&req.question, about);

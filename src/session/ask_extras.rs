@@ -6,11 +6,11 @@ use super::ask::Ctx;
 use super::tap::Finish;
 use crate::ask::analyse;
 use crate::ask::frame::{Context, Frame};
-use crate::server::Shared;
 use crate::ask::next::Suggestion;
 use crate::ask::About;
 use crate::error::PgError;
 use crate::guard::print::string_literal;
+use crate::server::Shared;
 
 /// The follow-up suggestions for an answer made from `about` (none for a model's SQL
 /// without a plan), each planned and accepted by the session's guard.
@@ -102,15 +102,23 @@ pub async fn insight_rows(
         .rows(ctx.database, sql, read)
         .await
         .map_err(|f| {
-            PgError::error(if f.upstream { "08006" } else { "XX000" }, format!("ask_insights() could not run the answer: {}", f.message))
-                .with_hint("the same question in ask() shows the error the database gives")
+            PgError::error(
+                if f.upstream { "08006" } else { "XX000" },
+                format!("ask_insights() could not run the answer: {}", f.message),
+            )
+            .with_hint("the same question in ask() shows the error the database gives")
         })?;
     let session = ctx.intercept.as_deref_mut().map(|ic| &mut ic.guard);
     let previous =
         crate::api::run::previous_frame(shared, ctx.database, ctx.principal, session, about, read)
             .await;
     let context = analyse::context(question, about);
-    let found = crate::ask::insights::insights(&frame, &context, previous.as_ref(), shared.config.ask.insights.max(1));
+    let found = crate::ask::insights::insights(
+        &frame,
+        &context,
+        previous.as_ref(),
+        shared.config.ask.insights.max(1),
+    );
     let rows: Vec<Vec<String>> = found
         .iter()
         .map(|i| {
@@ -123,7 +131,12 @@ pub async fn insight_rows(
         })
         .collect();
     Ok(values_sql(
-        &[("kind", "text"), ("text", "text"), ("score", "float8"), ("columns", "text")],
+        &[
+            ("kind", "text"),
+            ("text", "text"),
+            ("score", "float8"),
+            ("columns", "text"),
+        ],
         &rows,
     ))
 }

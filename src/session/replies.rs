@@ -17,10 +17,10 @@
 //! Upstream bytes are only looked at message by message while something is pending; the
 //! counters are kept by the relay's [`super::scan::Scanner`] on every message it forwards.
 
+use super::tap::{Finish, State as TapState, Step, Tap};
 use crate::error::PgError;
 use crate::protocol::backend;
 use crate::protocol::frame::peek_header;
-use super::tap::{Finish, State as TapState, Step, Tap};
 use bytes::BytesMut;
 use std::collections::{HashMap, VecDeque};
 
@@ -191,6 +191,8 @@ impl Replies {
             state: TapState::Waiting,
             limit,
             finish: Some(finish),
+            statement: false,
+            carried: None,
         });
     }
 
@@ -306,7 +308,10 @@ impl Replies {
                     while self.notices.front().is_some_and(|p| p.at.cycle < answered) {
                         self.notices.pop_front();
                     }
-                    while self.taps.front().is_some_and(|t| t.cycle < answered) {
+                    while let Some(t) = self.taps.front_mut().filter(|t| t.cycle < answered) {
+                        if t.carry() {
+                            break;
+                        }
                         self.taps.pop_front();
                     }
                     if !self.subs.is_empty() {
