@@ -3,6 +3,8 @@
 //! `GET /v1/charts/<id>.svg|.json` (answers' charts, `crate::ask::chart`).
 //! A deliberately small HTTP/1.1 responder: one request per connection, no keep-alive.
 
+mod page;
+
 use crate::catalog::store::CatalogStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -136,6 +138,7 @@ async fn handle(mut tcp: TcpStream, state: AdminState) -> std::io::Result<()> {
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let shutdown = &state.shutdown;
     let (status, ctype, body) = match (method, path) {
+        ("GET", "/") => page::reply(),
         ("GET", "/catalog") => ("200 OK", "application/json", state.catalog.summary_json()),
         ("POST", "/catalog/refresh") => refresh(&state, query).await,
         ("GET", p) if p.starts_with(crate::ask::chart::PREFIX) => {
