@@ -27,7 +27,7 @@ async fn the_page_answers_a_question_in_headless_chromium() {
     let shot = common::repo().join("target").join("page.png");
     let out = Command::new("python3")
         .arg(common::repo().join("tests/page/page_check.py"))
-        .env("QUERENT_BIN", env!("CARGO_BIN_EXE_querent"))
+        .env("PAGE_CHECK_BIN", env!("CARGO_BIN_EXE_querent"))
         .env("PAGE_SCREENSHOT", &shot)
         .output()
         .expect("run python3 tests/page/page_check.py");

@@ -8,8 +8,9 @@ the rendered DOM: the 5 regions in the table, an insight list, the chart image (
 follow-up buttons. Saves a screenshot (default target/page.png) and prints where it is.
 
 Installs nothing: expects `chromium` on PATH (scripts/install-test-deps.sh installs it).
-Environment: QUERENT_BIN (default target/debug/querent), CHROMIUM (default chromium),
-QUERENT_UPSTREAM, PAGE_SCREENSHOT. Exit status 0 when every check passes.
+Environment (not QUERENT_*: querent refuses unknown QUERENT_ variables): PAGE_CHECK_BIN
+(default target/debug/querent), CHROMIUM (default chromium), PAGE_CHECK_UPSTREAM,
+PAGE_SCREENSHOT. Exit status 0 when every check passes.
 """
 
 import html.parser
@@ -25,10 +26,10 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.environ.get("QUERENT_BIN", os.path.join(ROOT, "target", "debug", "querent"))
+BIN = os.environ.get("PAGE_CHECK_BIN", os.path.join(ROOT, "target", "debug", "querent"))
 CHROMIUM = os.environ.get("CHROMIUM", "chromium")
 UPSTREAM = os.environ.get(
-    "QUERENT_UPSTREAM", "postgres://root@127.0.0.1:5432/querent_retail"
+    "PAGE_CHECK_UPSTREAM", "postgres://root@127.0.0.1:5432/querent_retail"
 )
 SHOT = os.environ.get("PAGE_SCREENSHOT", os.path.join(ROOT, "target", "page.png"))
 QUESTION = "revenue by region in 2024"
@@ -127,7 +128,9 @@ def main():
                     break
             except (urllib.error.URLError, ConnectionError, OSError):
                 if time.time() > deadline or proc.poll() is not None:
-                    raise SystemExit(f"page_check: querent did not start; log {log.name}")
+                    with open(log.name, errors="replace") as f:
+                        tail = f.read()[-3000:]
+                    raise SystemExit(f"page_check: querent did not start; log {log.name}:\n{tail}")
                 time.sleep(0.1)
 
         with urllib.request.urlopen(base + "/", timeout=5) as r:
