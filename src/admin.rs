@@ -223,6 +223,13 @@ async fn handle(mut tcp: TcpStream, state: AdminState) -> std::io::Result<()> {
             },
             None => no_api(),
         },
+        (_, "/v1/ask") => crate::api::ApiError::new(
+            "405 Method Not Allowed",
+            "0A000",
+            format!("{method} /v1/ask is not supported"),
+            "POST a JSON body: {\"question\": \"...\"}",
+        )
+        .reply(),
         ("GET", "/v1/openapi.json") => ("200 OK", "application/json", crate::api::OPENAPI.into()),
         ("GET", "/catalog") => ("200 OK", "application/json", state.catalog.summary_json()),
         ("POST", "/catalog/refresh") => refresh(&state, query).await,
@@ -251,8 +258,15 @@ async fn handle(mut tcp: TcpStream, state: AdminState) -> std::io::Result<()> {
             "only GET, and POST /catalog/refresh, are supported\n".into(),
         ),
     };
+    // RFC 9110: a 405 says which methods the resource has.
+    let allow = match (status.starts_with("405"), path) {
+        (false, _) => "",
+        (true, "/v1/ask") => "Allow: POST\r\n",
+        (true, "/catalog/refresh") => "Allow: POST\r\n",
+        (true, _) => "Allow: GET\r\n",
+    };
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n{allow}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     tcp.write_all(head.as_bytes()).await?;
