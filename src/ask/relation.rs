@@ -186,6 +186,9 @@ impl Visitor for Collect {
     }
 }
 
+/// Most calls one statement may make (each is a question answered, perhaps run).
+pub const MAX_CALLS: usize = 8;
+
 /// The calls in `stmts`, in the order [`splice`] replaces them; empty when there are none.
 pub fn calls(stmts: &[Statement]) -> Result<Vec<Call>, PgError> {
     let mut c = Collect { calls: Vec::new() };
@@ -193,6 +196,16 @@ pub fn calls(stmts: &[Statement]) -> Result<Vec<Call>, PgError> {
         if let ControlFlow::Break(e) = crate::guard::depth::with_stack(|| s.visit(&mut c)) {
             return Err(e);
         }
+    }
+    if c.calls.len() > MAX_CALLS {
+        return Err(PgError::error(
+            "54000",
+            format!(
+                "the statement asks {} questions; at most {MAX_CALLS} ask() calls are answered in one statement",
+                c.calls.len()
+            ),
+        )
+        .with_hint("split the statement, or ask fewer questions at once"));
     }
     Ok(c.calls)
 }
@@ -332,6 +345,10 @@ mod tests {
             ("SELECT * FROM ask(1)", "22023"),
             ("SELECT * FROM ask()", "22023"),
             ("SELECT ask('x')", "42809"),
+            (
+                &format!("SELECT * FROM {}", vec!["ask('q')"; MAX_CALLS + 1].join(", ")),
+                "54000",
+            ),
         ] {
             let e = calls(&parse(sql)).unwrap_err();
             assert_eq!(e.code, code, "{sql}");
