@@ -24,7 +24,7 @@ pub struct Shared {
     pub cancels: Arc<CancelRegistry>,
     /// Becomes true when the server begins to shut down.
     pub shutdown: watch::Receiver<bool>,
-    /// The JWT verifier, when `auth = "jwt"` (keys loaded at start).
+    /// The JWT verifier, when `auth = "jwt"` or `jwt.*` keys are set (loaded at start).
     pub jwt: Option<Arc<crate::auth::jwt::JwtVerifier>>,
     /// Backoff after failed logins.
     pub throttle: crate::auth::throttle::Throttle,
@@ -81,9 +81,16 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         Some(p) => UsersFile::load(p, false).map_err(StartError)?,
         None => UsersFile::default(),
     };
-    let jwt = if config.auth == crate::config::AuthMode::Jwt {
+    // Keys are loaded for `auth = jwt` logins, and whenever some are configured for the HTTP
+    // API's bearer tokens (`POST /v1/ask`).
+    let j = &config.jwt;
+    let keys = j.secret.is_some()
+        || j.secret_file.is_some()
+        || !j.public_keys.0.is_empty()
+        || j.jwks.is_some();
+    let jwt = if config.auth == crate::config::AuthMode::Jwt || keys {
         let verifier = crate::auth::jwt::JwtVerifier::load(&config.jwt).map_err(StartError)?;
-        tracing::info!(?verifier, "auth = jwt: tokens are checked with these keys");
+        tracing::info!(?verifier, "JWTs are checked with these keys");
         Some(Arc::new(verifier))
     } else {
         None

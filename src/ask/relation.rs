@@ -346,7 +346,7 @@ mod tests {
             ("SELECT * FROM ask()", "22023"),
             ("SELECT ask('x')", "42809"),
             (
-                &format!("SELECT * FROM {}", vec!["ask('q')"; MAX_CALLS + 1].join(", ")),
+                &format!("SELECT * FROM {}", ["ask('q')"; MAX_CALLS + 1].join(", ")),
                 "54000",
             ),
         ] {
