@@ -22,6 +22,8 @@ pub struct AdminState {
     pub default_db: String,
     /// The charts of answers, when the server keeps them.
     pub charts: Option<Arc<crate::ask::chart::Charts>>,
+    /// The server, for `POST /v1/ask` (`crate::api`); `None` serves no API.
+    pub api: Option<Arc<crate::server::Shared>>,
 }
 
 /// Binds the admin port and serves it in the background; returns the bound address.
@@ -125,6 +127,78 @@ async fn refresh(state: &AdminState, query: &str) -> Reply {
     }
 }
 
+fn no_api() -> Reply {
+    crate::api::ApiError::new(
+        "404 Not Found",
+        "0A000",
+        "this server has no API",
+        "the API runs on a server started by querent serve",
+    )
+    .reply()
+}
+
+/// The request head (up to the blank line) as text.
+fn head_text(buf: &[u8]) -> String {
+    let end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(buf.len(), |i| i + 4);
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+/// The body of a request whose head (and perhaps the body's start) is in `buf`: exactly
+/// `Content-Length` bytes, at most [`crate::api::MAX_BODY`], within 10 s.
+async fn read_body(tcp: &mut TcpStream, buf: &[u8]) -> Result<Vec<u8>, crate::api::ApiError> {
+    use crate::api::{ApiError, MAX_BODY};
+    let head = head_text(buf);
+    let Some(len) = crate::api::header(&head, "content-length") else {
+        return Err(ApiError::new(
+            "411 Length Required",
+            "22P02",
+            "the request has no Content-Length",
+            "send the JSON body with a Content-Length header (chunked bodies are not read)",
+        ));
+    };
+    let len: usize = len.parse().map_err(|_| {
+        ApiError::new(
+            "400 Bad Request",
+            "22P02",
+            "Content-Length is not a number",
+            "send a valid Content-Length",
+        )
+    })?;
+    if len > MAX_BODY {
+        return Err(ApiError::new(
+            "413 Payload Too Large",
+            "54000",
+            format!("the body has {len} bytes, more than {MAX_BODY}"),
+            "send one question at a time",
+        ));
+    }
+    let mut body = buf[head.len()..].to_vec();
+    body.truncate(len);
+    let read = async {
+        let mut chunk = [0u8; 4096];
+        while body.len() < len {
+            let n = tcp.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n.min(len - body.len())]);
+        }
+        Ok::<_, std::io::Error>(())
+    };
+    match tokio::time::timeout(Duration::from_secs(10), read).await {
+        Ok(Ok(())) if body.len() == len => Ok(body),
+        _ => Err(ApiError::new(
+            "400 Bad Request",
+            "08P01",
+            "the body ended before Content-Length bytes arrived",
+            "send the whole body",
+        )),
+    }
+}
+
 async fn handle(mut tcp: TcpStream, state: AdminState) -> std::io::Result<()> {
     let head = tokio::time::timeout(Duration::from_secs(10), read_head(&mut tcp)).await;
     let Ok(Ok(Some(buf))) = head else {
@@ -136,6 +210,17 @@ async fn handle(mut tcp: TcpStream, state: AdminState) -> std::io::Result<()> {
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let shutdown = &state.shutdown;
     let (status, ctype, body) = match (method, path) {
+        ("POST", "/v1/ask") => match state.api.as_deref() {
+            Some(shared) => match read_body(&mut tcp, &buf).await {
+                Ok(body) => {
+                    let head = head_text(&buf);
+                    crate::api::post_ask(shared, &head, &body).await
+                }
+                Err(e) => e.reply(),
+            },
+            None => no_api(),
+        },
+        ("GET", "/v1/openapi.json") => ("200 OK", "application/json", crate::api::OPENAPI.into()),
         ("GET", "/catalog") => ("200 OK", "application/json", state.catalog.summary_json()),
         ("POST", "/catalog/refresh") => refresh(&state, query).await,
         ("GET", p) if p.starts_with(crate::ask::chart::PREFIX) => {

@@ -42,6 +42,10 @@ pub struct Shared {
     pub history: Option<crate::history::History>,
     /// Charts of answers, served by the admin port (`GET /v1/charts/<id>.svg`).
     pub charts: Arc<crate::ask::chart::Charts>,
+    /// The proxy's own read-only connections that run answers (`ask_insights()`, the API).
+    pub runner: crate::ask::verify::Verifier,
+    /// Conversations of the HTTP API, by session id.
+    pub api_sessions: crate::api::Sessions,
 }
 
 impl Shared {
@@ -138,23 +142,11 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         .local_addr()
         .map_err(|e| StartError(e.to_string()))?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let charts = Arc::new(crate::ask::chart::Charts::default());
-    let admin_addr = match config.admin_addr().map_err(|e| StartError(e.0))? {
-        Some(a) => Some(
-            crate::admin::start(
-                a,
-                crate::admin::AdminState {
-                    shutdown: shutdown_rx.clone(),
-                    catalog: catalog.clone(),
-                    default_db: target.dbname.clone(),
-                    charts: Some(charts.clone()),
-                },
-            )
-            .await
-            .map_err(StartError)?,
-        ),
-        None => None,
-    };
+    let charts = Arc::new(crate::ask::chart::Charts::new(
+        crate::ask::chart::CAPACITY,
+        config.ask.chart_ttl.0,
+    ));
+    let admin_at = config.admin_addr().map_err(|e| StartError(e.0))?;
     spawn_catalog_refresh(catalog.clone(), target.dbname.clone(), &config);
     let throttle = crate::auth::throttle::Throttle::new(
         config.limits.login_backoff.0,
@@ -166,6 +158,11 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         ask_model,
         history,
         charts,
+        runner: crate::ask::verify::Verifier::with_timeout(
+            target.clone(),
+            config.ask.run_timeout.0,
+        ),
+        api_sessions: crate::api::Sessions::default(),
         pool: Pool::new(target, config.timeouts.connect.0, config.pool.max_idle),
         config,
         tls,
@@ -177,6 +174,23 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         auditor,
         throttle,
     });
+    let admin_addr = match admin_at {
+        Some(a) => Some(
+            crate::admin::start(
+                a,
+                crate::admin::AdminState {
+                    shutdown: shared.shutdown.clone(),
+                    catalog: shared.catalog.clone(),
+                    default_db: shared.pool.target().dbname.clone(),
+                    charts: Some(shared.charts.clone()),
+                    api: Some(shared.clone()),
+                },
+            )
+            .await
+            .map_err(StartError)?,
+        ),
+        None => None,
+    };
     tracing::info!(%addr, tls = shared.tls.is_some(), auth = ?shared.config.auth, "querent listening");
     let workers = Workers::start(shared.config.workers, shared.clone()).map_err(StartError)?;
     let done = tokio::spawn(accept_loop(listener, shared.clone(), workers));

@@ -7,6 +7,7 @@
 //! See docs/ASK.md.
 
 pub mod agent;
+pub mod analyse;
 pub mod cache;
 pub mod chart;
 pub mod compile;

@@ -7,8 +7,9 @@ mod sections;
 mod settings;
 
 pub use sections::{
-    parse_duration, AuditConfig, CacheConfig, CatalogConfig, Dur, GuardConfig, HistoryConfig,
-    JwtConfig, Limits, List, LlmConfig, LogConfig, LogFormat, PoolConfig, Timeouts, TlsConfig,
+    parse_duration, AskConfig, AuditConfig, CacheConfig, CatalogConfig, Dur, GuardConfig,
+    HistoryConfig, JwtConfig, Limits, List, LlmConfig, LogConfig, LogFormat, PoolConfig, Timeouts,
+    TlsConfig,
 };
 use settings::{check_value, set_path};
 pub use settings::{Kind, Setting, SETTINGS};
@@ -75,6 +76,8 @@ pub struct Config {
     pub llm: LlmConfig,
     /// Caches shared between replicas.
     pub cache: CacheConfig,
+    /// Insights, charts and the HTTP API.
+    pub ask: AskConfig,
 }
 
 impl Default for Config {
@@ -100,6 +103,7 @@ impl Default for Config {
             catalog: CatalogConfig::default(),
             llm: LlmConfig::default(),
             cache: CacheConfig::default(),
+            ask: AskConfig::default(),
         }
     }
 }

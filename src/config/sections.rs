@@ -439,3 +439,34 @@ pub struct CacheConfig {
     /// `redis://[:password@]host:port[/db]`; empty = each process caches on its own.
     pub redis_url: String,
 }
+
+/// What follows an answer's rows: insights, charts, the HTTP API's limits (`crate::ask::analyse`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AskConfig {
+    /// Insights sent after an answer's rows (0 = none).
+    pub insights: usize,
+    /// Rows of an answer the insight and chart agents read; past them they say so.
+    pub insight_rows: usize,
+    /// Most rows `POST /v1/ask` returns.
+    pub api_rows: usize,
+    /// How long a chart stays available on the admin port.
+    pub chart_ttl: Dur,
+    /// Time limit of an answer the proxy runs itself (`ask_insights()`, `POST /v1/ask`).
+    pub run_timeout: Dur,
+    /// Base URL of the admin port in links (charts); empty = `http://<admin_listen>`.
+    pub public_url: String,
+}
+
+impl Default for AskConfig {
+    fn default() -> Self {
+        AskConfig {
+            insights: 3,
+            insight_rows: 10_000,
+            api_rows: 1_000,
+            chart_ttl: Dur(Duration::from_secs(3600)),
+            run_timeout: Dur(Duration::from_secs(30)),
+            public_url: String::new(),
+        }
+    }
+}

@@ -102,6 +102,12 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "llm.max_repairs", kind: Kind::Int, default: "2", doc: "times the model may repair a failing answer before ASK declines with the last error (at most 10)" },
     Setting { key: "llm.mode", kind: Kind::OneOf(&["fallback", "always", "off"]), default: "fallback", doc: "fallback: the deterministic planner first, the model when it declines; always: the model for every question; off: never" },
     Setting { key: "llm.tokens_per_minute", kind: Kind::Int, default: "0", doc: "tokens one principal may spend per minute; 0 = no limit" },
+    Setting { key: "ask.insights", kind: Kind::Int, default: "3", doc: "insights sent after an ASK's rows (NOTICEs), by ask_insights() and POST /v1/ask; 0 = none" },
+    Setting { key: "ask.insight_rows", kind: Kind::Int, default: "10000", doc: "rows of an answer the insight and chart agents read while the rows stream; past them the insights say they read the first N" },
+    Setting { key: "ask.api_rows", kind: Kind::Int, default: "1000", doc: "most rows POST /v1/ask returns (the answer says when it had more)" },
+    Setting { key: "ask.chart_ttl", kind: Kind::Duration, default: "1h", doc: "how long an answer's chart stays at /v1/charts/<id>.svg on the admin port (at most 1000 charts are kept)" },
+    Setting { key: "ask.run_timeout", kind: Kind::Duration, default: "30s", doc: "time limit of an answer Querent runs itself (ask_insights(), POST /v1/ask), on its own read-only connection" },
+    Setting { key: "ask.public_url", kind: Kind::Text, default: "", doc: "base URL of the admin port in links people follow (an ASK's chart); empty = http://<admin_listen>" },
     Setting { key: "cache.redis_url", kind: Kind::Text, default: "", doc: "redis://[:password@]host:port[/db] where replicas share the language model's answers (keyed like the in-process cache); empty = each process caches on its own" },
 ];
 

@@ -247,7 +247,7 @@ async fn question_message(
         shared,
         database,
         principal,
-        intercept,
+        mut intercept,
         replies,
         trail,
         conversation,
@@ -261,7 +261,7 @@ async fn question_message(
         model: shared.ask_model.as_ref(),
         database,
         principal,
-        session: intercept.map(|ic| &mut ic.guard),
+        session: intercept.as_deref_mut().map(|ic| &mut ic.guard),
         previous: conversation.as_deref(),
         history: shared.history.as_ref(),
     };
@@ -288,6 +288,16 @@ async fn question_message(
         }
         Answer::Forget { .. } => *conversation = None,
         _ => {}
+    }
+    if let Answer::Run { about, .. } = &answer {
+        if !req.explain {
+            let session = intercept.map(|ic| &mut ic.guard);
+            let next =
+                crate::api::run::followups(shared, database, principal, session, about).await;
+            let context = crate::ask::analyse::context(&req.question, about);
+            let finish = super::ask_extras::after_rows(shared, context, next);
+            replies.tap(spot, shared.config.ask.insight_rows.max(1), finish);
+        }
     }
     let mut note = answered(msg, spot, req, answer, replies, out);
     // The audit log never holds the hash mask's key.

@@ -3,34 +3,54 @@
 //! list the upstream returns, so every client sees an ordinary result.
 
 use super::ask::Ctx;
-use crate::ask::next::{self, Suggestion};
+use super::tap::Finish;
+use crate::ask::analyse;
+use crate::ask::frame::{Context, Frame};
+use crate::ask::next::Suggestion;
 use crate::ask::About;
 use crate::error::PgError;
 use crate::guard::print::string_literal;
+use crate::server::Shared;
 
 /// The follow-up suggestions for an answer made from `about` (none for a model's SQL
 /// without a plan), each planned and accepted by the session's guard.
 pub async fn suggestions(ctx: &mut Ctx<'_>, about: &About) -> Vec<Suggestion> {
-    let Some(plan) = about.plan.as_ref() else {
-        return Vec::new();
-    };
-    let policies = ctx.shared.guard.as_ref().map(|g| g.policies());
-    let Ok(view) = ctx
-        .shared
-        .catalog
-        .view(ctx.database, policies, ctx.principal)
-        .await
-    else {
-        return Vec::new();
-    };
-    if view.catalog.version.0 != about.version {
-        return Vec::new();
-    }
-    let mut session = ctx.intercept.as_deref_mut().map(|ic| &mut ic.guard);
-    next::suggest(&view, plan, |made| match session.as_deref_mut() {
-        Some(s) => !matches!(s.check(&made.sql), crate::guard::Decision::Deny(_)),
-        None => true,
+    let session = ctx.intercept.as_deref_mut().map(|ic| &mut ic.guard);
+    crate::api::run::followups(ctx.shared, ctx.database, ctx.principal, session, about).await
+}
+
+/// What makes the NOTICEs sent after an ASK's rows: its insights (`ask.insights`), the link
+/// to its chart (when the admin port serves charts), and the follow-up questions `next`.
+pub fn after_rows(shared: &Shared, context: Context, next: Vec<Suggestion>) -> Finish {
+    let charts = shared.charts.clone();
+    let base = chart_base(&shared.config);
+    let max = shared.config.ask.insights;
+    Box::new(move |frame: &Frame| {
+        let a = analyse::analyse(frame, &context, None, max);
+        let mut out: Vec<String> = a
+            .insights
+            .iter()
+            .take(max)
+            .map(|i| format!("ASK insight: {}", i.text))
+            .collect();
+        if let (Some(c), Some(base)) = (a.chart, base) {
+            let id = charts.put_chart(&c, frame);
+            out.push(format!("ASK chart: {base}/v1/charts/{id}.svg"));
+        }
+        out.extend(next.iter().map(|s| format!("ASK next: {}", s.question)));
+        out
     })
+}
+
+/// Where links to charts point: `ask.public_url`, else the admin port's address; `None`
+/// without an admin port.
+pub fn chart_base(config: &crate::config::Config) -> Option<String> {
+    let url = config.ask.public_url.trim_end_matches('/');
+    if !url.is_empty() {
+        return Some(url.to_string());
+    }
+    let addr = config.admin_addr().ok()??;
+    Some(format!("http://{addr}"))
 }
 
 /// `SELECT ... FROM (VALUES ...)` with `columns` typed as given; no rows when `rows` is empty.
@@ -66,14 +86,59 @@ pub async fn followup_rows(ctx: &mut Ctx<'_>, about: &About) -> Result<String, P
     Ok(values_sql(&[("question", "text"), ("kind", "text")], &rows))
 }
 
-/// `ask_insights()`: rows (kind, text, score, columns) of the answer `sql` (after the guard).
+/// `ask_insights()`: rows (kind, text, score, columns) of the answer `sql` (after the guard),
+/// run on the proxy's own read-only connection; with the previous equal period's total when
+/// the question has a date range.
 pub async fn insight_rows(
-    _ctx: &mut Ctx<'_>,
-    _question: &str,
-    _sql: &str,
-    _about: &About,
+    ctx: &mut Ctx<'_>,
+    question: &str,
+    sql: &str,
+    about: &About,
 ) -> Result<String, PgError> {
-    Err(PgError::error("0A000", "ask_insights() is not available yet").with_hint("use ask()"))
+    let shared = ctx.shared;
+    let read = shared.config.ask.insight_rows.max(1);
+    let frame = shared
+        .runner
+        .rows(ctx.database, sql, read)
+        .await
+        .map_err(|f| {
+            PgError::error(
+                if f.upstream { "08006" } else { "XX000" },
+                format!("ask_insights() could not run the answer: {}", f.message),
+            )
+            .with_hint("the same question in ask() shows the error the database gives")
+        })?;
+    let session = ctx.intercept.as_deref_mut().map(|ic| &mut ic.guard);
+    let previous =
+        crate::api::run::previous_frame(shared, ctx.database, ctx.principal, session, about, read)
+            .await;
+    let context = analyse::context(question, about);
+    let found = crate::ask::insights::insights(
+        &frame,
+        &context,
+        previous.as_ref(),
+        shared.config.ask.insights.max(1),
+    );
+    let rows: Vec<Vec<String>> = found
+        .iter()
+        .map(|i| {
+            vec![
+                string_literal(i.kind),
+                string_literal(&i.text),
+                format!("{:.6}", i.score),
+                string_literal(&i.columns.join(", ")),
+            ]
+        })
+        .collect();
+    Ok(values_sql(
+        &[
+            ("kind", "text"),
+            ("text", "text"),
+            ("score", "float8"),
+            ("columns", "text"),
+        ],
+        &rows,
+    ))
 }
 
 #[cfg(test)]

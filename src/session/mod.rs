@@ -16,6 +16,7 @@ mod plans;
 mod relay;
 mod replies;
 mod scan;
+mod tap;
 mod trail;
 
 use crate::auth::{self, Principal};

@@ -17,6 +17,7 @@
 //! Upstream bytes are only looked at message by message while something is pending; the
 //! counters are kept by the relay's [`super::scan::Scanner`] on every message it forwards.
 
+use super::tap::{Finish, State as TapState, Step, Tap};
 use crate::error::PgError;
 use crate::protocol::backend;
 use crate::protocol::frame::peek_header;
@@ -126,6 +127,8 @@ pub struct Replies {
     confirms: VecDeque<Confirm>,
     /// Statements whose Parse was answered: (name, prepared).
     resolved: Vec<(String, bool)>,
+    /// ASKs whose rows are read for their insights.
+    taps: VecDeque<Tap>,
 }
 
 impl Replies {
@@ -178,6 +181,21 @@ impl Replies {
         self.notices.push_back(Pending { at, bytes });
     }
 
+    /// Reads the rows of the statement at `at` (at most `limit` kept) and sends the NOTICEs
+    /// `finish` makes of them right after its CommandComplete.
+    pub fn tap(&mut self, at: Spot, limit: usize, finish: Finish) {
+        self.taps.push_back(Tap {
+            cycle: at.cycle,
+            parse: at.parse,
+            armed: at.parse.is_none(),
+            state: TapState::Waiting,
+            limit,
+            finish: Some(finish),
+            statement: false,
+            carried: None,
+        });
+    }
+
     /// Registers the simple query at `at` as sent in the extended protocol (see
     /// [`Converted`]).
     pub fn converted(&mut self, at: Spot, prepare: Option<String>) {
@@ -221,6 +239,7 @@ impl Replies {
             || !self.notices.is_empty()
             || !self.converted.is_empty()
             || !self.confirms.is_empty()
+            || !self.taps.is_empty()
             || !self.carry.is_empty()
     }
 
@@ -238,6 +257,7 @@ impl Replies {
             };
             let msg = self.carry.split_to(total);
             let tag = msg[0];
+            let after = self.tapped(&msg, answered, parsed);
             while let Some(p) = self.notices.front() {
                 let due = p.at.cycle == answered
                     && p.at.parse.is_none_or(|j| tag == b'1' && parsed + 1 == j);
@@ -288,6 +308,12 @@ impl Replies {
                     while self.notices.front().is_some_and(|p| p.at.cycle < answered) {
                         self.notices.pop_front();
                     }
+                    while let Some(t) = self.taps.front_mut().filter(|t| t.cycle < answered) {
+                        if t.carry() {
+                            break;
+                        }
+                        self.taps.pop_front();
+                    }
                     if !self.subs.is_empty() {
                         self.subs.retain(|_, (cycle, _)| *cycle >= answered);
                     }
@@ -302,6 +328,32 @@ impl Replies {
                 _ => {}
             }
             out.extend_from_slice(&msg);
+            if let Some(a) = after {
+                out.extend_from_slice(&a);
+            }
+        }
+    }
+
+    /// Shows one upstream message to the oldest tap when it is in the tap's cycle; returns
+    /// the NOTICEs to send after the message when the tapped statement completed.
+    fn tapped(&mut self, msg: &[u8], answered: u64, parsed: u32) -> Option<BytesMut> {
+        let t = self.taps.front_mut().filter(|t| t.cycle == answered)?;
+        if !t.armed {
+            if msg[0] == b'1' && t.parse == Some(parsed + 1) {
+                t.armed = true;
+            }
+            return None;
+        }
+        match t.message(msg) {
+            Step::Go => None,
+            Step::Done(bytes) => {
+                self.taps.pop_front();
+                Some(bytes)
+            }
+            Step::Drop => {
+                self.taps.pop_front();
+                None
+            }
         }
     }
 }

@@ -32,7 +32,7 @@ mod svg;
 mod svg_bars;
 mod svg_line;
 
-pub use store::{route, ChartId, Charts, Reply, StoredChart, PREFIX};
+pub use store::{route, ChartId, Charts, Reply, StoredChart, CAPACITY, PREFIX};
 pub use svg::svg;
 
 use super::frame::{Cell, Context, Frame, Kind};

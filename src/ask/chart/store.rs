@@ -56,10 +56,13 @@ pub struct Charts {
     cache: Cache<ChartId, Arc<StoredChart>>,
 }
 
+/// Charts kept by default.
+pub const CAPACITY: u64 = 1_000;
+
 impl Default for Charts {
     /// 1,000 charts for an hour.
     fn default() -> Charts {
-        Charts::new(1_000, Duration::from_secs(3_600))
+        Charts::new(CAPACITY, Duration::from_secs(3_600))
     }
 }
 

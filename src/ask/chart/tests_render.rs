@@ -245,6 +245,7 @@ async fn admin_port_serves_charts() {
     let charts = std::sync::Arc::new(Charts::default());
     let (_tx, shutdown) = tokio::sync::watch::channel(false);
     let state = crate::admin::AdminState {
+        api: None,
         shutdown,
         catalog: std::sync::Arc::new(catalog),
         default_db: "none".into(),

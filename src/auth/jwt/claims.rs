@@ -54,7 +54,11 @@ impl JwtVerifier {
         }
     }
 
-    pub(super) fn principal(&self, claims: &Claims, user: &str) -> Result<Principal, JwtError> {
+    pub(super) fn principal(
+        &self,
+        claims: &Claims,
+        user: Option<&str>,
+    ) -> Result<Principal, JwtError> {
         let missing = |claim: &str, setting: &'static str| JwtError::MissingClaim {
             claim: claim.to_string(),
             setting: Some(setting),
@@ -68,7 +72,7 @@ impl JwtVerifier {
             None | Some(Value::Null) => return Err(missing(&self.user_claim, "jwt.user_claim")),
             Some(_) => return Err(bad(&self.user_claim, "a string (the user name)")),
         };
-        if token_user != user {
+        if let Some(user) = user.filter(|u| *u != token_user) {
             return Err(JwtError::WrongUser {
                 token_user,
                 user: user.to_string(),

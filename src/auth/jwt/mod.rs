@@ -65,6 +65,15 @@ fn family_name(f: AlgorithmFamily) -> &'static str {
 impl JwtVerifier {
     /// Checks `token` for the login name `user` and returns the principal its claims describe.
     pub fn verify(&self, token: &str, user: &str) -> Result<Principal, JwtError> {
+        self.verify_for(token, Some(user))
+    }
+
+    /// Checks a bearer token (the HTTP API): the user is the token's own user claim.
+    pub fn verify_bearer(&self, token: &str) -> Result<Principal, JwtError> {
+        self.verify_for(token, None)
+    }
+
+    fn verify_for(&self, token: &str, user: Option<&str>) -> Result<Principal, JwtError> {
         let token = token.trim();
         let header = jsonwebtoken::decode_header(token).map_err(|e| self.header_error(token, e))?;
         if !self.algorithms.contains(&header.alg) {

@@ -1,0 +1,58 @@
+//! What the HTTP API and `ask_insights()` share: the stages that need the server — the
+//! rows of the previous equal period (run on the proxy's own read-only connection, after
+//! the principal's guard) and follow-up suggestions checked by that guard.
+
+use crate::ask::analyse;
+use crate::ask::frame::Frame;
+use crate::auth::Principal;
+use crate::server::Shared;
+
+/// The follow-up suggestions, each planned and accepted by the principal's guard.
+pub async fn followups(
+    shared: &Shared,
+    database: &str,
+    principal: &Principal,
+    mut session: Option<&mut crate::guard::SessionGuard>,
+    about: &crate::ask::About,
+) -> Vec<crate::ask::next::Suggestion> {
+    let Some(plan) = about.plan.as_ref() else {
+        return Vec::new();
+    };
+    let policies = shared.guard.as_ref().map(|g| g.policies());
+    let Ok(view) = shared.catalog.view(database, policies, principal).await else {
+        return Vec::new();
+    };
+    crate::ask::next::suggest(&view, plan, |made| match session.as_deref_mut() {
+        Some(s) => !matches!(s.check(&made.sql), crate::guard::Decision::Deny(_)),
+        None => true,
+    })
+}
+
+/// The rows of the same plan over the previous equal period (for `previous_period`), when
+/// the plan has a date range and every step succeeds.
+pub async fn previous_frame(
+    shared: &Shared,
+    database: &str,
+    principal: &Principal,
+    session: Option<&mut crate::guard::SessionGuard>,
+    about: &crate::ask::About,
+    read: usize,
+) -> Option<Frame> {
+    let plan = analyse::previous_plan(about.plan.as_ref()?)?;
+    let policies = shared.guard.as_ref().map(|g| g.policies());
+    let view = shared
+        .catalog
+        .view(database, policies, principal)
+        .await
+        .ok()?;
+    let sql = crate::ask::compile::compile(&view, &plan).ok()?;
+    let sql = match (shared.guard.as_ref(), session) {
+        (Some(g), Some(s)) => match g.check(s, &sql).await {
+            crate::guard::Decision::Pass => sql,
+            crate::guard::Decision::Rewrite(r) => r,
+            crate::guard::Decision::Deny(_) => return None,
+        },
+        _ => sql,
+    };
+    shared.runner.rows(database, &sql, read).await.ok()
+}
