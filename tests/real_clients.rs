@@ -475,7 +475,8 @@ fn ask_proxy() -> (Proxy, [String; 3]) {
 /// prepared, client-side binding), psycopg2 (Superset's driver) and SQLAlchemy 2 + pandas
 /// read_sql: Superset's virtual_table, Tableau's `WHERE 1=0`, a CTE, a `%s` outside the call,
 /// ask_followups(); 5 exact rows for admin, only East for alice; columns region text, revenue
-/// numeric. ask_insights() is checked once it stops answering 0A000 (a printed skip until then).
+/// numeric. ask_insights(): column types, and no text naming what alice may not see (a server
+/// answering 0A000 for it is a printed skip, so the scripts also run against older builds).
 #[test]
 fn ask_relation_psycopg_sqlalchemy_pandas() {
     require(

@@ -127,7 +127,7 @@ public class AskRelationTest {
         ok(who + ": Superset virtual_table");
     }
 
-    static void anyMode(Connection c, String who, Map<String, BigDecimal> truth) throws SQLException {
+    static void anyMode(Connection c, String who, Map<String, BigDecimal> truth, List<String> forbidden) throws SQLException {
         try (Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("SELECT * FROM ask('" + Q + "')")) {
                 regionRevenue(rs.getMetaData(), who + " SELECT * FROM ask()");
@@ -155,22 +155,27 @@ public class AskRelationTest {
             }
             ok(who + ": ask_followups " + questions);
         }
-        insights(c, who);
+        insights(c, who, forbidden);
     }
 
-    /** ask_insights() is being finished elsewhere: 0A000 is a skip, anything else is checked. */
-    static void insights(Connection c, String who) throws SQLException {
+    /** ask_insights(): (kind text, text text, score float8, columns text) rows, none naming what
+     *  the user may not see ({@code forbidden}). A server without it answers 0A000: a skip. */
+    static void insights(Connection c, String who, List<String> forbidden) throws SQLException {
         try (Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT * FROM ask_insights('" + Q + "')")) {
             ResultSetMetaData md = rs.getMetaData();
             List<String> names = new ArrayList<>();
-            for (int i = 1; i <= md.getColumnCount(); i++) names.add(md.getColumnLabel(i));
-            check(names.equals(List.of("kind", "text", "score", "columns")), who + ": ask_insights columns " + names);
+            for (int i = 1; i <= md.getColumnCount(); i++) names.add(md.getColumnLabel(i) + "/" + md.getColumnTypeName(i));
+            check(names.equals(List.of("kind/text", "text/text", "score/float8", "columns/text")), who + ": ask_insights columns " + names);
             int n = 0;
             while (rs.next()) {
                 n++;
-                check(rs.getString("kind") != null && rs.getString("text") != null, who + ": ask_insights row without kind/text");
-                rs.getDouble("score");
+                String text = rs.getString("text");
+                check(rs.getString("kind") != null && text != null, who + ": ask_insights row without kind/text");
+                check(rs.getObject("score") instanceof Double, who + ": score " + rs.getObject("score"));
+                for (String word : forbidden) {
+                    check(!text.contains(word), who + ": ask_insights text names " + word + ": " + text);
+                }
             }
             check(n >= 1, who + ": ask_insights gave no rows");
             ok(who + ": ask_insights " + n + " rows " + names);
@@ -198,8 +203,15 @@ public class AskRelationTest {
             check(truth.size() == 5, "direct: " + truth.size() + " regions in 2024, want 5");
             System.out.println("truth " + truth);
             Map<String, BigDecimal> east = new TreeMap<>(Map.of("East", truth.get("East")));
+            // alice's insights must not name the regions she cannot see, nor the all-region total.
+            List<String> hidden = new ArrayList<>(truth.keySet());
+            hidden.remove("East");
+            BigDecimal total = truth.values().stream().reduce(BigDecimal.ZERO, BigDecimal::add);
+            hidden.add(String.format(java.util.Locale.US, "%,d", total.toBigInteger()));
             for (String[] who : new String[][] {args[1].split(":", 2), args[2].split(":", 2)}) {
-                Map<String, BigDecimal> want = who[0].equals(args[1].split(":", 2)[0]) ? truth : east;
+                boolean admin = who[0].equals(args[1].split(":", 2)[0]);
+                Map<String, BigDecimal> want = admin ? truth : east;
+                List<String> forbidden = admin ? List.of() : hidden;
                 String base = "jdbc:postgresql://127.0.0.1:" + args[0] + "/" + db + "?connectTimeout=10&socketTimeout=60";
                 java.util.Properties props = new java.util.Properties();
                 props.setProperty("user", who[0]);
@@ -207,10 +219,10 @@ public class AskRelationTest {
                 try (Connection c = DriverManager.getConnection(base + "&prepareThreshold=1", props)) {
                     String name = "pgjdbc " + who[0];
                     extended(c, name, want);
-                    anyMode(c, name, want);
+                    anyMode(c, name, want, forbidden);
                 }
                 try (Connection c = DriverManager.getConnection(base + "&preferQueryMode=simple", props)) {
-                    anyMode(c, "pgjdbc simple " + who[0], want);
+                    anyMode(c, "pgjdbc simple " + who[0], want, forbidden);
                 }
             }
             System.out.println("pgjdbc: all ask() checks passed");

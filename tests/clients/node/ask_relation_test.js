@@ -27,6 +27,7 @@ const DIRECT = process.env.PG_DIRECT_URL || `postgres://root@127.0.0.1:5432/${DB
 const Q = 'revenue by region in 2024';
 const TEXT_OID = 25;
 const NUMERIC_OID = 1700;
+const FLOAT8_OID = 701;
 const TRUTH_SQL = `
 SELECT r.name AS region, sum(oi.quantity * oi.unit_price * (1 - oi.discount)) AS revenue
 FROM retail.order_items oi JOIN retail.orders o ON o.order_id = oi.order_id
@@ -55,8 +56,9 @@ function sameRows(res, truth, what) {
   assert.deepEqual(got, truth, `${what}: rows`);
 }
 
-async function insights(c, who) {
-  // ask_insights() is being finished elsewhere: 0A000 is a skip, anything else is checked.
+// ask_insights(): (kind text, text text, score float8, columns text) rows, none naming what the
+// user may not see (`forbidden`). A server without it answers 0A000: a printed skip.
+async function insights(c, who, forbidden) {
   let res;
   try {
     res = await c.query(`SELECT * FROM ask_insights('${Q}')`);
@@ -67,16 +69,23 @@ async function insights(c, who) {
     }
     throw e;
   }
-  assert.deepEqual(res.fields.map((f) => f.name), ['kind', 'text', 'score', 'columns'], `${who}: ask_insights columns`);
+  assert.deepEqual(
+    fields(res),
+    [['kind', TEXT_OID], ['text', TEXT_OID], ['score', FLOAT8_OID], ['columns', TEXT_OID]],
+    `${who}: ask_insights columns`,
+  );
   assert.ok(res.rows.length >= 1, `${who}: ask_insights gave no rows`);
   for (const r of res.rows) {
     assert.ok(r.kind && r.text, `${who}: ask_insights row without kind/text: ${JSON.stringify(r)}`);
-    assert.ok(!Number.isNaN(Number(r.score)), `${who}: score ${r.score}`);
+    assert.equal(typeof r.score, 'number', `${who}: score ${r.score}`);
+    for (const word of forbidden) {
+      assert.ok(!r.text.includes(word), `${who}: ask_insights text names ${word}: ${r.text}`);
+    }
   }
   ok(`${who}: ask_insights ${res.rows.length} rows`);
 }
 
-async function run(user, password, truth) {
+async function run(user, password, truth, forbidden) {
   const who = `node-postgres ${user}`;
   const c = new Client({ host: '127.0.0.1', port: PORT, user, password, database: DB, connectionTimeoutMillis: 10000 });
   await c.connect();
@@ -126,7 +135,7 @@ async function run(user, password, truth) {
       assert.ok(n.rows[0].n > 0, `${who}: follow-up ${r.question} answered no rows`);
     }
     ok(`${who}: ask_followups ${JSON.stringify(res.rows.map((r) => r.question))}`);
-    await insights(c, who);
+    await insights(c, who, forbidden);
   } finally {
     await c.end();
   }
@@ -139,8 +148,11 @@ async function main() {
   await d.end();
   assert.equal(truth.length, 5, 'direct: 5 regions in 2024');
   console.log(`truth ${JSON.stringify(truth)}`);
-  await run(ADMIN, ADMIN_PW, truth);
-  await run(ALICE, ALICE_PW, truth.filter((r) => r[0] === 'East'));
+  await run(ADMIN, ADMIN_PW, truth, []);
+  // alice's insights must not name the regions she cannot see, nor the all-region total.
+  const total = Math.trunc(truth.reduce((a, r) => a + Number(r[1]), 0)).toLocaleString('en-US');
+  const hidden = truth.map((r) => r[0]).filter((r) => r !== 'East').concat([total]);
+  await run(ALICE, ALICE_PW, truth.filter((r) => r[0] === 'East'), hidden);
   console.log('all ask() checks passed');
 }
 

@@ -66,8 +66,9 @@ def same_rows(got, want, what):
         check(isinstance(v, Decimal), f"{what}: revenue is {type(v).__name__}, want Decimal")
 
 
-async def insights(conn, who):
-    """ask_insights() is being finished elsewhere: 0A000 is a skip, anything else is checked."""
+async def insights(conn, who, forbidden):
+    """ask_insights(): (kind text, text text, score float8, columns text) rows, none naming what
+    the user may not see (`forbidden`). A server without it answers 0A000: a printed skip."""
     try:
         stmt = await conn.prepare(f"SELECT * FROM ask_insights('{Q}')")
         rows = await stmt.fetch()
@@ -76,14 +77,18 @@ async def insights(conn, who):
         return
     names = [a.name for a in stmt.get_attributes()]
     check(names == ["kind", "text", "score", "columns"], f"{who}: ask_insights columns {names}")
+    types = [a.type.name for a in stmt.get_attributes()]
+    check(types == ["text", "text", "float8", "text"], f"{who}: ask_insights types {types}")
     check(len(rows) >= 1, f"{who}: ask_insights gave no rows")
     for r in rows:
         check(r["kind"] and r["text"], f"{who}: ask_insights row without kind/text: {r}")
-        check(isinstance(r["score"], (int, float, Decimal)), f"{who}: score {r['score']!r}")
+        check(isinstance(r["score"], float), f"{who}: score {r['score']!r}")
+        for word in forbidden:
+            check(word not in r["text"], f"{who}: ask_insights text names {word!r}: {r['text']}")
     ok(f"{who}: ask_insights {len(rows)} rows {names}")
 
 
-async def run(user, pw, truth):
+async def run(user, pw, truth, forbidden):
     who = f"asyncpg {user}"
     conn = await asyncpg.connect(host="127.0.0.1", port=int(PORT), user=user, password=pw, database=DB)
     try:
@@ -126,7 +131,7 @@ async def run(user, pw, truth):
             n = await conn.fetchval(f"SELECT count(*) FROM ask({literal})")
             check(n > 0, f"{who}: follow-up {r['question']!r} answered no rows")
         ok(f"{who}: ask_followups {[r['question'] for r in fus]}")
-        await insights(conn, who)
+        await insights(conn, who, forbidden)
     finally:
         await conn.close()
 
@@ -138,8 +143,10 @@ async def main():
     check(len(truth) == 5, f"direct: {len(truth)} regions in 2024, want 5")
     east = [r for r in truth if r[0] == "East"]
     print(f"asyncpg {asyncpg.__version__}; truth {truth}")
-    await run(ADMIN, ADMIN_PW, truth)
-    await run(ALICE, ALICE_PW, east)
+    await run(ADMIN, ADMIN_PW, truth, [])
+    # alice's insights must not name the regions she cannot see, nor the all-region total.
+    hidden = [r for r, _ in truth if r != "East"] + [f"{int(sum(v for _, v in truth)):,}"]
+    await run(ALICE, ALICE_PW, east, hidden)
     print("all ask() checks passed")
 
 

@@ -28,7 +28,7 @@ DB = os.environ.get("QUERENT_DB", "querent_retail")
 DIRECT = os.environ.get("PG_DIRECT_DSN", f"host=127.0.0.1 port=5432 user=root dbname={DB}")
 
 Q = "revenue by region in 2024"
-TEXT_OID, NUMERIC_OID = 25, 1700
+TEXT_OID, NUMERIC_OID, FLOAT8_OID = 25, 1700, 701
 TRUTH_SQL = """
 SELECT r.name, sum(oi.quantity * oi.unit_price * (1 - oi.discount))
 FROM retail.order_items oi JOIN retail.orders o ON o.order_id = oi.order_id
@@ -80,26 +80,31 @@ def same_rows(got, want, what):
         check(isinstance(v, Decimal), f"{what}: revenue is {type(v).__name__}, want Decimal")
 
 
-def insights(conn, who):
-    """ask_insights() is being finished elsewhere: 0A000 is a skip, anything else is checked."""
+def insights(conn, who, forbidden):
+    """ask_insights(): (kind text, text text, score float8, columns text) rows, none naming what
+    the user may not see (`forbidden`). A server without it answers 0A000: a printed skip."""
     try:
         with conn.cursor() as cur:
             cur.execute(f"SELECT * FROM ask_insights('{Q}')")
             names = [d.name for d in cur.description]
+            types = [d.type_code for d in cur.description]
             rows = cur.fetchall()
     except psycopg.errors.FeatureNotSupported as e:
         conn.rollback()
         print(f"skip - {who}: ask_insights() answers 0A000 ({e.diag.message_primary})", flush=True)
         return
     check(names == ["kind", "text", "score", "columns"], f"{who}: ask_insights columns {names}")
+    check(types == [TEXT_OID, TEXT_OID, FLOAT8_OID, TEXT_OID], f"{who}: ask_insights types {types}")
     check(len(rows) >= 1, f"{who}: ask_insights gave no rows")
     for kind, text, score, _cols in rows:
         check(kind and text, f"{who}: ask_insights row without kind/text: {(kind, text)}")
-        check(isinstance(score, (int, float, Decimal)), f"{who}: score {score!r}")
+        check(isinstance(score, float), f"{who}: score {score!r}")
+        for word in forbidden:
+            check(word not in text, f"{who}: ask_insights text names {word!r}: {text}")
     ok(f"{who}: ask_insights {len(rows)} rows {names}")
 
 
-def psycopg3(user, pw, truth):
+def psycopg3(user, pw, truth, forbidden):
     who = f"psycopg {user}"
     with psycopg.connect(dsn(user, pw), autocommit=True) as conn:
         # Extended protocol (server-side binding): Parse/Bind/Describe/Execute.
@@ -145,7 +150,7 @@ def psycopg3(user, pw, truth):
             n = conn.execute(f"SELECT count(*) FROM ask({literal})").fetchone()[0]
             check(n > 0, f"{who}: follow-up {q!r} answered no rows")
         ok(f"{who}: ask_followups {[q for q, _ in fus]}")
-        insights(conn, who)
+        insights(conn, who, forbidden)
 
 
 def psycopg2_lab(user, pw, truth):
@@ -190,6 +195,13 @@ def sqlalchemy_pandas(user, pw, truth):
         ok(f"{who}: text() + pandas {pd.__version__} read_sql ({len(truth)} rows)")
 
 
+def forbidden(truth, want):
+    """What a user's insights must not name: the regions she cannot see and, when that hides
+    any, the total over all regions (as insights print it, e.g. "4,653,747")."""
+    hidden = [r for r, _ in truth if r not in {w for w, _ in want}]
+    return hidden + ([f"{int(sum(v for _, v in truth)):,}"] if hidden else [])
+
+
 def main():
     with psycopg.connect(DIRECT) as d:
         truth = sorted((r[0], r[1]) for r in d.execute(TRUTH_SQL).fetchall())
@@ -197,7 +209,7 @@ def main():
     east = [r for r in truth if r[0] == "East"]
     print(f"psycopg {psycopg.__version__}, psycopg2 {psycopg2.__version__.split()[0]}; truth {truth}")
     for user, pw, want in ((ADMIN, ADMIN_PW, truth), (ALICE, ALICE_PW, east)):
-        psycopg3(user, pw, want)
+        psycopg3(user, pw, want, forbidden(truth, want))
         psycopg2_lab(user, pw, want)
         sqlalchemy_pandas(user, pw, want)
     print("all ask() checks passed")
