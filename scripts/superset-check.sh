@@ -14,7 +14,8 @@
 #    schemas --auth scram --users FILE, alice = analyst_west region_id=3, admin = admin).
 # 4. Logs in (/api/v1/security/login + /api/v1/security/csrf_token/), registers one database
 #    per Querent user, and per database: SQL Lab runs SELECT * FROM ask('revenue by region in
-#    2024') (admin: 5 rows; alice: East only), a virtual dataset with that SQL is created, a bar
+#    2024') (admin: 5 rows; alice: East only) and ask_followups()/ask_insights() (alice's
+#    insights name no hidden region), a virtual dataset with that SQL is created, a bar
 #    chart (sum of revenue by region) is saved on it and its data fetched. Also reports what
 #    SQL Lab says to the statement form ASK '...'.
 # Prints PASS/FAIL lines; exits 1 if any check failed, 2 if setup (install, start) failed.

@@ -120,6 +120,24 @@ def check_user(s, label, dsn, want_regions):
             f"{label}: SQL Lab columns {cols}",
         )
 
+    code, out = sqllab(s, db_id, f"SELECT * FROM ask_followups('{Q}')")
+    fus = [r.get("question") for r in out.get("data", [])]
+    result(
+        code == 200 and 2 <= len(fus) <= 3 and all(fus),
+        f"{label}: SQL Lab ask_followups -> HTTP {code}, {fus}",
+    )
+    code, out = sqllab(s, db_id, f"SELECT * FROM ask_insights('{Q}')")
+    texts = [r.get("text") or "" for r in out.get("data", [])]
+    if code != 200 and "0A000" in json.dumps(out):
+        print(f"SKIP {label}: SQL Lab ask_insights answers 0A000 (not in this Querent build)", flush=True)
+    else:
+        hidden = [r for r in ["Central", "East", "North", "South", "West"] if r not in want_regions]
+        named = [h for h in hidden if any(h in t for t in texts)]
+        result(
+            code == 200 and len(texts) >= 1 and not named,
+            f"{label}: SQL Lab ask_insights -> HTTP {code}, {texts} (hidden regions named: {named})",
+        )
+
     code, ds = post(
         s,
         "/api/v1/dataset/",
