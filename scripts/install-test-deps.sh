@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the real-client test suite (tests/real_clients.rs) needs on Debian 12:
 #   psql, pgbench, pgjdbc, psycopg 3, psycopg2, SQLAlchemy 2, pandas, asyncpg, and node-postgres
-#   (into tests/clients/node).
+#   (into tests/clients/node); and chromium for the page check (tests/page.rs).
 # Idempotent: each piece is checked first and skipped when present, so a second run is fast.
 # Run as root (apt-get). Java 17, node/npm and python3/pip are expected to be on the machine.
 set -euo pipefail
@@ -15,6 +15,8 @@ say() { echo "install-test-deps: $*"; }
 apt_pkgs=()
 command -v psql >/dev/null 2>&1 || apt_pkgs+=(postgresql-client)
 command -v openssl >/dev/null 2>&1 || apt_pkgs+=(openssl)
+# Headless browser for the page's end-to-end check (tests/page.rs).
+command -v chromium >/dev/null 2>&1 || apt_pkgs+=(chromium)
 # On Debian 12 the pgbench binary for PG15 is shipped by the server package postgresql-15
 # (`dpkg -S pgbench`: postgresql-15: /usr/lib/postgresql/15/bin/pgbench), not by
 # postgresql-client-15; /usr/bin/pgbench is postgresql-client-common's pg_wrapper symlink.
@@ -37,7 +39,7 @@ if [ ${#apt_pkgs[@]} -gt 0 ]; then
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${apt_pkgs[@]}"
 else
-    say "Debian packages present (psql, pgbench, pgjdbc, java, node, npm, python)"
+    say "Debian packages present (psql, chromium, pgbench, pgjdbc, java, node, npm, python)"
 fi
 
 # ---- Python drivers ----------------------------------------------------------------------

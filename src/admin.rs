@@ -3,6 +3,8 @@
 //! `GET /v1/charts/<id>.svg|.json` (answers' charts, `crate::ask::chart`).
 //! A deliberately small HTTP/1.1 responder: one request per connection, no keep-alive.
 
+mod page;
+
 use crate::catalog::store::CatalogStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -210,6 +212,7 @@ async fn handle(mut tcp: TcpStream, state: AdminState) -> std::io::Result<()> {
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let shutdown = &state.shutdown;
     let (status, ctype, body) = match (method, path) {
+        ("GET", "/") => page::reply(),
         ("POST", "/v1/ask") => match state.api.as_deref() {
             Some(shared) => match read_body(&mut tcp, &buf).await {
                 Ok(body) => {

@@ -33,6 +33,10 @@ fn shell_examples_run() {
         .filter(|b| b.starts_with("# example:"))
         .collect();
     assert!(examples.len() >= 6, "found {} examples", examples.len());
+    // docs/ANSWERS.md asks about the retail data.
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(common::retail::ensure_dataset());
     let p = Proxy::start(&["--schemas", "schemas"]);
     let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_querent"))
         .parent()
