@@ -95,8 +95,8 @@ else
     fi
     (cd "$ROOT" && cargo build -q --bin querent) || die "cargo build"
     Q="$ROOT/target/debug/querent"
-    "$Q" user add alice --users "$WORK/users.toml" --password wonderland-ss --role analyst_west --attr region_id=3 >/dev/null || die "querent user add alice"
-    "$Q" user add admin --users "$WORK/users.toml" --password admin-ss --role admin >/dev/null || die "querent user add admin"
+    "$Q" user add alice --users "$WORK/users.toml" --password wonderland-ss --role analyst_west --attr region_id=3 >/dev/null 2>&1 || die "querent user add alice"
+    "$Q" user add admin --users "$WORK/users.toml" --password admin-ss --role admin >/dev/null 2>&1 || die "querent user add admin"
     Q_PORT="$(free_port)"
     (cd "$ROOT" && exec "$Q" serve --listen "127.0.0.1:$Q_PORT" --admin-listen "127.0.0.1:$(free_port)" \
         --upstream postgres://root@127.0.0.1:5432/test --policies policies --schemas schemas \
