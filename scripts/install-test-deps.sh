@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the real-client test suite (tests/real_clients.rs) needs on Debian 12:
-#   psql, pgbench, pgjdbc, psycopg 3, psycopg2, SQLAlchemy 2, asyncpg, and node-postgres
+#   psql, pgbench, pgjdbc, psycopg 3, psycopg2, SQLAlchemy 2, pandas, asyncpg, and node-postgres
 #   (into tests/clients/node); and chromium for the page check (tests/page.rs).
 # Idempotent: each piece is checked first and skipped when present, so a second run is fast.
 # Run as root (apt-get). Java 17, node/npm and python3/pip are expected to be on the machine.
@@ -43,17 +43,17 @@ else
 fi
 
 # ---- Python drivers ----------------------------------------------------------------------
-if "$PYTHON" -c 'import psycopg, asyncpg, psycopg2, sqlalchemy; assert psycopg.__version__.split(".")[0] == "3"; assert sqlalchemy.__version__.split(".")[0] == "2"; import psycopg_binary' >/dev/null 2>&1; then
-    say "psycopg 3, psycopg2, SQLAlchemy 2 and asyncpg present"
+if "$PYTHON" -c 'import psycopg, asyncpg, psycopg2, sqlalchemy, pandas; assert psycopg.__version__.split(".")[0] == "3"; assert sqlalchemy.__version__.split(".")[0] == "2"; import psycopg_binary' >/dev/null 2>&1; then
+    say "psycopg 3, psycopg2, SQLAlchemy 2, pandas and asyncpg present"
 else
-    say "pip install psycopg[binary] asyncpg psycopg2-binary sqlalchemy"
+    say "pip install psycopg[binary] asyncpg psycopg2-binary sqlalchemy pandas"
     pip_flags=(--quiet --disable-pip-version-check)
     # Debian's own python3 is "externally managed" (PEP 668); a pyenv/venv python is not.
     if "$PYTHON" -c 'import sys, sysconfig, os; p = os.path.join(sysconfig.get_paths()["stdlib"], "EXTERNALLY-MANAGED"); sys.exit(0 if os.path.exists(p) else 1)'; then
         pip_flags+=(--break-system-packages)
     fi
     "$PYTHON" -m pip install "${pip_flags[@]}" 'psycopg[binary]>=3.1,<4' 'asyncpg>=0.29' \
-        'psycopg2-binary>=2.9,<3' 'sqlalchemy>=2,<3'
+        'psycopg2-binary>=2.9,<3' 'sqlalchemy>=2,<3' 'pandas>=2,<3'
 fi
 
 # ---- node-postgres -----------------------------------------------------------------------

@@ -2,9 +2,12 @@
 //! psycopg 3, asyncpg, node-postgres and pgjdbc. Each test starts its own proxy, runs one
 //! program from tests/clients/ against it, and fails with that program's output and the proxy
 //! log when the program reports a mismatch. A missing client tool is a failure
-//! ("run scripts/install-test-deps.sh"), never a skip.
+//! ("run scripts/install-test-deps.sh"), never a skip. The `ask_relation_*` tests run
+//! `SELECT * FROM ask('...')` as BI tools wrap it, on the retail dataset, as a trusted and a
+//! guarded user.
 
 mod common;
+mod leak;
 
 use common::{repo, Proxy, PG_DB, PG_HOST, PG_PORT, PG_USER};
 use std::path::{Path, PathBuf};
@@ -439,4 +442,101 @@ fn pgjdbc_client() {
             "jdbc:postgresql://{PG_HOST}:{PG_PORT}/{PG_DB}?user={PG_USER}"
         ));
     run_client("pgjdbc", &proxy, cmd, Duration::from_secs(180));
+}
+
+/// The proxy the ask() client tests use: the retail dataset loaded, `policies/` and
+/// `schemas/`, SCRAM logins for admin (trusted) and alice (guarded: region East only).
+fn ask_proxy() -> (Proxy, [String; 3]) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(leak::ensure_dataset());
+    let users = leak::users_file();
+    let proxy = Proxy::start(&[
+        "--policies",
+        "policies",
+        "--schemas",
+        "schemas",
+        "--auth",
+        "scram",
+        "--users",
+        users.to_str().unwrap(),
+    ]);
+    let args = [
+        proxy.port.to_string(),
+        format!("{}:{}", leak::ADMIN, leak::ADMIN_PW),
+        format!("{}:{}", leak::ALICE, leak::ALICE_PW),
+    ];
+    (proxy, args)
+}
+
+/// `SELECT * FROM ask('revenue by region in 2024')` through psycopg 3 (extended, binary,
+/// prepared, client-side binding), psycopg2 (Superset's driver) and SQLAlchemy 2 + pandas
+/// read_sql: Superset's virtual_table, Tableau's `WHERE 1=0`, a CTE, a `%s` outside the call,
+/// ask_followups(); 5 exact rows for admin, only East for alice; columns region text, revenue
+/// numeric. ask_insights(): column types, and no text naming what alice may not see (a server
+/// answering 0A000 for it is a printed skip, so the scripts also run against older builds).
+#[test]
+fn ask_relation_psycopg_sqlalchemy_pandas() {
+    require(
+        "python3 with psycopg 3, psycopg2, SQLAlchemy 2 and pandas",
+        &python(),
+        &[
+            "-c",
+            "import psycopg, psycopg_binary, psycopg2, sqlalchemy, pandas",
+        ],
+    );
+    let (proxy, args) = ask_proxy();
+    let mut cmd = Command::new(python());
+    cmd.arg(clients_dir().join("python").join("ask_relation_psycopg.py"))
+        .args(&args);
+    run_client("ask-psycopg", &proxy, cmd, Duration::from_secs(120));
+}
+
+/// The same through asyncpg: prepared statements' attributes before execution (Describe), a
+/// `$1` outside the call, a cursor with prefetch=2 in a transaction.
+#[test]
+fn ask_relation_asyncpg() {
+    require("python3 with asyncpg", &python(), &["-c", "import asyncpg"]);
+    let (proxy, args) = ask_proxy();
+    let mut cmd = Command::new(python());
+    cmd.arg(clients_dir().join("python").join("ask_relation_asyncpg.py"))
+        .args(&args);
+    run_client("ask-asyncpg", &proxy, cmd, Duration::from_secs(120));
+}
+
+/// The same through pgjdbc: a PreparedStatement with a `?` outside the call and its
+/// ResultSetMetaData read before executing, prepareThreshold=1, setFetchSize(2) in a
+/// transaction, and preferQueryMode=simple.
+#[test]
+fn ask_relation_pgjdbc() {
+    require("java", "java", &["-version"]);
+    require_file("pgjdbc (libpostgresql-jdbc-java)", Path::new(PGJDBC_JAR));
+    let (proxy, args) = ask_proxy();
+    let mut cmd = Command::new("java");
+    cmd.arg("-cp")
+        .arg(PGJDBC_JAR)
+        .arg(clients_dir().join("jdbc").join("AskRelationTest.java"))
+        .args(&args);
+    run_client("ask-pgjdbc", &proxy, cmd, Duration::from_secs(120));
+}
+
+/// The same through node-postgres: simple protocol without values, extended with a `$1`, a
+/// named statement, rowMode array.
+#[test]
+fn ask_relation_node_postgres() {
+    require("node", "node", &["--version"]);
+    let node_dir = clients_dir().join("node");
+    require_file(
+        "node-postgres (npm pg in tests/clients/node)",
+        &node_dir
+            .join("node_modules")
+            .join("pg")
+            .join("package.json"),
+    );
+    let (proxy, args) = ask_proxy();
+    let mut cmd = Command::new("node");
+    cmd.arg(node_dir.join("ask_relation_test.js")).args(&args);
+    run_client("ask-node-postgres", &proxy, cmd, Duration::from_secs(120));
 }
