@@ -456,6 +456,8 @@ pub struct AskConfig {
     pub run_timeout: Dur,
     /// Base URL of the admin port in links (charts); empty = `http://<admin_listen>`.
     pub public_url: String,
+    /// `on`: insights, chart and next questions follow an ASK's rows; `off`: only the rows.
+    pub analysis: String,
 }
 
 impl Default for AskConfig {
@@ -467,6 +469,7 @@ impl Default for AskConfig {
             chart_ttl: Dur(Duration::from_secs(3600)),
             run_timeout: Dur(Duration::from_secs(30)),
             public_url: String::new(),
+            analysis: "on".into(),
         }
     }
 }

@@ -107,6 +107,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "ask.api_rows", kind: Kind::Int, default: "1000", doc: "most rows POST /v1/ask returns (the answer says when it had more)" },
     Setting { key: "ask.chart_ttl", kind: Kind::Duration, default: "1h", doc: "how long an answer's chart stays at /v1/charts/<id>.svg on the admin port (at most 1000 charts are kept)" },
     Setting { key: "ask.run_timeout", kind: Kind::Duration, default: "30s", doc: "time limit of an answer Querent runs itself (ask_insights(), POST /v1/ask), on its own read-only connection" },
+    Setting { key: "ask.analysis", kind: Kind::OneOf(&["on", "off"]), default: "on", doc: "on: insights, the chart link and next questions follow an ASK's rows (NOTICEs); off: only the rows (ask_insights(), ask_followups() and POST /v1/ask still analyse)" },
     Setting { key: "ask.public_url", kind: Kind::Text, default: "", doc: "base URL of the admin port in links people follow (an ASK's chart); empty = http://<admin_listen>" },
     Setting { key: "cache.redis_url", kind: Kind::Text, default: "", doc: "redis://[:password@]host:port[/db] where replicas share the language model's answers (keyed like the in-process cache); empty = each process caches on its own" },
 ];

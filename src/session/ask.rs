@@ -290,7 +290,7 @@ async fn question_message(
         _ => {}
     }
     if let Answer::Run { about, .. } = &answer {
-        if !req.explain {
+        if !req.explain && shared.config.ask.analysis != "off" {
             let session = intercept.map(|ic| &mut ic.guard);
             let next =
                 crate::api::run::followups(shared, database, principal, session, about).await;
