@@ -253,3 +253,46 @@ async fn bad_requests_get_one_error_shape() {
     let doc: Value = serde_json::from_str(&doc).unwrap();
     assert!(doc["paths"]["/v1/ask"]["post"]["responses"]["200"].is_object());
 }
+
+/// Many questions at once never open more than `MAX_BUSY` upstream connections to run them:
+/// the rest wait their turn, and all are answered.
+#[tokio::test]
+async fn concurrent_runs_are_bounded() {
+    use querent::ask::verify::{Verifier, MAX_BUSY};
+    let target =
+        querent::upstream::UpstreamTarget::parse(&common::retail::direct_dsn_db("postgres"))
+            .unwrap();
+    let v = std::sync::Arc::new(Verifier::with_timeout(
+        target,
+        std::time::Duration::from_secs(30),
+    ));
+    let marker = format!("bounded_{}", std::process::id());
+    let sql = format!("SELECT pg_sleep(0.3), '{marker}' AS m");
+    let mut tasks = Vec::new();
+    for _ in 0..3 * MAX_BUSY {
+        let (v, sql) = (v.clone(), sql.clone());
+        tasks.push(tokio::spawn(
+            async move { v.rows("postgres", &sql, 10).await },
+        ));
+    }
+    let watch = common::connect(&common::retail::direct_dsn_db("postgres"))
+        .await
+        .unwrap();
+    let mut most = 0;
+    while tasks.iter().any(|t| !t.is_finished()) {
+        let n: i64 = watch
+            .query_one(
+                &format!("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%{marker}%' AND pid <> pg_backend_pid()"),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        most = most.max(n);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for t in tasks {
+        assert!(t.await.unwrap().is_ok());
+    }
+    assert!(most as usize <= MAX_BUSY && most >= 2, "{most} ran at once");
+}

@@ -62,6 +62,14 @@ fn type_name(oid: u32) -> &'static str {
 }
 
 fn run_error(f: crate::ask::verify::Failed) -> ApiError {
+    if f.message.starts_with("53300") {
+        return ApiError::new(
+            "503 Service Unavailable",
+            "53300",
+            format!("too many answers at once: {}", f.message),
+            "try again in a moment",
+        );
+    }
     if f.upstream {
         ApiError::new(
             "502 Bad Gateway",

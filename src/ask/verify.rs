@@ -15,6 +15,10 @@ use std::time::Duration;
 /// Idle connections kept per database.
 const IDLE_PER_DB: usize = 4;
 
+/// Checks or runs at once per verifier: more wait (up to the timeout), so concurrent
+/// questions can never open more upstream connections than this plus the idle ones.
+pub const MAX_BUSY: usize = 8;
+
 /// Longest a check may take upstream.
 pub const EXPLAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -22,6 +26,7 @@ pub const EXPLAIN_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Verifier {
     target: UpstreamTarget,
     timeout: Duration,
+    busy: tokio::sync::Semaphore,
     idle: Mutex<HashMap<String, Vec<tokio_postgres::Client>>>,
 }
 
@@ -36,12 +41,28 @@ impl Verifier {
         Verifier {
             target,
             timeout,
+            busy: tokio::sync::Semaphore::new(MAX_BUSY),
             idle: Mutex::new(HashMap::new()),
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<tokio_postgres::Client>>> {
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A turn among the [`MAX_BUSY`] checks or runs at once, waiting at most the timeout.
+    async fn turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, Failed> {
+        match tokio::time::timeout(self.timeout, self.busy.acquire()).await {
+            Ok(Ok(p)) => Ok(p),
+            // Not the SQL's fault: nothing a model could repair.
+            _ => Err(Failed {
+                upstream: true,
+                message: format!(
+                    "53300: {MAX_BUSY} answers were being checked or run at once for {} s",
+                    self.timeout.as_secs()
+                ),
+            }),
+        }
     }
 
     async fn take(&self, db: &str) -> Result<tokio_postgres::Client, String> {
@@ -75,6 +96,7 @@ impl Verifier {
     /// `Ok` when PostgreSQL can plan `sql` in database `db`; its error otherwise. `Err` with
     /// `upstream: true` when the database could not be reached at all.
     pub async fn explain(&self, db: &str, sql: &str) -> Result<(), Failed> {
+        let _turn = self.turn().await?;
         let client = self.take(db).await.map_err(|e| Failed {
             message: e,
             upstream: true,
@@ -117,6 +139,7 @@ impl Verifier {
     pub async fn rows(&self, db: &str, sql: &str, limit: usize) -> Result<Frame, Failed> {
         use futures_util::StreamExt;
         use tokio_postgres::SimpleQueryMessage;
+        let _turn = self.turn().await?;
         let client = self.take(db).await.map_err(|e| Failed {
             message: e,
             upstream: true,
