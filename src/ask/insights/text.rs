@@ -65,13 +65,18 @@ pub fn grouped(x: f64, decimals: usize) -> String {
     }
 }
 
-/// A column name as words: `total_revenue` → `total revenue`.
+/// A column name as words: `total_revenue` → `total revenue`; a count of things is the
+/// things (`customers_count` → `customers`).
 pub fn words(column: &str) -> String {
-    column
+    let w = column
         .split(|c: char| c == '_' || c.is_whitespace())
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    match w.strip_suffix(" count") {
+        Some(things) if !things.is_empty() => things.to_string(),
+        _ => w,
+    }
 }
 
 /// The plural of a category column's words (`region` → `regions`, `country` → `countries`).
@@ -174,6 +179,8 @@ mod tests {
     #[test]
     fn names_and_periods() {
         assert_eq!(words("total_revenue"), "total revenue");
+        assert_eq!(words("customers_count"), "customers");
+        assert_eq!(words("count"), "count");
         assert_eq!(plural("region"), "regions");
         assert_eq!(plural("country"), "countries");
         assert_eq!(plural("day"), "days");
