@@ -80,16 +80,19 @@ pub fn mentions(sql: &[u8]) -> bool {
         while end > 0 && sql[end - 1].is_ascii_whitespace() {
             end -= 1;
         }
-        let word_start = sql[..end]
+        let start = sql[..end]
             .iter()
             .rposition(|b| !(b.is_ascii_alphanumeric() || *b == b'_' || *b == b'"'))
             .map_or(0, |i| i + 1);
-        let word: Vec<u8> = sql[word_start..end]
+        // No allocation: the word, without the quotes of a quoted identifier.
+        let mut word = &sql[start..end];
+        if word.len() >= 2 && word[0] == b'"' && word[word.len() - 1] == b'"' {
+            word = &word[1..word.len() - 1];
+        }
+        if [&b"ask"[..], b"ask_insights", b"ask_followups"]
             .iter()
-            .filter(|b| **b != b'"')
-            .map(u8::to_ascii_lowercase)
-            .collect();
-        if matches!(word.as_slice(), b"ask" | b"ask_insights" | b"ask_followups") {
+            .any(|w| word.eq_ignore_ascii_case(w))
+        {
             return true;
         }
     }
