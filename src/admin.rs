@@ -53,8 +53,19 @@ async fn read_head(tcp: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        if buf.len() > 16 * 1024 {
+            // RFC 6585: say so rather than drop the connection.
+            let body = "{\"error\":{\"code\":\"54000\",\"message\":\"the request head is longer than 16 KiB\",\"hint\":\"send shorter headers (a bearer token is a few hundred bytes)\",\"detail\":null}}\n";
+            let head = format!(
+                "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            tcp.write_all(head.as_bytes()).await?;
+            tcp.write_all(body.as_bytes()).await?;
+            return Ok(None);
+        }
         let n = tcp.read(&mut chunk).await?;
-        if n == 0 || buf.len() > 16 * 1024 {
+        if n == 0 {
             return Ok(None);
         }
         buf.extend_from_slice(&chunk[..n]);
@@ -258,6 +269,12 @@ async fn handle(mut tcp: TcpStream, state: AdminState) -> std::io::Result<()> {
             "only GET, and POST /catalog/refresh, are supported\n".into(),
         ),
     };
+    // Answers and charts hold a user's data: never cached, never sniffed as another type.
+    let private = if path.starts_with("/v1/") {
+        "Cache-Control: private, no-store\r\nX-Content-Type-Options: nosniff\r\n"
+    } else {
+        ""
+    };
     // RFC 9110: a 405 says which methods the resource has.
     let allow = match (status.starts_with("405"), path) {
         (false, _) => "",
@@ -266,7 +283,7 @@ async fn handle(mut tcp: TcpStream, state: AdminState) -> std::io::Result<()> {
         (true, _) => "Allow: GET\r\n",
     };
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n{allow}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n{allow}{private}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     tcp.write_all(head.as_bytes()).await?;

@@ -203,6 +203,27 @@ async fn answers_carry_insights_chart_followups_and_sessions() {
             .any(|r| r["item"] == "plan"),
         "{e}"
     );
+    // A session that is gone: the decline says why the question was not a follow-up.
+    let (code, gone) = ask(
+        &p,
+        None,
+        json!({"question": "now by month", "database": DB, "session": "0".repeat(32)}),
+    );
+    assert_eq!(code, 422, "{gone}");
+    assert!(
+        gone["error"]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unknown or has expired"),
+        "{gone}"
+    );
+    // Counts are JSON integers.
+    let (_, n) = ask(
+        &p,
+        None,
+        json!({"question": "how many orders", "database": DB}),
+    );
+    assert!(n["rows"][0][0].is_i64(), "{n}");
     // Row caps.
     let (_, capped) = ask(
         &p,
@@ -243,6 +264,31 @@ async fn bad_requests_get_one_error_shape() {
             "{text}"
         );
     }
+    // Headers too long: 431, not a dropped connection.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", p.admin_port)).unwrap();
+    write!(
+        s,
+        "GET /healthz HTTP/1.1\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(20_000)
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(
+        out.starts_with("HTTP/1.1 431"),
+        "{}",
+        &out[..out.len().min(60)]
+    );
+    // Answers are never cached.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", p.admin_port)).unwrap();
+    write!(s, "GET /v1/openapi.json HTTP/1.1\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(
+        out.contains("Cache-Control: private, no-store"),
+        "{}",
+        &out[..200]
+    );
     let big = format!("{{\"question\": \"{}\"}}", "x".repeat(70_000));
     assert_eq!(
         http(p.admin_port, "POST", "/v1/ask", None, Some(&big)).0,

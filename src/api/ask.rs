@@ -43,6 +43,17 @@ fn cell_json(c: &Cell) -> Value {
     }
 }
 
+/// A value of a column of type `oid` in the API's rows: integers as JSON integers (exact up
+/// to 2^53, beyond it as a string of digits), other numbers as JSON numbers (double precision).
+fn value_json(oid: u32, c: &Cell) -> Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match (oid, c) {
+        (20 | 21 | 23, Cell::Num(x)) if x.fract() == 0.0 && x.abs() <= EXACT => json!(*x as i64),
+        (20 | 21 | 23, Cell::Num(x)) => json!(format!("{x:.0}")),
+        _ => cell_json(c),
+    }
+}
+
 fn type_name(oid: u32) -> &'static str {
     match oid {
         16 => "bool",
@@ -146,7 +157,17 @@ pub async fn ask(shared: &Shared, principal: &Principal, input: AskIn) -> Result
             notices,
             about,
         } => (sql, notices, about),
-        Answer::Refuse(e) => return Err(ApiError::from_pg(e)),
+        Answer::Refuse(mut e) => {
+            // A follow-up of a session that is gone reads as a question of its own: say why.
+            if let (Some(id), None) = (input.session.as_deref(), previous.as_ref()) {
+                if e.detail.is_none() {
+                    e.detail = Some(format!(
+                        "session {id} is unknown or has expired (sessions are kept for an hour without use), so the question was not read as a follow-up"
+                    ));
+                }
+            }
+            return Err(ApiError::from_pg(e));
+        }
         Answer::Forget { .. } => {
             shared.api_sessions.forget(&session_id, &principal.user);
             return Ok(json!({"question": input.question, "database": database,
@@ -174,7 +195,10 @@ pub async fn ask(shared: &Shared, principal: &Principal, input: AskIn) -> Result
         .rows
         .iter()
         .take(max_rows)
-        .map(|r| Value::Array(r.iter().map(cell_json).collect()))
+        .map(|r| {
+            let cells = r.iter().zip(&frame.columns);
+            Value::Array(cells.map(|(c, col)| value_json(col.type_oid, c)).collect())
+        })
         .collect();
     let shown = shared
         .guard
@@ -201,7 +225,7 @@ pub async fn ask(shared: &Shared, principal: &Principal, input: AskIn) -> Result
         let items: Vec<Value> = frame
             .rows
             .iter()
-            .map(|r| json!({"item": r.first().map(Cell::label), "detail": r.get(1).map(Cell::label)}))
+            .map(|r| json!({"item": r.first().map(cell_json), "detail": r.get(1).map(cell_json)}))
             .collect();
         out["explain"] = Value::Array(items);
         out["rows"] = Value::Array(rows);

@@ -38,13 +38,14 @@ pub async fn previous_frame(
     about: &crate::ask::About,
     read: usize,
 ) -> Option<Frame> {
-    let plan = analyse::previous_plan(about.plan.as_ref()?)?;
+    let asked = about.plan.as_ref()?;
     let policies = shared.guard.as_ref().map(|g| g.policies());
     let view = shared
         .catalog
         .view(database, policies, principal)
         .await
         .ok()?;
+    let plan = analyse::previous_plan(&view.catalog, asked)?;
     let sql = crate::ask::compile::compile(&view, &plan).ok()?;
     let sql = match (shared.guard.as_ref(), session) {
         (Some(g), Some(s)) => match g.check(s, &sql).await {

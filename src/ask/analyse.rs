@@ -6,8 +6,9 @@
 use super::chart::{self, Chart};
 use super::frame::{days, Context, Frame};
 use super::insights::{self, Insight};
-use super::plan::{AnalysisPlan, TimeRange};
+use super::plan::{Agg, AnalysisPlan, Intent, Measure, TimeRange};
 use super::About;
+use crate::catalog::Catalog;
 
 /// What the analysis stages made of a result.
 #[derive(Debug, Clone)]
@@ -44,13 +45,32 @@ pub fn analyse(frame: &Frame, ctx: &Context, previous: Option<&Frame>, max: usiz
     }
 }
 
+/// Whether totals of `m` over rows add up to the total of the whole: sums and counts (a
+/// metric whose SQL is one SUM or COUNT without a division), not averages, shares or ratios.
+fn additive(c: &Catalog, m: &Measure) -> bool {
+    match m {
+        Measure::Count(_) => true,
+        Measure::Aggregate { agg, .. } => *agg == Agg::Sum,
+        Measure::Metric(i) => c.metrics.get(*i as usize).is_some_and(|metric| {
+            let sql = metric.sql.trim().to_ascii_lowercase();
+            (sql.starts_with("sum(") || sql.starts_with("count(")) && !sql.contains('/')
+        }),
+    }
+}
+
 /// `plan` over the period of the same length just before its date range: a year before a
 /// year, the months before a run of whole months, else as many days before. `None` when the
-/// plan has no fixed range (none, or one relative to the database's clock) or compares
-/// periods already.
-pub fn previous_plan(plan: &AnalysisPlan) -> Option<AnalysisPlan> {
+/// plan has no fixed range (none, or one relative to the database's clock), compares periods
+/// already, or measures what does not add up over rows (an average, a share, a ratio: the
+/// `previous_period` insight compares totals).
+pub fn previous_plan(c: &Catalog, plan: &AnalysisPlan) -> Option<AnalysisPlan> {
     let t = plan.time.as_ref()?;
-    if t.clock.is_some() || plan.previous.is_some() {
+    if t.clock.is_some()
+        || plan.previous.is_some()
+        || plan.intent != Intent::Aggregate
+        || plan.percent
+        || !plan.measures.iter().all(|m| additive(c, m))
+    {
         return None;
     }
     let (start, end) = shift(&t.start, &t.end)?;

@@ -55,10 +55,11 @@ impl Cell {
         }
     }
 
-    /// The text a person reads (dates as sent, numbers as Rust prints them).
+    /// The text a person reads (dates as sent, numbers as Rust prints them, "(no value)" for
+    /// NULL: a breakdown's NULL group is named so).
     pub fn label(&self) -> String {
         match self {
-            Cell::Null => "NULL".into(),
+            Cell::Null => "(no value)".into(),
             Cell::Num(x) => format!("{x}"),
             Cell::Text(s) => s.clone(),
             Cell::Time { text, .. } => text.clone(),

@@ -83,11 +83,20 @@ fn drill_columns(c: &Catalog, plan: &AnalysisPlan) -> Vec<ColRef> {
                 table: t,
                 column: i as u32,
             };
-            if col.kind != ValueKind::Text || col.notes.pii || used.contains(&r) {
+            // Counting stores by store says nothing: each group is one.
+            let counted = plan
+                .measures
+                .iter()
+                .any(|m| matches!(m, Measure::Count(ct) if *ct == t));
+            let display = table.notes.display_column == Some(i as u32);
+            if col.kind != ValueKind::Text
+                || col.notes.pii
+                || used.contains(&r)
+                || (counted && display)
+            {
                 continue;
             }
             let distinct = col.profile.as_ref().and_then(|p| p.distinct);
-            let display = table.notes.display_column == Some(i as u32);
             match distinct {
                 Some(d) if (2..=DRILL_MAX_DISTINCT).contains(&d) => out.push((d, r)),
                 _ if display => out.push((DRILL_MAX_DISTINCT + 1, r)),
@@ -136,7 +145,9 @@ fn plural(w: &str) -> String {
 
 /// Candidate questions for `plan`, best first (not yet planned).
 pub fn candidates(c: &Catalog, plan: &AnalysisPlan) -> Vec<Suggestion> {
-    if plan.measures.is_empty() || matches!(plan.intent, Intent::List) {
+    // Shares, growth, differences and ratios would lose what they compute in these simpler
+    // questions; lists have no measure to break down.
+    if plan.measures.is_empty() || plan.intent != Intent::Aggregate || plan.percent {
         return Vec::new();
     }
     let m = plan

@@ -41,9 +41,12 @@ impl Func {
         let parts: Vec<String> = name
             .0
             .iter()
+            // A quoted name is the name as written: "ASK" is another function than ask.
             .map(|p| {
-                p.as_ident()
-                    .map_or(String::new(), |i| i.value.to_lowercase())
+                p.as_ident().map_or(String::new(), |i| match i.quote_style {
+                    Some(_) => i.value.clone(),
+                    None => i.value.to_lowercase(),
+                })
             })
             .collect();
         let last = match parts.as_slice() {
@@ -204,7 +207,7 @@ pub fn calls(stmts: &[Statement]) -> Result<Vec<Call>, PgError> {
         return Err(PgError::error(
             "54000",
             format!(
-                "the statement asks {} questions; at most {MAX_CALLS} ask() calls are answered in one statement",
+                "the statement asks {} questions; at most {MAX_CALLS} calls of ask(), ask_insights() and ask_followups() are answered in one statement",
                 c.calls.len()
             ),
         )
@@ -333,6 +336,13 @@ mod tests {
         assert!(calls(&parse("SELECT * FROM public.ask('x')"))
             .unwrap()
             .is_empty());
+        assert!(calls(&parse("SELECT * FROM \"ASK\"('x')"))
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            calls(&parse("SELECT * FROM \"ask\"('x')")).unwrap().len(),
+            1
+        );
         assert_eq!(calls(&parse("SELECT * FROM t")).unwrap(), vec![]);
         assert_eq!(
             calls(&parse("COPY (SELECT * FROM ask(E'it''s')) TO STDOUT")).unwrap()[0].question,

@@ -319,11 +319,15 @@ pub fn strongest_trend(
         if p * cats as f64 >= ALPHA || best.as_ref().is_some_and(|(bp, _)| *bp <= p) {
             continue;
         }
-        let lead = format!(
-            "Of {} {}, {label} has the strongest trend: its ",
-            count(cats),
-            super::text::plural(&frame.columns[c].name)
-        );
+        let lead = if cats == 1 {
+            format!("{label}: its ")
+        } else {
+            format!(
+                "Of {} {}, {label} has the strongest trend: its ",
+                count(cats),
+                super::text::plural(&frame.columns[c].name)
+            )
+        };
         if let Some(mut i) = trend(&s, &lead) {
             i.figures.extend(figures(&[("categories", cats as f64)]));
             i.columns.insert(0, frame.columns[c].name.clone());
@@ -350,6 +354,10 @@ pub fn previous_period(frame: &Frame, previous: &Frame, measures: &[usize]) -> V
                 return None;
             }
             let pct = (total - before) / before * 100.0;
+            // Below what the text can show (0.0 %): nothing to say.
+            if pct.abs() < 0.05 {
+                return None;
+            }
             let dir = if pct > 0.0 { "up" } else { "down" };
             let text = format!(
                 "{} came to {} in total, {dir} {} from {} in the previous period.",
