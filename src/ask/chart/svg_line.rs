@@ -161,24 +161,33 @@ fn line(out: &mut String, points: &[Point], series: usize, x: &Linear, y: &Linea
     }
 }
 
-/// Up to [`MAX_TIME_LABELS`] of the distinct times, evenly spread, first and last included.
+/// Up to [`MAX_TIME_LABELS`] of the distinct times, every `step`-th from the first, the step
+/// the smallest that keeps labels from touching (about 6.5 px per character at 11 px).
 fn time_labels(out: &mut String, points: &[Point], x: &Linear, y: f64, unit: Option<&str>) {
     let mut times: Vec<(f64, &str)> = points.iter().map(|p| (p.days, p.text.as_str())).collect();
     times.sort_by(|a, b| a.0.total_cmp(&b.0));
     times.dedup_by(|a, b| a.0 == b.0);
     let n = times.len();
-    let k = n.min(MAX_TIME_LABELS);
-    for i in 0..k {
-        let idx = if k > 1 { i * (n - 1) / (k - 1) } else { 0 };
-        let (days, raw) = times[idx];
-        text(
-            out,
-            x.at(days),
-            y,
-            "middle",
-            11,
-            &short(&at_grain(raw, unit), 16),
-        );
+    if n == 0 {
+        return;
+    }
+    let labels: Vec<String> = times
+        .iter()
+        .map(|(_, raw)| short(&at_grain(raw, unit), 16))
+        .collect();
+    let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64 * 6.5 + 10.0;
+    let mut step = n.div_ceil(MAX_TIME_LABELS).max(1);
+    while step < n {
+        let tight = (step..n)
+            .step_by(step)
+            .any(|i| x.at(times[i].0) - x.at(times[i - step].0) < widest);
+        if !tight {
+            break;
+        }
+        step += 1;
+    }
+    for i in (0..n).step_by(step) {
+        text(out, x.at(times[i].0), y, "middle", 11, &labels[i]);
     }
 }
 
