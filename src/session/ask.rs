@@ -163,7 +163,9 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
                     conversation: &mut *conversation,
                     cancel,
                 };
-                question_message(ctx, msg, spot, &req, &mut out).await;
+                // Boxed, like the answer inside: a question's state (follow-ups, the catalog
+                // view) is on the heap only while it is answered, not in every idle session.
+                Box::pin(question_message(ctx, msg, spot, &req, &mut out)).await;
                 changed = true;
                 continue;
             }
@@ -179,7 +181,7 @@ pub async fn rewrite(ctx: Ctx<'_>, batch: &[u8], found: Vec<Found>) -> Option<By
                     conversation: &mut *conversation,
                     cancel,
                 };
-                match super::ask_relation::splice(&mut ctx, msg).await {
+                match Box::pin(super::ask_relation::splice(&mut ctx, msg)).await {
                     Ok(None) => {}
                     Ok(Some(s)) => {
                         record(shared, s.entries);
