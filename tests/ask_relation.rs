@@ -158,6 +158,19 @@ async fn every_followup_is_a_question_ask_answers() {
     }
 }
 
+/// A column her policy masks is never suggested as a grouping: its groups would all read `***`.
+#[tokio::test]
+async fn followups_never_group_by_a_masked_column() {
+    leak::ensure_dataset().await;
+    let p = proxy();
+    let q = "SELECT question FROM ask_followups('top 10 customers by revenue')";
+    let (admin, _) = psql(&p, leak::ADMIN, q);
+    assert!(admin.contains("by customer"), "{admin}");
+    let (mine, err) = psql(&p, leak::ALICE, q);
+    assert!(!mine.is_empty(), "{err}");
+    assert!(!mine.contains("by customer"), "{mine}");
+}
+
 #[tokio::test]
 async fn bad_calls_are_named() {
     leak::ensure_dataset().await;

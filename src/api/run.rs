@@ -7,7 +7,8 @@ use crate::ask::frame::Frame;
 use crate::auth::Principal;
 use crate::server::Shared;
 
-/// The follow-up suggestions, each planned and accepted by the principal's guard.
+/// The follow-up suggestions, each planned and accepted by the principal's guard, none
+/// grouping by a column the principal's policy masks (its groups would all read `***`).
 pub async fn followups(
     shared: &Shared,
     database: &str,
@@ -22,9 +23,35 @@ pub async fn followups(
     let Ok(view) = shared.catalog.view(database, policies, principal).await else {
         return Vec::new();
     };
-    crate::ask::next::suggest(&view, plan, |made| match session.as_deref_mut() {
-        Some(s) => !matches!(s.check(&made.sql), crate::guard::Decision::Deny(_)),
-        None => true,
+    let guarded = session.is_some();
+    let effective = policies
+        .filter(|_| guarded)
+        .map(|p| crate::policy::Effective::new(p, principal));
+    let masked = |col: crate::catalog::ColRef| {
+        let Some(eff) = effective.as_ref() else {
+            return false;
+        };
+        let t = view.catalog.table(col.table);
+        let name = &view.catalog.column(col).name;
+        match eff.table_rule(&t.schema, &t.name) {
+            Ok(Some(rule)) => rule.masks.contains_key(name),
+            _ => false,
+        }
+    };
+    crate::ask::next::suggest(&view, plan, |made| {
+        if made
+            .planned
+            .plan
+            .dimensions
+            .iter()
+            .any(|d| masked(d.column))
+        {
+            return false;
+        }
+        match session.as_deref_mut() {
+            Some(s) => !matches!(s.check(&made.sql), crate::guard::Decision::Deny(_)),
+            None => true,
+        }
     })
 }
 
