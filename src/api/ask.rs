@@ -250,7 +250,7 @@ pub async fn ask(shared: &Shared, principal: &Principal, input: AskIn) -> Result
             )
             .collect::<Vec<_>>());
         if let Some(c) = chart {
-            let id = shared.charts.put_chart(&c, &frame);
+            let id = shared.charts.put_owned(&principal.user, &c, &frame);
             out["chart"] = json!({
                 "mark": format!("{:?}", c.mark).to_lowercase(),
                 "spec": c.spec,

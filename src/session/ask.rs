@@ -297,7 +297,8 @@ async fn question_message(
             let next =
                 crate::api::run::followups(shared, database, principal, session, about).await;
             let context = crate::ask::analyse::context(&req.question, about);
-            let finish = super::ask_extras::after_rows(shared, context, next);
+            let finish =
+                super::ask_extras::after_rows(shared, principal.user.clone(), context, next);
             replies.tap(spot, shared.config.ask.insight_rows.max(1), finish);
         }
     }

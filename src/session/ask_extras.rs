@@ -21,7 +21,12 @@ pub async fn suggestions(ctx: &mut Ctx<'_>, about: &About) -> Vec<Suggestion> {
 
 /// What makes the NOTICEs sent after an ASK's rows: its insights (`ask.insights`), the link
 /// to its chart (when the admin port serves charts), and the follow-up questions `next`.
-pub fn after_rows(shared: &Shared, context: Context, next: Vec<Suggestion>) -> Finish {
+pub fn after_rows(
+    shared: &Shared,
+    owner: String,
+    context: Context,
+    next: Vec<Suggestion>,
+) -> Finish {
     let charts = shared.charts.clone();
     let base = chart_base(&shared.config);
     let max = shared.config.ask.insights;
@@ -34,7 +39,7 @@ pub fn after_rows(shared: &Shared, context: Context, next: Vec<Suggestion>) -> F
             .map(|i| format!("ASK insight: {}", i.text))
             .collect();
         if let (Some(c), Some(base)) = (a.chart, base) {
-            let id = charts.put_chart(&c, frame);
+            let id = charts.put_owned(&owner, &c, frame);
             out.push(format!("ASK chart: {base}/v1/charts/{id}.svg"));
         }
         out.extend(next.iter().map(|s| format!("ASK next: {}", s.question)));

@@ -51,10 +51,18 @@ pub struct StoredChart {
 }
 
 /// Charts by id, at most `capacity` of them, each for at most `ttl` after it was put.
+/// Each owner (user) keeps at most [`PER_OWNER`] charts: putting one more drops its oldest,
+/// so no one user can push everyone else's charts out of the store.
 #[derive(Clone)]
 pub struct Charts {
     cache: Cache<ChartId, Arc<StoredChart>>,
+    owners: Arc<
+        std::sync::Mutex<std::collections::HashMap<String, std::collections::VecDeque<ChartId>>>,
+    >,
 }
+
+/// Most charts one owner keeps.
+pub const PER_OWNER: usize = 100;
 
 /// Charts kept by default.
 pub const CAPACITY: u64 = 1_000;
@@ -82,7 +90,26 @@ impl Charts {
                 .max_capacity(capacity)
                 .time_to_live(ttl)
                 .build(),
+            owners: Arc::default(),
         }
+    }
+
+    /// Keeps the chart of `owner`'s answer (see [`PER_OWNER`]); returns the new id.
+    pub fn put_owned(&self, owner: &str, chart: &Chart, frame: &Frame) -> ChartId {
+        let id = self.put_chart(chart, frame);
+        let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        // Owners whose charts are all gone are forgotten now and then (bounded map).
+        if owners.len() > 10_000 {
+            owners.retain(|_, ids| ids.iter().any(|i| self.cache.contains_key(i)));
+        }
+        let mine = owners.entry(owner.to_string()).or_default();
+        mine.push_back(id.clone());
+        while mine.len() > PER_OWNER {
+            if let Some(old) = mine.pop_front() {
+                self.cache.invalidate(&old);
+            }
+        }
+        id
     }
 
     /// Keeps a spec and its SVG; returns the new id.

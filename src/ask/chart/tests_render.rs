@@ -183,6 +183,28 @@ fn store_ids_and_bounds() {
     assert!(brief.get(&id).is_none(), "expired");
 }
 
+/// One owner putting many charts drops its own oldest, never another owner's.
+#[test]
+fn an_owner_cannot_push_out_the_charts_of_others() {
+    use super::store::PER_OWNER;
+    let charts = Charts::new(10 * PER_OWNER as u64, Duration::from_secs(60));
+    let f = regions();
+    let chart = choose(&f, &ctx("q", None)).expect("a chart");
+    let alices = charts.put_owned("alice", &chart, &f);
+    let first = charts.put_owned("mallory", &chart, &f);
+    let mut last = first.clone();
+    for _ in 0..3 * PER_OWNER {
+        last = charts.put_owned("mallory", &chart, &f);
+    }
+    assert!(
+        charts.get(&alices).is_some(),
+        "alice's chart was pushed out"
+    );
+    assert!(charts.get(&first).is_none(), "mallory's oldest is dropped");
+    assert!(charts.get(&last).is_some());
+    assert!(charts.entry_count() <= PER_OWNER as u64 + 1);
+}
+
 #[test]
 fn route_serves_svg_json_and_404s() {
     let charts = Charts::default();
