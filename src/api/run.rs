@@ -55,16 +55,15 @@ pub async fn followups(
     })
 }
 
-/// The rows of the same plan over the previous equal period (for `previous_period`), when
-/// the plan has a date range and every step succeeds.
-pub async fn previous_frame(
+/// The SQL (after the principal's guard) of the same plan over the previous equal period,
+/// for the `previous_period` insight: `None` when the plan has no such period or a step fails.
+pub async fn previous_sql(
     shared: &Shared,
     database: &str,
     principal: &Principal,
     session: Option<&mut crate::guard::SessionGuard>,
     about: &crate::ask::About,
-    read: usize,
-) -> Option<Frame> {
+) -> Option<String> {
     let asked = about.plan.as_ref()?;
     let policies = shared.guard.as_ref().map(|g| g.policies());
     let view = shared
@@ -74,13 +73,25 @@ pub async fn previous_frame(
         .ok()?;
     let plan = analyse::previous_plan(&view.catalog, asked)?;
     let sql = crate::ask::compile::compile(&view, &plan).ok()?;
-    let sql = match (shared.guard.as_ref(), session) {
+    match (shared.guard.as_ref(), session) {
         (Some(g), Some(s)) => match g.check(s, &sql).await {
-            crate::guard::Decision::Pass => sql,
-            crate::guard::Decision::Rewrite(r) => r,
-            crate::guard::Decision::Deny(_) => return None,
+            crate::guard::Decision::Pass => Some(sql),
+            crate::guard::Decision::Rewrite(r) => Some(r),
+            crate::guard::Decision::Deny(_) => None,
         },
-        _ => sql,
-    };
+        _ => Some(sql),
+    }
+}
+
+/// The rows of the same plan over the previous equal period (see [`previous_sql`]).
+pub async fn previous_frame(
+    shared: &Shared,
+    database: &str,
+    principal: &Principal,
+    session: Option<&mut crate::guard::SessionGuard>,
+    about: &crate::ask::About,
+    read: usize,
+) -> Option<Frame> {
+    let sql = previous_sql(shared, database, principal, session, about).await?;
     shared.runner.rows(database, &sql, read).await.ok()
 }
