@@ -217,6 +217,15 @@ async fn answers_carry_insights_chart_followups_and_sessions() {
             .contains("unknown or has expired"),
         "{gone}"
     );
+    // A made-up session id is not adopted: the answer starts a session of its own.
+    let (code, fresh) = ask(
+        &p,
+        None,
+        json!({"question": "revenue by region in 2024", "database": DB, "session": "shared1"}),
+    );
+    assert_eq!(code, 200, "{fresh}");
+    assert_ne!(fresh["session"], "shared1");
+    assert_eq!(fresh["session"].as_str().unwrap().len(), 32);
     // Counts are JSON integers.
     let (_, n) = ask(
         &p,

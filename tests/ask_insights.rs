@@ -112,6 +112,37 @@ async fn the_extended_protocol_gets_them_too() {
     assert!(n.iter().any(|m| m.starts_with("ASK next: ")), "{n:?}");
 }
 
+/// psycopg's prepare=True parses in one round trip and binds, describes and executes in the
+/// next: the rows are still read.
+#[tokio::test]
+async fn a_question_prepared_first_and_run_next_gets_them_too() {
+    leak::ensure_dataset().await;
+    let p = Proxy::start(&["--schemas", "schemas"]);
+    let script = format!(
+        "import psycopg\n\
+         c = psycopg.connect('host=127.0.0.1 port={} user=root dbname={}', autocommit=True)\n\
+         seen = []\n\
+         c.add_notice_handler(lambda d: seen.append(d.message_primary))\n\
+         rows = c.execute(\"ASK 'revenue by month in 2023'\", prepare=True).fetchall()\n\
+         print(len(rows))\n\
+         print('\\n'.join(seen))\n",
+        p.port,
+        leak::DB
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("12\n"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("ASK insight: Revenue rose"), "{text}");
+    assert!(text.contains("ASK next: "), "{text}");
+}
+
 #[tokio::test]
 async fn insights_say_when_they_read_only_the_first_rows() {
     leak::ensure_dataset().await;

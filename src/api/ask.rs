@@ -150,7 +150,12 @@ pub async fn ask(shared: &Shared, principal: &Principal, input: AskIn) -> Result
         &req,
     )
     .await;
-    let session_id = input.session.clone().unwrap_or_else(new_session_id);
+    // Only ids this server made and still holds for this user continue a conversation; any
+    // other id (unknown, expired, another user's, made up) gets a new one.
+    let session_id = match (&input.session, &previous) {
+        (Some(id), Some(_)) => id.clone(),
+        _ => new_session_id(),
+    };
     let (sql, notices, about) = match answer {
         Answer::Run {
             sql,

@@ -46,14 +46,18 @@ pub fn analyse(frame: &Frame, ctx: &Context, previous: Option<&Frame>, max: usiz
 }
 
 /// Whether totals of `m` over rows add up to the total of the whole: sums and counts (a
-/// metric whose SQL is one SUM or COUNT without a division), not averages, shares or ratios.
+/// metric whose SQL is one SUM or COUNT without a division), not averages, shares, ratios or
+/// distinct counts (a customer of two stores is counted by each).
 fn additive(c: &Catalog, m: &Measure) -> bool {
     match m {
         Measure::Count(_) => true,
         Measure::Aggregate { agg, .. } => *agg == Agg::Sum,
         Measure::Metric(i) => c.metrics.get(*i as usize).is_some_and(|metric| {
             let sql = metric.sql.trim().to_ascii_lowercase();
-            (sql.starts_with("sum(") || sql.starts_with("count(")) && !sql.contains('/')
+            let distinct = sql.replace(' ', "").starts_with("count(distinct");
+            (sql.starts_with("sum(") || sql.starts_with("count("))
+                && !sql.contains('/')
+                && !distinct
         }),
     }
 }
@@ -69,6 +73,8 @@ pub fn previous_plan(c: &Catalog, plan: &AnalysisPlan) -> Option<AnalysisPlan> {
         || plan.previous.is_some()
         || plan.intent != Intent::Aggregate
         || plan.percent
+        // A top N is another set of rows in the period before: its total compares nothing.
+        || plan.limit.is_some()
         || !plan.measures.iter().all(|m| additive(c, m))
     {
         return None;
@@ -157,6 +163,26 @@ mod tests {
         );
         assert_eq!(s("2024-03-01", "2024-03-01"), None);
         assert_eq!(iso(0), "1970-01-01");
+        // Only totals that add up are compared with the period before.
+        let view = super::super::tests::retail();
+        let plan = |q: &str| {
+            super::super::cache::plan_and_compile(&view, q)
+                .unwrap()
+                .planned
+                .plan
+        };
+        let c = &view.catalog;
+        assert!(previous_plan(c, &plan("revenue by region in 2024")).is_some());
+        assert!(previous_plan(c, &plan("revenue by month in 2023")).is_some());
+        for q in [
+            "average order value by region in 2024",
+            "top 5 customers by revenue in 2024",
+            "active customers by store in 2024",
+            "what percentage of revenue did each store contribute in 2024",
+            "revenue by region",
+        ] {
+            assert!(previous_plan(c, &plan(q)).is_none(), "{q}");
+        }
         assert_eq!(iso(19_723), "2024-01-01");
     }
 }

@@ -55,6 +55,17 @@ fn column_words(c: &Catalog, col: ColRef) -> String {
     }
 }
 
+/// Whether `m` counts the rows of table `t` (a COUNT, or a metric that is one COUNT over `t`).
+fn counts(c: &Catalog, m: &Measure, t: u32) -> bool {
+    match m {
+        Measure::Count(ct) => *ct == t,
+        Measure::Metric(i) => c.metrics.get(*i as usize).is_some_and(|metric| {
+            metric.tables == [t] && metric.sql.trim().to_ascii_lowercase().starts_with("count(")
+        }),
+        Measure::Aggregate { agg, column } => *agg == Agg::CountDistinct && column.table == t,
+    }
+}
+
 /// Columns to drill down by: text columns of the measure's tables and the tables they
 /// reference, with few distinct values (or the entity's name), not grouped by already.
 fn drill_columns(c: &Catalog, plan: &AnalysisPlan) -> Vec<ColRef> {
@@ -84,10 +95,7 @@ fn drill_columns(c: &Catalog, plan: &AnalysisPlan) -> Vec<ColRef> {
                 column: i as u32,
             };
             // Counting stores by store says nothing: each group is one.
-            let counted = plan
-                .measures
-                .iter()
-                .any(|m| matches!(m, Measure::Count(ct) if *ct == t));
+            let counted = plan.measures.iter().any(|m| counts(c, m, t));
             let display = table.notes.display_column == Some(i as u32);
             if col.kind != ValueKind::Text
                 || col.notes.pii
@@ -177,6 +185,15 @@ pub fn candidates(c: &Catalog, plan: &AnalysisPlan) -> Vec<Suggestion> {
         .filter(|d| d.grain.is_none())
         .map(|d| d.column)
         .collect();
+    // Grouped by the very entity it counts ("headcount by employee"): every group is one, so
+    // neither its trend nor its top N says anything.
+    let self_counted = categories.iter().any(|d| {
+        c.table(d.table).notes.display_column == Some(d.column)
+            && plan.measures.iter().any(|m| counts(c, m, d.table))
+    });
+    if self_counted {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let mut say = |question: String, kind| out.push(Suggestion { question, kind });
     for col in drill_columns(c, plan).into_iter().take(3) {
@@ -296,6 +313,18 @@ mod tests {
         for k in ["drill_down", "trend", "top", "previous_period"] {
             assert!(kinds.contains(k), "no {k} suggestion: {kinds:?}");
         }
+        // Never a grouping by the entity a measure counts: each group would be one.
+        for q in ["headcount by store", "number of stores by region"] {
+            let made = plan_and_compile(&view, q).unwrap();
+            for s in suggest(&view, &made.planned.plan, |_| true) {
+                assert!(
+                    !s.question.contains("by employee") && !s.question.contains("by store"),
+                    "{q} -> {s:?}"
+                );
+            }
+        }
+        let made = plan_and_compile(&view, "headcount by employee").unwrap();
+        assert!(suggest(&view, &made.planned.plan, |_| true).is_empty());
         // The check decides: nothing allowed, nothing suggested.
         let made = plan_and_compile(&view, "revenue by region in 2024").unwrap();
         assert!(suggest(&view, &made.planned.plan, |_| false).is_empty());

@@ -109,7 +109,12 @@ impl Tap {
     /// cycle, as tokio-postgres and asyncpg do). Only once, and only if that cycle starts
     /// with a BindComplete.
     pub fn carry(&mut self) -> bool {
-        let described = matches!(&self.state, State::Reading(f, _) if f.seen == 0);
+        // Described (a RowDescription, no rows yet), or only parsed: psycopg's prepare=True
+        // parses in one round trip and binds, describes the portal and executes in the next.
+        let described = match &self.state {
+            State::Reading(f, _) => f.seen == 0,
+            State::Waiting => self.parse.is_some(),
+        };
         if !described || self.carried.is_some() || self.finish.is_none() {
             return false;
         }

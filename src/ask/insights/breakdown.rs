@@ -34,6 +34,8 @@ pub fn analyse(frame: &Frame, c: usize, m: usize) -> Vec<Insight> {
     let items: Vec<(String, f64)> = frame
         .rows
         .iter()
+        // A NULL group is no category to lead or lag.
+        .filter(|r| !matches!(r.get(c), Some(Cell::Null)))
         .filter_map(|r| Some((r.get(c)?.label(), r.get(m)?.num()?)))
         .filter(|(_, v)| v.is_finite())
         .collect();
