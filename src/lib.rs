@@ -15,6 +15,7 @@ pub mod error;
 pub mod guard;
 pub mod history;
 pub mod metrics;
+pub mod mysql;
 pub mod net;
 pub mod policy;
 pub mod protocol;
