@@ -53,6 +53,28 @@ impl Shared {
     pub fn users(&self) -> Arc<UsersFile> {
         self.users.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
+
+    /// What answers a question of `principal` in `database`: the server's catalog, guard,
+    /// caches, model and history, with the session's guard and last answer.
+    pub fn asker<'a>(
+        &'a self,
+        database: &'a str,
+        principal: &'a crate::auth::Principal,
+        session: Option<&'a mut crate::guard::SessionGuard>,
+        previous: Option<&'a crate::ask::Asked>,
+    ) -> crate::ask::Asker<'a> {
+        crate::ask::Asker {
+            catalog: &self.catalog,
+            guard: self.guard.as_ref(),
+            plans: &self.ask_cache,
+            model: self.ask_model.as_ref(),
+            database,
+            principal,
+            session,
+            previous,
+            history: self.history.as_ref(),
+        }
+    }
 }
 
 /// A running server.

@@ -10,17 +10,7 @@ mod leak;
 use common::Proxy;
 
 fn proxy() -> Proxy {
-    let users = leak::users_file();
-    Proxy::start(&[
-        "--policies",
-        "policies",
-        "--schemas",
-        "schemas",
-        "--auth",
-        "scram",
-        "--users",
-        users.to_str().unwrap(),
-    ])
+    leak::guarded_proxy()
 }
 
 fn psql(p: &Proxy, user: &str, cmd: &str) -> (String, String) {

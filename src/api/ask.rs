@@ -5,7 +5,7 @@
 use super::{new_session_id, ApiError};
 use crate::ask::analyse::{self, Analysis};
 use crate::ask::frame::Cell;
-use crate::ask::{Answer, AskRequest, Asked, Asker};
+use crate::ask::{Answer, AskRequest, Asked};
 use crate::auth::Principal;
 use crate::server::Shared;
 use serde_json::{json, Value};
@@ -136,17 +136,7 @@ pub async fn ask(shared: &Shared, principal: &Principal, input: AskIn) -> Result
         explain: input.explain,
     };
     let answer = crate::ask::answer(
-        Asker {
-            catalog: &shared.catalog,
-            guard: shared.guard.as_ref(),
-            plans: &shared.ask_cache,
-            model: shared.ask_model.as_ref(),
-            database: &database,
-            principal,
-            session: session.as_mut(),
-            previous: previous.as_ref(),
-            history: shared.history.as_ref(),
-        },
+        shared.asker(&database, principal, session.as_mut(), previous.as_ref()),
         &req,
     )
     .await;

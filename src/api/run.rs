@@ -74,11 +74,7 @@ pub async fn previous_sql(
     let plan = analyse::previous_plan(&view.catalog, asked)?;
     let sql = crate::ask::compile::compile(&view, &plan).ok()?;
     match (shared.guard.as_ref(), session) {
-        (Some(g), Some(s)) => match g.check(s, &sql).await {
-            crate::guard::Decision::Pass => Some(sql),
-            crate::guard::Decision::Rewrite(r) => Some(r),
-            crate::guard::Decision::Deny(_) => None,
-        },
+        (Some(g), Some(s)) => g.check(s, &sql).await.into_sql(&sql).ok(),
         _ => Some(sql),
     }
 }

@@ -333,11 +333,7 @@ async fn follow_up(asker: &mut Asker<'_>, view: &Semantic, req: &AskRequest) -> 
 /// `sql` after the session's guard (unchanged for unguarded sessions).
 async fn guarded(asker: &mut Asker<'_>, sql: &str) -> Result<String, PgError> {
     match (asker.session.as_deref_mut(), asker.guard) {
-        (Some(session), Some(guard)) => match guard.check(session, sql).await {
-            crate::guard::Decision::Pass => Ok(sql.to_string()),
-            crate::guard::Decision::Rewrite(s) => Ok(s),
-            crate::guard::Decision::Deny(e) => Err(e),
-        },
+        (Some(session), Some(guard)) => guard.check(session, sql).await.into_sql(sql),
         _ => Ok(sql.to_string()),
     }
 }

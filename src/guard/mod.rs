@@ -118,6 +118,17 @@ pub enum Decision {
     Deny(PgError),
 }
 
+impl Decision {
+    /// The SQL to send for `sql` (itself, or its rewrite), or the refusal.
+    pub fn into_sql(self, sql: &str) -> Result<String, PgError> {
+        match self {
+            Decision::Pass => Ok(sql.to_string()),
+            Decision::Rewrite(s) => Ok(s),
+            Decision::Deny(e) => Err(e),
+        }
+    }
+}
+
 struct SnapshotEntry {
     snap: Arc<Snapshot>,
     loaded: Instant,

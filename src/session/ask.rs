@@ -12,7 +12,7 @@
 use super::intercept::{message, Interceptor, Note, Outcome};
 use super::replies::{Cycles, Replies, Spot};
 use super::trail::{passthrough, sql_of, Trail};
-use crate::ask::{Answer, AskRequest, Asker};
+use crate::ask::{Answer, AskRequest};
 use crate::audit::{AuditPath, Decision};
 use crate::auth::Principal;
 use crate::error::PgError;
@@ -256,17 +256,8 @@ async fn question_message(
         cancel,
         ..
     } = ctx;
-    let asker = Asker {
-        catalog: &shared.catalog,
-        guard: shared.guard.as_ref(),
-        plans: &shared.ask_cache,
-        model: shared.ask_model.as_ref(),
-        database,
-        principal,
-        session: intercept.as_deref_mut().map(|ic| &mut ic.guard),
-        previous: conversation.as_deref(),
-        history: shared.history.as_ref(),
-    };
+    let session = intercept.as_deref_mut().map(|ic| &mut ic.guard);
+    let asker = shared.asker(database, principal, session, conversation.as_deref());
     let started = std::time::Instant::now();
     // Boxed: the answer's state (a model call, EXPLAIN) lives on the heap only while a
     // question is answered, not in every idle session's future.
@@ -287,20 +278,18 @@ async fn question_message(
                 sql: about.sql.clone(),
                 version: about.version,
             }));
+            if shared.config.ask.analysis != "off" {
+                let session = intercept.map(|ic| &mut ic.guard);
+                let next =
+                    crate::api::run::followups(shared, database, principal, session, about).await;
+                let context = crate::ask::analyse::context(&req.question, about);
+                let finish =
+                    super::ask_extras::after_rows(shared, principal.user.clone(), context, next);
+                replies.tap(spot, shared.config.ask.insight_rows.max(1), finish);
+            }
         }
         Answer::Forget { .. } => *conversation = None,
         _ => {}
-    }
-    if let Answer::Run { about, .. } = &answer {
-        if !req.explain && shared.config.ask.analysis != "off" {
-            let session = intercept.map(|ic| &mut ic.guard);
-            let next =
-                crate::api::run::followups(shared, database, principal, session, about).await;
-            let context = crate::ask::analyse::context(&req.question, about);
-            let finish =
-                super::ask_extras::after_rows(shared, principal.user.clone(), context, next);
-            replies.tap(spot, shared.config.ask.insight_rows.max(1), finish);
-        }
     }
     let mut note = answered(msg, spot, req, answer, replies, out);
     // The audit log never holds the hash mask's key.
@@ -325,9 +314,7 @@ fn record(shared: &Shared, entries: Vec<crate::history::Entry>) {
 /// guarded one's guard notes the statement it checks).
 fn relation_note(guard: Option<&crate::guard::Guard>, msg: &[u8], sql: &str) -> Note {
     Note {
-        sql: super::ask_relation::text_of(msg)
-            .unwrap_or_default()
-            .to_string(),
+        sql: sql_of(msg).unwrap_or_default().to_string(),
         decision: Decision::Rewrite,
         rewritten: Some(guard.map_or_else(|| sql.to_string(), |g| g.redact(sql))),
         reason: None,
@@ -342,9 +329,7 @@ fn refused(msg: &[u8], spot: Spot, e: &PgError, replies: &mut Replies, out: &mut
     let marker = replies.refuse(spot, e);
     super::ask_relation::with_text(msg, &marker, out);
     Note {
-        sql: super::ask_relation::text_of(msg)
-            .unwrap_or_default()
-            .to_string(),
+        sql: sql_of(msg).unwrap_or_default().to_string(),
         decision: Decision::Deny,
         rewritten: None,
         reason: Some(e.message.clone()),

@@ -12,13 +12,6 @@ use crate::error::PgError;
 use crate::guard::print::string_literal;
 use crate::server::Shared;
 
-/// The follow-up suggestions for an answer made from `about` (none for a model's SQL
-/// without a plan), each planned and accepted by the session's guard.
-pub async fn suggestions(ctx: &mut Ctx<'_>, about: &About) -> Vec<Suggestion> {
-    let session = ctx.intercept.as_deref_mut().map(|ic| &mut ic.guard);
-    crate::api::run::followups(ctx.shared, ctx.database, ctx.principal, session, about).await
-}
-
 /// What makes the NOTICEs sent after an ASK's rows: its insights (`ask.insights`), the link
 /// to its chart (when the admin port serves charts), and the follow-up questions `next`.
 pub fn after_rows(
@@ -83,11 +76,13 @@ pub fn values_sql(columns: &[(&str, &str)], rows: &[Vec<String>]) -> String {
 
 /// `ask_followups()`: rows (question, kind).
 pub async fn followup_rows(ctx: &mut Ctx<'_>, about: &About) -> Result<String, PgError> {
-    let rows: Vec<Vec<String>> = suggestions(ctx, about)
-        .await
-        .into_iter()
-        .map(|s| vec![string_literal(&s.question), string_literal(s.kind)])
-        .collect();
+    let session = ctx.intercept.as_deref_mut().map(|ic| &mut ic.guard);
+    let rows: Vec<Vec<String>> =
+        crate::api::run::followups(ctx.shared, ctx.database, ctx.principal, session, about)
+            .await
+            .into_iter()
+            .map(|s| vec![string_literal(&s.question), string_literal(s.kind)])
+            .collect();
     Ok(values_sql(&[("question", "text"), ("kind", "text")], &rows))
 }
 

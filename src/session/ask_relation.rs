@@ -8,7 +8,7 @@
 use super::ask::Ctx;
 use super::intercept::cstr;
 use crate::ask::relation::{self, Call, Func};
-use crate::ask::{Answer, AskRequest, Asker};
+use crate::ask::{Answer, AskRequest};
 use crate::error::PgError;
 
 /// What a statement with calls becomes.
@@ -19,17 +19,6 @@ pub struct Spliced {
     pub notices: Vec<String>,
     /// History entries of the questions.
     pub entries: Vec<crate::history::Entry>,
-}
-
-/// The SQL text of a Query or Parse message.
-pub fn text_of(msg: &[u8]) -> Option<&str> {
-    let body = msg.get(5..)?;
-    let sql = match msg[0] {
-        b'Q' => cstr(body)?.0,
-        b'P' => cstr(cstr(body)?.1)?.0,
-        _ => return None,
-    };
-    Some(sql)
 }
 
 /// The message `msg` (Query or Parse) with `sql` as its text; a Parse keeps its name and its
@@ -53,7 +42,7 @@ pub fn with_text(msg: &[u8], sql: &str, out: &mut bytes::BytesMut) {
 /// Answers the calls in `sql`. `Ok(None)` when the statement holds none after all (the byte
 /// scan matched something else) or does not parse (the upstream or guard says why).
 pub async fn splice(ctx: &mut Ctx<'_>, msg: &[u8]) -> Result<Option<Spliced>, PgError> {
-    let Some(sql) = text_of(msg) else {
+    let Some(sql) = super::trail::sql_of(msg) else {
         return Ok(None);
     };
     let Ok(stmts) = crate::guard::depth::parse(sql) else {
@@ -96,17 +85,8 @@ async fn one(
         )
         .with_hint("ASK RESET forgets a conversation; ask() answers one question on its own"));
     }
-    let asker = Asker {
-        catalog: &shared.catalog,
-        guard: shared.guard.as_ref(),
-        plans: &shared.ask_cache,
-        model: shared.ask_model.as_ref(),
-        database: ctx.database,
-        principal: ctx.principal,
-        session: ctx.intercept.as_deref_mut().map(|ic| &mut ic.guard),
-        previous: None,
-        history: shared.history.as_ref(),
-    };
+    let session = ctx.intercept.as_deref_mut().map(|ic| &mut ic.guard);
+    let asker = shared.asker(ctx.database, ctx.principal, session, None);
     let started = std::time::Instant::now();
     let answer = tokio::select! {
         a = Box::pin(crate::ask::answer(asker, &req)) => a,

@@ -150,6 +150,22 @@ pub async fn direct_rows(c: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
     rows
 }
 
+/// A proxy with the policies, the annotations and the leak users (SCRAM): alice guarded,
+/// admin trusted.
+pub fn guarded_proxy() -> Proxy {
+    let users = users_file();
+    Proxy::start(&[
+        "--policies",
+        "policies",
+        "--schemas",
+        "schemas",
+        "--auth",
+        "scram",
+        "--users",
+        users.to_str().unwrap_or_default(),
+    ])
+}
+
 /// (stdout, stderr) of one `psql -XAt [extra] -c cmd` through proxy port `port` as `user`
 /// (alice or admin, with their passwords), on the retail database.
 pub fn psql(port: u16, user: &str, extra: &[&str], cmd: &str) -> (String, String) {

@@ -21,7 +21,9 @@ pub use decode::{decode_binary, numeric_text, AnyText};
 #[allow(unused_imports)]
 pub use entries::{load_entries, parse_entries, Entry, Mode};
 #[allow(unused_imports)]
-pub use env::{connect_proxy, direct, direct_rows, ensure_dataset, psql, users_file, Conn, Env};
+pub use env::{
+    connect_proxy, direct, direct_rows, ensure_dataset, guarded_proxy, psql, users_file, Conn, Env,
+};
 #[allow(unused_imports)]
 pub use judge::{check, judge, run_all, run_entry};
 #[allow(unused_imports)]
